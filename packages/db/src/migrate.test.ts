@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { openPglite } from './drivers/pglite.js';
+import { DbError } from './errors.js';
+import { assertMigrated, migrate, migrationStatus, MigrationMismatchError } from './migrate.js';
+import { describeEachEngine } from './testing.js';
+
+describe('migration runner', () => {
+  it('applies every migration once and records it', async () => {
+    const db = await openPglite();
+    try {
+      const first = await migrate(db);
+      expect(first.length).toBeGreaterThan(0);
+      expect(await migrate(db)).toEqual([]);
+      expect((await migrationStatus(db)).pending).toEqual([]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('refuses a database that has a migration this build does not know', async () => {
+    const db = await openPglite();
+    try {
+      await migrate(db, [{ id: '0001-a', sql: 'CREATE TABLE a (x int)' }, { id: '0002-b', sql: 'CREATE TABLE b (x int)' }]);
+      await expect(migrate(db, [{ id: '0001-a', sql: 'CREATE TABLE a (x int)' }])).rejects.toBeInstanceOf(MigrationMismatchError);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('refuses a migration whose text changed after it was applied', async () => {
+    const db = await openPglite();
+    try {
+      await migrate(db, [{ id: '0001-a', sql: 'CREATE TABLE a (x int)' }]);
+      await expect(migrationStatus(db, [{ id: '0001-a', sql: 'CREATE TABLE a (x bigint)' }])).rejects.toThrow(/checksum/);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('reports pending migrations and refuses to serve until they run', async () => {
+    const db = await openPglite();
+    try {
+      await expect(assertMigrated(db)).rejects.toThrow(/helio migrate/);
+      await migrate(db);
+      await expect(assertMigrated(db)).resolves.toBeUndefined();
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+describeEachEngine('drivers', (getDb) => {
+  it('translates a unique violation by SQLSTATE', async () => {
+    const db = getDb();
+    const id = '0190a0d0-0000-7000-8000-000000000001';
+    await db.query(`INSERT INTO users (id, email, name) VALUES ($1, 'a@example.com', 'A')`, [id]);
+    const err = await db
+      .query(`INSERT INTO users (id, email, name) VALUES ($1, 'A@example.com', 'B')`, ['0190a0d0-0000-7000-8000-000000000002'])
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DbError);
+    expect((err as DbError).kind).toBe('unique_violation');
+  });
+
+  it('rolls a transaction back when its callback throws', async () => {
+    const db = getDb();
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.query(`INSERT INTO users (id, email, name) VALUES ($1, 'r@example.com', 'R')`, ['0190a0d0-0000-7000-8000-000000000003']);
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM users');
+    expect(rows[0]?.n).toBe(0);
+  });
+
+  it('returns int8 as number and timestamptz as Date on both engines', async () => {
+    const { rows } = await getDb().query<{ a: number; t: Date }>("SELECT 9007199254740991::int8 AS a, now() AS t");
+    expect(rows[0]?.a).toBe(9007199254740991);
+    expect(rows[0]?.t).toBeInstanceOf(Date);
+  });
+
+  it('gives each test a fresh database', async () => {
+    const { rows } = await getDb().query<{ n: number }>('SELECT count(*)::int AS n FROM users');
+    expect(rows[0]?.n).toBe(0);
+  });
+});

@@ -1,0 +1,10 @@
+import foundation from './0001-foundation.js';
+
+export interface Migration {
+  /** Stable, ordered name; never renamed once released. */
+  id: string;
+  sql: string;
+}
+
+/** The one ordered list, run unchanged on PGlite and PostgreSQL. Append only. */
+export const migrations: readonly Migration[] = [{ id: '0001-foundation', sql: foundation }];

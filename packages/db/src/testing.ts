@@ -1,0 +1,123 @@
+// Test support: run a suite on PGlite always, and on PostgreSQL too when
+// TEST_DATABASE_URL is set; each test gets a fresh, migrated database cloned
+// from a template built once per worker (PGlite) or once per run (PostgreSQL).
+import { createHash, randomBytes } from 'node:crypto';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import { afterEach, beforeEach, describe } from 'vitest';
+import { openPglite, pgliteParsers } from './drivers/pglite.js';
+import { openPostgres } from './drivers/postgres.js';
+import { migrate } from './migrate.js';
+import { migrations } from './migrations/index.js';
+import type { Db, Engine } from './types.js';
+
+/** The only place test code reads the environment: which PostgreSQL to use, if any. */
+export const testDatabaseUrl: string | undefined = process.env['TEST_DATABASE_URL'] || undefined;
+
+export const testEngines: readonly Engine[] = testDatabaseUrl ? ['pglite', 'postgres'] : ['pglite'];
+
+let pgliteTemplate: Promise<PGlite> | undefined;
+
+function pgliteTemplateInstance(): Promise<PGlite> {
+  pgliteTemplate ??= (async () => {
+    const instance = await PGlite.create({ parsers: pgliteParsers });
+    await migrate(await openPglite({ instance }));
+    return instance;
+  })();
+  return pgliteTemplate;
+}
+
+const schemaHash = createHash('sha256')
+  .update(migrations.map((m) => `${m.id}\n${m.sql}`).join('\n'))
+  .digest('hex')
+  .slice(0, 12);
+const templateName = `helio_tpl_${schemaHash}`;
+let postgresTemplate: Promise<void> | undefined;
+
+function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+async function adminQuery<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: testDatabaseUrl });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+function ensurePostgresTemplate(): Promise<void> {
+  postgresTemplate ??= adminQuery(async (admin) => {
+    // Several test workers may race to build the template: one lock serialises them.
+    await admin.query('SELECT pg_advisory_lock(4310272)');
+    try {
+      const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [templateName]);
+      if (rowCount) return;
+      const building = `${templateName}_build`;
+      await admin.query(`DROP DATABASE IF EXISTS ${building}`);
+      await admin.query(`CREATE DATABASE ${building}`);
+      const db = openPostgres({ connectionString: withDatabase(testDatabaseUrl!, building), max: 1 });
+      try {
+        await migrate(db);
+      } finally {
+        await db.close();
+      }
+      await admin.query(`ALTER DATABASE ${building} RENAME TO ${templateName}`);
+    } finally {
+      await admin.query('SELECT pg_advisory_unlock(4310272)');
+    }
+  });
+  return postgresTemplate;
+}
+
+export interface TestDb extends Db {
+  /** Closes the connection and removes the database. */
+  dispose(): Promise<void>;
+}
+
+/** A fresh, migrated database on the given engine. */
+export async function freshTestDb(engine: Engine): Promise<TestDb> {
+  if (engine === 'pglite') {
+    const template = await pgliteTemplateInstance();
+    const db = await openPglite({ instance: (await template.clone()) as PGlite });
+    return Object.assign(db, { dispose: () => db.close() });
+  }
+  if (!testDatabaseUrl) throw new Error('TEST_DATABASE_URL is not set');
+  await ensurePostgresTemplate();
+  const name = `helio_t_${randomBytes(6).toString('hex')}`;
+  await adminQuery((admin) => admin.query(`CREATE DATABASE ${name} TEMPLATE ${templateName}`));
+  const db = openPostgres({ connectionString: withDatabase(testDatabaseUrl, name), max: 4 });
+  return Object.assign(db, {
+    dispose: async () => {
+      await db.close();
+      await adminQuery((admin) => admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    },
+  });
+}
+
+/**
+ * Declares `fn`'s tests once per engine. `getDb()` returns the current test's
+ * fresh database.
+ */
+export function describeEachEngine(name: string, fn: (getDb: () => Db, engine: Engine) => void): void {
+  for (const engine of testEngines) {
+    describe(`${name} [${engine}]`, () => {
+      let db: TestDb | undefined;
+      beforeEach(async () => {
+        db = await freshTestDb(engine);
+      });
+      afterEach(async () => {
+        await db?.dispose();
+        db = undefined;
+      });
+      fn(() => {
+        if (!db) throw new Error('no test database: call getDb() inside a test');
+        return db;
+      }, engine);
+    });
+  }
+}

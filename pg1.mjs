@@ -1,0 +1,12 @@
+import { PGlite } from '@electric-sql/pglite';
+let t=Date.now();
+const db = await PGlite.create();
+console.log('create', Date.now()-t);
+const r = await db.query("select 1::int8 as a, 1.5::numeric as b, now() as c, '{}'::jsonb as d, gen_random_uuid() u, version() v");
+console.log(r.rows, r.fields);
+await db.exec('create table x(a int)');
+t=Date.now(); const c = await db.clone(); console.log('clone', Date.now()-t);
+t=Date.now(); const c2 = await db.clone(); console.log('clone2', Date.now()-t);
+t=Date.now(); const dump = await db.dumpDataDir('none'); console.log('dump', Date.now()-t, dump.size);
+t=Date.now(); const d3 = await PGlite.create({loadDataDir: dump}); console.log('load', Date.now()-t);
+console.log((await c.query('select count(*) from x')).rows);
