@@ -27,7 +27,8 @@ class PgliteQueryable implements Transaction {
   async query<T>(sql: string, params?: readonly unknown[]): Promise<QueryResult<T>> {
     try {
       const res = await this.target.query<T>(sql, params as unknown[] | undefined);
-      return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
+      // PGlite reports affectedRows 0 for SELECT; count the rows whenever a result set came back.
+      return { rows: res.rows, rowCount: res.fields.length > 0 ? res.rows.length : (res.affectedRows ?? 0) };
     } catch (err) {
       throw translateDbError(err);
     }

@@ -1,0 +1,69 @@
+import { createHash } from 'node:crypto';
+import compress from '@fastify/compress';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { presentedCredential } from './rest/auth.js';
+import { alentisApi } from './rest/alentis/index.js';
+import { errorBody, errorHandler, sendError } from './rest/errors.js';
+import { oauthRoutes } from './rest/oauth.js';
+import { systemRoutes } from './rest/system.js';
+import type { AppServices } from './services.js';
+
+/** The URL without its query string: upload and download tokens travel there and must not be logged. */
+function loggableUrl(url: string): string {
+  const q = url.indexOf('?');
+  return q === -1 ? url : `${url.slice(0, q)}?…`;
+}
+
+/** Rate limits count per credential (hashed, never kept in clear), or per address without one. */
+function rateLimitKey(request: FastifyRequest): string {
+  const credential = presentedCredential(request);
+  return credential ? `cred:${createHash('sha256').update(credential).digest('base64url').slice(0, 22)}` : `ip:${request.ip}`;
+}
+
+export interface BuildAppOptions {
+  /** Log to stdout at the configured level; off in tests. */
+  logger?: boolean;
+}
+
+export async function buildApp(services: AppServices, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const { config } = services;
+  const app = Fastify({
+    bodyLimit: config.bodyLimitBytes,
+    logger: options.logger
+      ? {
+          level: config.logLevel,
+          redact: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'],
+          serializers: {
+            req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: loggableUrl(req.url), ip: req.ip }),
+          },
+        }
+      : false,
+  });
+
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, errorBody('NOT_FOUND', `no route for ${request.method} ${loggableUrl(request.url)}`)),
+  );
+
+  await app.register(compress, { global: true, threshold: 1024, encodings: ['gzip', 'deflate'] });
+  await app.register(rateLimit, {
+    max: config.rateLimitPerMinute,
+    timeWindow: 60_000,
+    keyGenerator: rateLimitKey,
+    errorResponseBuilder: (_req, context) => ({
+      ...errorBody('RATE_LIMITED', `rate limit of ${context.max} requests per minute exceeded; retry in ${Math.ceil(context.ttl / 1000)} s`),
+      statusCode: 429,
+    }),
+  });
+
+  // Form bodies for POST /oauth/token (RFC 6749 uses application/x-www-form-urlencoded).
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
+
+  await app.register(systemRoutes);
+  await app.register(oauthRoutes(services));
+  await app.register(alentisApi(services), { prefix: '/api' });
+  return app;
+}

@@ -1,0 +1,31 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { assertMigrated, migrate, type Db } from '@helio/db';
+import { openPglite } from '@helio/db/pglite';
+import { openPostgres } from '@helio/db/postgres';
+import type { Config } from './config.js';
+
+/** PostgreSQL when `databaseUrl` is set, else PGlite in the data directory. */
+export async function openDatabase(config: Config): Promise<Db> {
+  if (config.databaseUrl) return openPostgres({ connectionString: config.databaseUrl });
+  const dir = resolve(config.dataDir, 'pglite');
+  mkdirSync(dir, { recursive: true });
+  return openPglite({ dataDir: dir });
+}
+
+export function describeDatabase(config: Config): string {
+  return config.databaseUrl ? 'PostgreSQL' : `PGlite at ${join(resolve(config.dataDir), 'pglite')}`;
+}
+
+/** Opens the database and brings its schema up to date (or refuses, if it disagrees with this build). */
+export async function openMigratedDatabase(config: Config, options: { autoMigrate: boolean }): Promise<Db> {
+  const db = await openDatabase(config);
+  try {
+    if (options.autoMigrate) await migrate(db);
+    else await assertMigrated(db);
+    return db;
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+}

@@ -1,0 +1,27 @@
+import { sites } from '@helio/core';
+import type { FastifyInstance } from 'fastify';
+import { organisationHeader } from '../context.js';
+
+interface SiteQuery {
+  siteId?: string;
+  portfolioId?: string;
+}
+
+export function siteRoutes(app: FastifyInstance): void {
+  app.get<{ Querystring: SiteQuery }>('/sites', (req) =>
+    sites.listSites(req.ctx, { siteId: req.query.siteId, portfolioId: req.query.portfolioId }),
+  );
+
+  app.post<{ Body: Record<string, unknown> }>('/sites', async (req, reply) => {
+    const organisationId = organisationHeader(req);
+    const body = req.body && typeof req.body === 'object' && !Array.isArray(req.body) && organisationId ? { organisationId, ...req.body } : req.body;
+    return reply.code(201).send(await sites.createSite(req.ctx, body));
+  });
+
+  app.put<{ Params: { id: string } }>('/sites/:id', (req) => sites.updateSite(req.ctx, req.params.id, req.body));
+
+  app.delete<{ Params: { id: string } }>('/sites/:id', async (req) => {
+    const deleted = await sites.deleteSite(req.ctx, req.params.id);
+    return { id: deleted.id, deleted: true };
+  });
+}

@@ -1,0 +1,42 @@
+import { createUuidV7Generator, systemClock } from '@helio/core';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import { describeConfig, type Config } from './config.js';
+import { describeDatabase, openMigratedDatabase } from './open-database.js';
+import type { AppServices } from './services.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  services: AppServices;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Opens the database (migrating it), builds the app and listens. */
+export async function startServer(config: Config, options: { logger?: boolean } = {}): Promise<RunningServer> {
+  const db = await openMigratedDatabase(config, { autoMigrate: true });
+  const services: AppServices = { db, clock: systemClock, ids: createUuidV7Generator(), config };
+  const app = await buildApp(services, { logger: options.logger ?? true });
+  app.log.info({ config: describeConfig(config) }, `database: ${describeDatabase(config)}`);
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    await app.close();
+    await db.close();
+    throw err;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    services,
+    url,
+    close: () =>
+      (closing ??= (async () => {
+        await app.close();
+        await db.close();
+      })()),
+  };
+}

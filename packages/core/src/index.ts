@@ -1,0 +1,24 @@
+export * from './errors.js';
+export { toDomainError } from './db-errors.js';
+export { parseId, parseInput, zodDetails } from './validation.js';
+export { createUuidV7Generator, systemClock, type Clock, type IdGenerator } from './ids.js';
+export type { ServiceContext } from './context.js';
+export { withPrincipal } from './context.js';
+export { allocateChangeSeqs } from './changes.js';
+export * from './auth/principal.js';
+export * from './auth/roles.js';
+export { hashToken, randomToken } from './auth/secrets.js';
+
+export * as organisationSchemas from './organisations/schema.js';
+export * as organisations from './organisations/service.js';
+export * as userSchemas from './users/schema.js';
+export * as users from './users/service.js';
+export * as apiKeySchemas from './api-keys/schema.js';
+export * as apiKeys from './api-keys/service.js';
+export * as portfolioSchemas from './portfolios/schema.js';
+export * as portfolios from './portfolios/service.js';
+export * as siteSchemas from './sites/schema.js';
+export * as sites from './sites/service.js';
+export * as oauthSchemas from './oauth/schema.js';
+export * as oauth from './oauth/service.js';
+export { OAuthError, type OAuthErrorCode } from './oauth/errors.js';

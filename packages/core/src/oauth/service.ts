@@ -1,0 +1,191 @@
+import { randomBytes } from 'node:crypto';
+import type { Queryable } from '@helio/db';
+import { authorize, type Principal } from '../auth/principal.js';
+import { roleAtMost, type Role } from '../auth/roles.js';
+import { hashToken, randomToken, tokensEqual } from '../auth/secrets.js';
+import type { ServiceContext } from '../context.js';
+import { forbidden, unauthorized } from '../errors.js';
+import { membershipsOf, verifyUserPassword } from '../users/service.js';
+import { parseInput } from '../validation.js';
+import { OAuthError } from './errors.js';
+import {
+  ACCESS_TOKEN_TTL_SECONDS,
+  createOAuthClientInput,
+  grantTypes,
+  REFRESH_TOKEN_TTL_SECONDS,
+  tokenRequest,
+  type CreatedOAuthClient,
+  type GrantType,
+  type TokenResponse,
+} from './schema.js';
+
+interface ClientRow {
+  id: string;
+  client_id: string;
+  secret_hash: string;
+  name: string;
+  grants: GrantType[];
+  organisation_id: string | null;
+  role: Role | null;
+  created_at: Date;
+  revoked_at: Date | null;
+}
+
+/**
+ * Registers an OAuth client. Clients bound to an organisation (needed for
+ * client_credentials) may be created by its managers; unbound clients, such
+ * as the desktop app's, only by an operator.
+ */
+export async function createOAuthClient(ctx: ServiceContext, input: unknown): Promise<CreatedOAuthClient> {
+  const data = parseInput(createOAuthClientInput, input);
+  if (data.organisationId) {
+    authorize(ctx.principal, data.organisationId, 'manage', 'organisation', data.organisationId);
+    const own = ctx.principal.kind === 'system' ? 'owner' : ctx.principal.memberships.get(data.organisationId)!;
+    if (!roleAtMost(data.role!, own)) throw forbidden(`a ${own} cannot create a client with the ${data.role} role`);
+  } else if (ctx.principal.kind !== 'system') {
+    throw forbidden('only an operator can create clients that are not bound to an organisation');
+  }
+  const clientId = `hc_${randomBytes(8).toString('hex')}`;
+  const clientSecret = randomToken(32);
+  const { rows } = await ctx.db.query<ClientRow>(
+    `INSERT INTO oauth_clients (id, client_id, secret_hash, name, organisation_id, role, grants, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
+    [ctx.ids.uuid(), clientId, hashToken(clientSecret), data.name, data.organisationId ?? null, data.role ?? null, data.grants, ctx.clock.now()],
+  );
+  const row = rows[0]!;
+  return {
+    id: row.id,
+    clientId: row.client_id,
+    clientSecret,
+    name: row.name,
+    grants: row.grants,
+    organisationId: row.organisation_id,
+    role: row.role,
+    createdAt: row.created_at.toISOString(),
+  };
+}
+
+async function authenticateClient(q: Queryable, clientId: string | undefined, secret: string | undefined): Promise<ClientRow> {
+  if (!clientId || !secret) throw new OAuthError('invalid_client', 'client_id and client_secret are required');
+  const { rows } = await q.query<ClientRow>('SELECT * FROM oauth_clients WHERE client_id = $1', [clientId]);
+  const client = rows[0];
+  if (!client || client.revoked_at || !tokensEqual(client.secret_hash, hashToken(secret))) {
+    throw new OAuthError('invalid_client', 'unknown client or wrong client secret');
+  }
+  return client;
+}
+
+async function storeToken(
+  tx: Queryable,
+  ctx: ServiceContext,
+  kind: 'access' | 'refresh',
+  client: ClientRow,
+  userId: string | null,
+  familyId: string,
+): Promise<{ id: string; token: string }> {
+  const token = randomToken(32);
+  const id = ctx.ids.uuid();
+  const ttl = kind === 'access' ? ACCESS_TOKEN_TTL_SECONDS : REFRESH_TOKEN_TTL_SECONDS;
+  const now = ctx.clock.now();
+  await tx.query(
+    `INSERT INTO oauth_tokens (id, token_hash, kind, client_id, user_id, family_id, created_at, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [id, hashToken(token), kind, client.id, userId, familyId, now, new Date(now.getTime() + ttl * 1000)],
+  );
+  return { id, token };
+}
+
+/** POST /oauth/token: the password, refresh_token and client_credentials grants. */
+export async function issueToken(ctx: ServiceContext, form: unknown): Promise<TokenResponse> {
+  const req = parseInput(tokenRequest, form);
+  if (!(grantTypes as readonly string[]).includes(req.grant_type)) {
+    throw new OAuthError('unsupported_grant_type', `grant_type must be one of ${grantTypes.join(', ')}`);
+  }
+  const grant = req.grant_type as GrantType;
+  const client = await authenticateClient(ctx.db, req.client_id, req.client_secret);
+  if (!client.grants.includes(grant)) throw new OAuthError('unauthorized_client', `this client may not use the ${grant} grant`);
+  const issuedAt = Math.floor(ctx.clock.now().getTime() / 1000);
+
+  if (grant === 'client_credentials') {
+    const access = await storeToken(ctx.db, ctx, 'access', client, null, ctx.ids.uuid());
+    return { access_token: access.token, issued_at: issuedAt, token_type: 'bearer', expires_in: ACCESS_TOKEN_TTL_SECONDS };
+  }
+
+  if (grant === 'password') {
+    if (!req.username || !req.password) throw new OAuthError('invalid_request', 'username and password are required');
+    const user = await verifyUserPassword(ctx, req.username, req.password);
+    if (!user) throw new OAuthError('invalid_grant', 'wrong username or password');
+    const familyId = ctx.ids.uuid();
+    return ctx.db.transaction(async (tx) => {
+      const access = await storeToken(tx, ctx, 'access', client, user.id, familyId);
+      const refresh = await storeToken(tx, ctx, 'refresh', client, user.id, familyId);
+      return {
+        access_token: access.token,
+        issued_at: issuedAt,
+        token_type: 'bearer',
+        refresh_token: refresh.token,
+        expires_in: ACCESS_TOKEN_TTL_SECONDS,
+      };
+    });
+  }
+
+  // refresh_token: single use. The presented token is rotated; presenting a
+  // rotated one again means it leaked, so its whole family is revoked.
+  if (!req.refresh_token) throw new OAuthError('invalid_request', 'refresh_token is required');
+  const presented = req.refresh_token;
+  const outcome = await ctx.db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ id: string; client_id: string; user_id: string; family_id: string; expires_at: Date; revoked_at: Date | null }>(
+      `SELECT id, client_id, user_id, family_id, expires_at, revoked_at FROM oauth_tokens
+       WHERE token_hash = $1 AND kind = 'refresh' FOR UPDATE`,
+      [hashToken(presented)],
+    );
+    const row = rows[0];
+    const now = ctx.clock.now();
+    if (!row || row.client_id !== client.id) return { error: 'invalid or expired refresh token' } as const;
+    if (row.revoked_at) {
+      await tx.query('UPDATE oauth_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE family_id = $1', [row.family_id, now]);
+      return { error: 'refresh token was already used; its session has been revoked' } as const;
+    }
+    if (row.expires_at <= now) return { error: 'invalid or expired refresh token' } as const;
+    const access = await storeToken(tx, ctx, 'access', client, row.user_id, row.family_id);
+    const refresh = await storeToken(tx, ctx, 'refresh', client, row.user_id, row.family_id);
+    await tx.query('UPDATE oauth_tokens SET revoked_at = $2, replaced_by = $3 WHERE id = $1', [row.id, now, refresh.id]);
+    return { access, refresh } as const;
+  });
+  // Thrown outside the transaction so a family revocation commits.
+  if ('error' in outcome) throw new OAuthError('invalid_grant', outcome.error ?? 'invalid refresh token');
+  return {
+    access_token: outcome.access.token,
+    issued_at: issuedAt,
+    token_type: 'bearer',
+    refresh_token: outcome.refresh.token,
+    expires_in: ACCESS_TOKEN_TTL_SECONDS,
+  };
+}
+
+/** Turns a bearer access token into its principal, or throws UNAUTHORIZED. */
+export async function authenticateAccessToken(ctx: Pick<ServiceContext, 'db' | 'clock'>, token: string): Promise<Principal> {
+  const { rows } = await ctx.db.query<{
+    user_id: string | null;
+    expires_at: Date;
+    revoked_at: Date | null;
+    client_revoked_at: Date | null;
+    client_pk: string;
+    client_org: string | null;
+    client_role: Role | null;
+  }>(
+    `SELECT t.user_id, t.expires_at, t.revoked_at, c.revoked_at AS client_revoked_at, c.id AS client_pk,
+            c.organisation_id AS client_org, c.role AS client_role
+     FROM oauth_tokens t JOIN oauth_clients c ON c.id = t.client_id
+     WHERE t.token_hash = $1 AND t.kind = 'access'`,
+    [hashToken(token)],
+  );
+  const row = rows[0];
+  if (!row || row.revoked_at || row.client_revoked_at) throw unauthorized('invalid access token');
+  if (row.expires_at <= ctx.clock.now()) throw unauthorized('access token expired');
+  if (row.user_id) {
+    return { kind: 'user', userId: row.user_id, memberships: await membershipsOf(ctx, row.user_id) };
+  }
+  if (!row.client_org || !row.client_role) throw unauthorized('invalid access token');
+  return { kind: 'client', clientId: row.client_pk, userId: null, memberships: new Map([[row.client_org, row.client_role]]) };
+}

@@ -1,0 +1,17 @@
+import { z } from 'zod';
+
+export const organisationName = z.string().trim().min(1).max(200);
+
+export const createOrganisationInput = z.strictObject({
+  id: z.uuid().optional(),
+  name: organisationName,
+});
+export type CreateOrganisationInput = z.input<typeof createOrganisationInput>;
+
+export const organisation = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+});
+export type Organisation = z.infer<typeof organisation>;

@@ -1,0 +1,45 @@
+import { readableOrganisations } from '../auth/principal.js';
+import type { ServiceContext } from '../context.js';
+import { forbidden } from '../errors.js';
+import { parseInput } from '../validation.js';
+import { createOrganisationInput, type Organisation } from './schema.js';
+
+interface OrganisationRow {
+  id: string;
+  name: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+function toOrganisation(row: OrganisationRow): Organisation {
+  return { id: row.id, name: row.name, createdAt: row.created_at.toISOString(), updatedAt: row.updated_at.toISOString() };
+}
+
+/** Creates an organisation and its change counter. Only the system principal (CLI) does this. */
+export async function createOrganisation(ctx: ServiceContext, input: unknown): Promise<Organisation> {
+  if (ctx.principal.kind !== 'system') throw forbidden('only an operator can create organisations');
+  const data = parseInput(createOrganisationInput, input);
+  const id = data.id ?? ctx.ids.uuid();
+  const now = ctx.clock.now();
+  return ctx.db.transaction(async (tx) => {
+    const { rows } = await tx.query<OrganisationRow>(
+      `INSERT INTO organisations (id, organisation_id, name, created_at, updated_at, change_seq)
+       VALUES ($1, $1, $2, $3, $3, 1) RETURNING id, name, created_at, updated_at`,
+      [id, data.name, now],
+    );
+    await tx.query('INSERT INTO organisation_change_counters (organisation_id, last_seq) VALUES ($1, 1)', [id]);
+    return toOrganisation(rows[0]!);
+  });
+}
+
+/** The organisations the caller belongs to. */
+export async function listOrganisations(ctx: ServiceContext): Promise<Organisation[]> {
+  const orgs = readableOrganisations(ctx.principal);
+  const { rows } = await ctx.db.query<OrganisationRow>(
+    `SELECT id, name, created_at, updated_at FROM organisations
+     WHERE deleted_at IS NULL AND ($1::uuid[] IS NULL OR id = ANY($1::uuid[]))
+     ORDER BY name, id`,
+    [orgs],
+  );
+  return rows.map(toOrganisation);
+}

@@ -1,0 +1,189 @@
+import type { Queryable } from '@helio/db';
+import { authorize, readableOrganisations, targetOrganisation } from '../auth/principal.js';
+import { allocateChangeSeqs } from '../changes.js';
+import type { ServiceContext } from '../context.js';
+import { notFound, validationError } from '../errors.js';
+import { SITE_COLUMNS, toSite, type SiteRow } from '../sites/service.js';
+import { parseId, parseInput } from '../validation.js';
+import {
+  addSitesInput,
+  createPortfoliosInput,
+  updatePortfolioInput,
+  type Portfolio,
+  type PortfolioWithSites,
+} from './schema.js';
+
+interface PortfolioRow {
+  id: string;
+  organisation_id: string;
+  name: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const COLUMNS = 'id, organisation_id, name, created_at, updated_at';
+
+function toPortfolio(r: PortfolioRow): Portfolio {
+  return {
+    id: r.id,
+    name: r.name,
+    organisationId: r.organisation_id,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+  };
+}
+
+async function loadPortfolio(q: Queryable, ctx: ServiceContext, id: string, forUpdate = false): Promise<PortfolioRow> {
+  parseId(id);
+  const { rows } = await q.query<PortfolioRow>(
+    `SELECT ${COLUMNS} FROM portfolios WHERE id = $1 AND deleted_at IS NULL${forUpdate ? ' FOR UPDATE' : ''}`,
+    [id],
+  );
+  const row = rows[0];
+  if (!row) throw notFound('portfolio', id);
+  authorize(ctx.principal, row.organisation_id, 'read', 'portfolio', id);
+  return row;
+}
+
+export async function listPortfolios(ctx: ServiceContext): Promise<Portfolio[]> {
+  const { rows } = await ctx.db.query<PortfolioRow>(
+    `SELECT ${COLUMNS} FROM portfolios
+     WHERE deleted_at IS NULL AND ($1::uuid[] IS NULL OR organisation_id = ANY($1::uuid[]))
+     ORDER BY created_at, id`,
+    [readableOrganisations(ctx.principal)],
+  );
+  return rows.map(toPortfolio);
+}
+
+export async function listPortfoliosWithSites(ctx: ServiceContext): Promise<PortfolioWithSites[]> {
+  const orgs = readableOrganisations(ctx.principal);
+  const portfolios = await listPortfolios(ctx);
+  const { rows } = await ctx.db.query<SiteRow>(
+    `SELECT ${SITE_COLUMNS} FROM sites
+     WHERE deleted_at IS NULL AND portfolio_id IS NOT NULL AND ($1::uuid[] IS NULL OR organisation_id = ANY($1::uuid[]))
+     ORDER BY created_at, id`,
+    [orgs],
+  );
+  const byPortfolio = new Map<string, SiteRow[]>();
+  for (const row of rows) {
+    const list = byPortfolio.get(row.portfolio_id!) ?? [];
+    list.push(row);
+    byPortfolio.set(row.portfolio_id!, list);
+  }
+  return portfolios.map((p) => ({ ...p, sites: (byPortfolio.get(p.id) ?? []).map(toSite) }));
+}
+
+export async function getPortfolio(ctx: ServiceContext, id: string): Promise<Portfolio> {
+  return toPortfolio(await loadPortfolio(ctx.db, ctx, id));
+}
+
+/** Creates several portfolios in one transaction: all of them or none. */
+export async function createPortfolios(ctx: ServiceContext, input: unknown): Promise<Portfolio[]> {
+  const items = parseInput(createPortfoliosInput, input);
+  const targets = items.map((item) => targetOrganisation(ctx.principal, item.organisationId));
+  const now = ctx.clock.now();
+  return ctx.db.transaction(async (tx) => {
+    const created: Portfolio[] = [];
+    for (const [i, item] of items.entries()) {
+      const organisationId = targets[i]!;
+      const seq = await allocateChangeSeqs(tx, organisationId);
+      const { rows } = await tx.query<PortfolioRow>(
+        `INSERT INTO portfolios (id, organisation_id, name, created_at, updated_at, change_seq)
+         VALUES ($1, $2, $3, $4, $4, $5) RETURNING ${COLUMNS}`,
+        [item.id ?? ctx.ids.uuid(), organisationId, item.name, now, seq],
+      );
+      created.push(toPortfolio(rows[0]!));
+    }
+    return created;
+  });
+}
+
+export async function updatePortfolio(ctx: ServiceContext, id: string, input: unknown): Promise<Portfolio> {
+  const data = parseInput(updatePortfolioInput, input);
+  return ctx.db.transaction(async (tx) => {
+    const current = await loadPortfolio(tx, ctx, id, true);
+    authorize(ctx.principal, current.organisation_id, 'write', 'portfolio', id);
+    const seq = await allocateChangeSeqs(tx, current.organisation_id);
+    const { rows } = await tx.query<PortfolioRow>(
+      `UPDATE portfolios SET name = $2, updated_at = $3, change_seq = $4 WHERE id = $1 RETURNING ${COLUMNS}`,
+      [id, data.name, ctx.clock.now(), seq],
+    );
+    return toPortfolio(rows[0]!);
+  });
+}
+
+/** Tombstones a portfolio. Its sites stay, unassigned. */
+export async function deletePortfolio(ctx: ServiceContext, id: string): Promise<Portfolio> {
+  return ctx.db.transaction(async (tx) => {
+    const current = await loadPortfolio(tx, ctx, id, true);
+    authorize(ctx.principal, current.organisation_id, 'write', 'portfolio', id);
+    const now = ctx.clock.now();
+    const members = await tx.query<{ id: string }>(
+      'SELECT id FROM sites WHERE portfolio_id = $1 ORDER BY id FOR UPDATE',
+      [id],
+    );
+    const first = await allocateChangeSeqs(tx, current.organisation_id, members.rowCount + 1);
+    for (const [i, s] of members.rows.entries()) {
+      await tx.query('UPDATE sites SET portfolio_id = NULL, updated_at = $2, change_seq = $3 WHERE id = $1', [s.id, now, first + i]);
+    }
+    const { rows } = await tx.query<PortfolioRow>(
+      `UPDATE portfolios SET deleted_at = $2, updated_at = $2, change_seq = $3 WHERE id = $1 RETURNING ${COLUMNS}`,
+      [id, now, first + members.rowCount],
+    );
+    return toPortfolio(rows[0]!);
+  });
+}
+
+/** Moves sites of the portfolio's organisation into it (from any other portfolio). */
+export async function addSitesToPortfolio(ctx: ServiceContext, id: string, input: unknown): Promise<PortfolioWithSites> {
+  const { siteIds } = parseInput(addSitesInput, input);
+  const unique = [...new Set(siteIds)];
+  await ctx.db.transaction(async (tx) => {
+    const current = await loadPortfolio(tx, ctx, id, true);
+    authorize(ctx.principal, current.organisation_id, 'write', 'portfolio', id);
+    const { rows } = await tx.query<{ id: string }>(
+      `SELECT id FROM sites WHERE id = ANY($1::uuid[]) AND organisation_id = $2 AND deleted_at IS NULL ORDER BY id FOR UPDATE`,
+      [unique, current.organisation_id],
+    );
+    const found = new Set(rows.map((r) => r.id));
+    const missing = unique.filter((s) => !found.has(s));
+    if (missing.length > 0) {
+      throw notFound('site', missing.join(', '));
+    }
+    const first = await allocateChangeSeqs(tx, current.organisation_id, unique.length);
+    const now = ctx.clock.now();
+    for (const [i, siteId] of unique.entries()) {
+      await tx.query('UPDATE sites SET portfolio_id = $2, updated_at = $3, change_seq = $4 WHERE id = $1', [siteId, id, now, first + i]);
+    }
+  });
+  return portfolioWithItsSites(ctx, id);
+}
+
+/** Takes one site out of the portfolio; the site itself stays. */
+export async function removeSiteFromPortfolio(ctx: ServiceContext, id: string, siteId: unknown): Promise<PortfolioWithSites> {
+  const { siteIds } = parseInput(addSitesInput, { siteIds: [siteId] });
+  await ctx.db.transaction(async (tx) => {
+    const current = await loadPortfolio(tx, ctx, id, true);
+    authorize(ctx.principal, current.organisation_id, 'write', 'portfolio', id);
+    const { rows } = await tx.query<{ portfolio_id: string | null }>(
+      'SELECT portfolio_id FROM sites WHERE id = $1 AND organisation_id = $2 AND deleted_at IS NULL FOR UPDATE',
+      [siteIds[0], current.organisation_id],
+    );
+    if (!rows[0]) throw notFound('site', siteIds[0]);
+    if (rows[0].portfolio_id !== id) {
+      throw validationError(`site ${siteIds[0]} is not in portfolio ${id}`, [{ path: 'siteId', message: 'not in this portfolio' }]);
+    }
+    const seq = await allocateChangeSeqs(tx, current.organisation_id);
+    await tx.query('UPDATE sites SET portfolio_id = NULL, updated_at = $2, change_seq = $3 WHERE id = $1', [siteIds[0], ctx.clock.now(), seq]);
+  });
+  return portfolioWithItsSites(ctx, id);
+}
+
+async function portfolioWithItsSites(ctx: ServiceContext, id: string): Promise<PortfolioWithSites> {
+  const p = await getPortfolio(ctx, id);
+  const { rows } = await ctx.db.query<SiteRow>(
+    `SELECT ${SITE_COLUMNS} FROM sites WHERE portfolio_id = $1 AND deleted_at IS NULL ORDER BY created_at, id`,
+    [id],
+  );
+  return { ...p, sites: rows.map(toSite) };
+}

@@ -1,0 +1,166 @@
+import type { Queryable } from '@helio/db';
+import { authorize, readableOrganisations, targetOrganisation } from '../auth/principal.js';
+import { allocateChangeSeqs } from '../changes.js';
+import type { ServiceContext } from '../context.js';
+import { notFound } from '../errors.js';
+import { parseId, parseInput } from '../validation.js';
+import { createSiteInput, listSitesInput, updateSiteInput, type Site } from './schema.js';
+
+export interface SiteRow {
+  id: string;
+  organisation_id: string;
+  site_name: string;
+  address: string | null;
+  capacity: number | null;
+  unit: string | null;
+  latitude: number | null;
+  longitude: number | null;
+  portfolio_id: string | null;
+  site_manager: string | null;
+  cover_image_url: string | null;
+  timezone: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export const SITE_COLUMNS =
+  'id, organisation_id, site_name, address, capacity, unit, latitude, longitude, portfolio_id, site_manager, cover_image_url, timezone, created_at, updated_at';
+
+export function toSite(r: SiteRow): Site {
+  return {
+    id: r.id,
+    organisationId: r.organisation_id,
+    siteName: r.site_name,
+    address: r.address,
+    capacity: r.capacity,
+    unit: r.unit,
+    latitude: r.latitude,
+    longitude: r.longitude,
+    portfolioId: r.portfolio_id,
+    siteManager: r.site_manager,
+    coverImageUrl: r.cover_image_url,
+    timezone: r.timezone,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+  };
+}
+
+// Maps API field names to columns; the one place a site field's column is named.
+const columnOf = {
+  siteName: 'site_name',
+  address: 'address',
+  capacity: 'capacity',
+  unit: 'unit',
+  latitude: 'latitude',
+  longitude: 'longitude',
+  portfolioId: 'portfolio_id',
+  siteManager: 'site_manager',
+  coverImageUrl: 'cover_image_url',
+  timezone: 'timezone',
+} as const;
+
+/** A live portfolio of this organisation, or NOT_FOUND: another tenant's portfolio does not exist for us. */
+export async function assertPortfolioInOrganisation(tx: Queryable, portfolioId: string, organisationId: string): Promise<void> {
+  const { rowCount } = await tx.query(
+    'SELECT 1 FROM portfolios WHERE id = $1 AND organisation_id = $2 AND deleted_at IS NULL',
+    [portfolioId, organisationId],
+  );
+  if (!rowCount) throw notFound('portfolio', portfolioId);
+}
+
+/** Loads a live site the caller may see, locking it for update when inside a write. */
+async function loadSite(q: Queryable, ctx: ServiceContext, id: string, forUpdate = false): Promise<SiteRow> {
+  parseId(id);
+  const { rows } = await q.query<SiteRow>(
+    `SELECT ${SITE_COLUMNS} FROM sites WHERE id = $1 AND deleted_at IS NULL${forUpdate ? ' FOR UPDATE' : ''}`,
+    [id],
+  );
+  const row = rows[0];
+  if (!row) throw notFound('site', id);
+  authorize(ctx.principal, row.organisation_id, 'read', 'site', id);
+  return row;
+}
+
+export async function listSites(ctx: ServiceContext, filter: unknown = {}): Promise<Site[]> {
+  const f = parseInput(listSitesInput, filter);
+  const { rows } = await ctx.db.query<SiteRow>(
+    `SELECT ${SITE_COLUMNS} FROM sites
+     WHERE deleted_at IS NULL
+       AND ($1::uuid[] IS NULL OR organisation_id = ANY($1::uuid[]))
+       AND ($2::uuid IS NULL OR id = $2)
+       AND ($3::uuid IS NULL OR portfolio_id = $3)
+     ORDER BY created_at, id`,
+    [readableOrganisations(ctx.principal), f.siteId ?? null, f.portfolioId ?? null],
+  );
+  return rows.map(toSite);
+}
+
+export async function getSite(ctx: ServiceContext, id: string): Promise<Site> {
+  return toSite(await loadSite(ctx.db, ctx, id));
+}
+
+export async function createSite(ctx: ServiceContext, input: unknown): Promise<Site> {
+  const data = parseInput(createSiteInput, input);
+  const organisationId = targetOrganisation(ctx.principal, data.organisationId);
+  const now = ctx.clock.now();
+  return ctx.db.transaction(async (tx) => {
+    if (data.portfolioId) await assertPortfolioInOrganisation(tx, data.portfolioId, organisationId);
+    const seq = await allocateChangeSeqs(tx, organisationId);
+    const { rows } = await tx.query<SiteRow>(
+      `INSERT INTO sites (id, organisation_id, site_name, address, capacity, unit, latitude, longitude,
+         portfolio_id, site_manager, cover_image_url, timezone, created_at, updated_at, change_seq)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)
+       RETURNING ${SITE_COLUMNS}`,
+      [
+        data.id ?? ctx.ids.uuid(),
+        organisationId,
+        data.siteName,
+        data.address ?? null,
+        data.capacity ?? null,
+        data.unit ?? null,
+        data.latitude ?? null,
+        data.longitude ?? null,
+        data.portfolioId ?? null,
+        data.siteManager ?? null,
+        data.coverImageUrl ?? null,
+        data.timezone ?? 'UTC',
+        now,
+        seq,
+      ],
+    );
+    return toSite(rows[0]!);
+  });
+}
+
+export async function updateSite(ctx: ServiceContext, id: string, input: unknown): Promise<Site> {
+  const patch = parseInput(updateSiteInput, input);
+  return ctx.db.transaction(async (tx) => {
+    const current = await loadSite(tx, ctx, id, true);
+    authorize(ctx.principal, current.organisation_id, 'write', 'site', id);
+    if (patch.portfolioId) await assertPortfolioInOrganisation(tx, patch.portfolioId, current.organisation_id);
+    const entries = Object.entries(patch).filter(([, v]) => v !== undefined) as [keyof typeof columnOf, unknown][];
+    const seq = await allocateChangeSeqs(tx, current.organisation_id);
+    const sets = entries.map(([field], i) => `${columnOf[field]} = $${i + 4}`);
+    const { rows } = await tx.query<SiteRow>(
+      `UPDATE sites SET ${['updated_at = $2', 'change_seq = $3', ...sets].join(', ')}
+       WHERE id = $1 RETURNING ${SITE_COLUMNS}`,
+      [id, ctx.clock.now(), seq, ...entries.map(([, v]) => v)],
+    );
+    return toSite(rows[0]!);
+  });
+}
+
+/** Tombstones a site; it disappears from lists and lookups. */
+export async function deleteSite(ctx: ServiceContext, id: string): Promise<Site> {
+  return ctx.db.transaction(async (tx) => {
+    const current = await loadSite(tx, ctx, id, true);
+    authorize(ctx.principal, current.organisation_id, 'write', 'site', id);
+    const seq = await allocateChangeSeqs(tx, current.organisation_id);
+    const now = ctx.clock.now();
+    const { rows } = await tx.query<SiteRow>(
+      `UPDATE sites SET deleted_at = $2, updated_at = $2, change_seq = $3 WHERE id = $1 RETURNING ${SITE_COLUMNS}`,
+      [id, now, seq],
+    );
+    return toSite(rows[0]!);
+  });
+}

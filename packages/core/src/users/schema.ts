@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { roleSchema } from '../auth/roles.js';
+
+export const email = z.email().max(320).transform((e) => e.toLowerCase());
+export const password = z.string().min(10, 'must be at least 10 characters').max(200);
+
+export const createUserInput = z.strictObject({
+  id: z.uuid().optional(),
+  email,
+  name: z.string().trim().min(1).max(200),
+  password: password.optional(),
+});
+
+export const addMemberInput = z.strictObject({
+  organisationId: z.uuid(),
+  userId: z.uuid(),
+  role: roleSchema,
+});
+
+export const user = z.object({
+  id: z.uuid(),
+  email: z.string(),
+  name: z.string(),
+  createdAt: z.iso.datetime(),
+});
+export type User = z.infer<typeof user>;
+
+export const membership = z.object({
+  id: z.uuid(),
+  organisationId: z.uuid(),
+  userId: z.uuid(),
+  role: roleSchema,
+  createdAt: z.iso.datetime(),
+});
+export type Membership = z.infer<typeof membership>;

@@ -1,0 +1,100 @@
+import { DbError } from '@helio/db';
+import { authorize, roleIn } from '../auth/principal.js';
+import { roleAtMost, type Role } from '../auth/roles.js';
+import { hashPassword, verifyPassword } from '../auth/secrets.js';
+import { allocateChangeSeqs } from '../changes.js';
+import type { ServiceContext } from '../context.js';
+import { conflict, forbidden, notFound } from '../errors.js';
+import { parseInput } from '../validation.js';
+import { addMemberInput, createUserInput, type Membership, type User } from './schema.js';
+
+interface UserRow {
+  id: string;
+  email: string;
+  name: string;
+  created_at: Date;
+}
+
+const toUser = (r: UserRow): User => ({ id: r.id, email: r.email, name: r.name, createdAt: r.created_at.toISOString() });
+
+/** Creates a user account. Operators (system) and organisation managers may do this. */
+export async function createUser(ctx: ServiceContext, input: unknown): Promise<User> {
+  const data = parseInput(createUserInput, input);
+  if (ctx.principal.kind !== 'system' && ![...ctx.principal.memberships.values()].some((r) => r === 'owner' || r === 'admin')) {
+    throw forbidden('only owners and admins can create users');
+  }
+  const passwordHash = data.password ? await hashPassword(data.password) : null;
+  const now = ctx.clock.now();
+  try {
+    const { rows } = await ctx.db.query<UserRow>(
+      `INSERT INTO users (id, email, name, password_hash, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $5) RETURNING id, email, name, created_at`,
+      [data.id ?? ctx.ids.uuid(), data.email, data.name, passwordHash, now],
+    );
+    return toUser(rows[0]!);
+  } catch (err) {
+    if (err instanceof DbError && err.kind === 'unique_violation') {
+      throw conflict(`a user with email ${data.email} already exists`, [{ path: 'email', message: 'already taken' }]);
+    }
+    throw err;
+  }
+}
+
+export async function findUserByEmail(ctx: ServiceContext, emailAddress: string): Promise<User | undefined> {
+  const { rows } = await ctx.db.query<UserRow>(
+    'SELECT id, email, name, created_at FROM users WHERE lower(email) = lower($1) AND disabled_at IS NULL',
+    [emailAddress],
+  );
+  return rows[0] ? toUser(rows[0]) : undefined;
+}
+
+/** Checks a user's password; undefined when the email or password is wrong (which one is not said). */
+export async function verifyUserPassword(ctx: ServiceContext, emailAddress: string, pass: string): Promise<User | undefined> {
+  const { rows } = await ctx.db.query<UserRow & { password_hash: string | null }>(
+    'SELECT id, email, name, created_at, password_hash FROM users WHERE lower(email) = lower($1) AND disabled_at IS NULL',
+    [emailAddress],
+  );
+  const row = rows[0];
+  const ok = await verifyPassword(pass, row?.password_hash ?? null);
+  return ok && row ? toUser(row) : undefined;
+}
+
+/** A user's live memberships, as the role map a principal carries. */
+export async function membershipsOf(ctx: Pick<ServiceContext, 'db'>, userId: string): Promise<Map<string, Role>> {
+  const { rows } = await ctx.db.query<{ organisation_id: string; role: Role }>(
+    `SELECT m.organisation_id, m.role FROM memberships m
+     JOIN organisations o ON o.id = m.organisation_id AND o.deleted_at IS NULL
+     WHERE m.user_id = $1 AND m.deleted_at IS NULL`,
+    [userId],
+  );
+  return new Map(rows.map((r) => [r.organisation_id, r.role]));
+}
+
+/** Adds a user to an organisation, or changes the role of an existing member. */
+export async function addMember(ctx: ServiceContext, input: unknown): Promise<Membership> {
+  const data = parseInput(addMemberInput, input);
+  authorize(ctx.principal, data.organisationId, 'manage', 'organisation', data.organisationId);
+  const callerRole = roleIn(ctx.principal, data.organisationId)!;
+  if (!roleAtMost(data.role, callerRole)) throw forbidden(`a ${callerRole} cannot grant the ${data.role} role`);
+  const now = ctx.clock.now();
+  return ctx.db.transaction(async (tx) => {
+    const userExists = await tx.query('SELECT 1 FROM users WHERE id = $1', [data.userId]);
+    if (!userExists.rowCount) throw notFound('user', data.userId);
+    const seq = await allocateChangeSeqs(tx, data.organisationId);
+    const updated = await tx.query<{ id: string; created_at: Date }>(
+      `UPDATE memberships SET role = $3, updated_at = $4, change_seq = $5
+       WHERE organisation_id = $1 AND user_id = $2 AND deleted_at IS NULL RETURNING id, created_at`,
+      [data.organisationId, data.userId, data.role, now, seq],
+    );
+    let row = updated.rows[0];
+    if (!row) {
+      const inserted = await tx.query<{ id: string; created_at: Date }>(
+        `INSERT INTO memberships (id, organisation_id, user_id, role, created_at, updated_at, change_seq)
+         VALUES ($1, $2, $3, $4, $5, $5, $6) RETURNING id, created_at`,
+        [ctx.ids.uuid(), data.organisationId, data.userId, data.role, now, seq],
+      );
+      row = inserted.rows[0]!;
+    }
+    return { id: row.id, organisationId: data.organisationId, userId: data.userId, role: data.role, createdAt: row.created_at.toISOString() };
+  });
+}

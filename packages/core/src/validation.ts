@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { validationError, type ErrorDetail } from './errors.js';
+
+function issuePath(path: readonly PropertyKey[]): string {
+  return path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
+}
+
+export function zodDetails(error: z.ZodError): ErrorDetail[] {
+  return error.issues.map((issue) => ({ path: issuePath(issue.path), message: issue.message, issue: issue.code }));
+}
+
+/** Parses `input` with `schema`, or throws VALIDATION_ERROR naming every bad field. */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const details = zodDetails(result.error);
+  const summary = details
+    .slice(0, 3)
+    .map((d) => (d.path ? `${d.path}: ${d.message}` : d.message))
+    .join('; ');
+  throw validationError(`invalid input: ${summary}${details.length > 3 ? `; and ${details.length - 3} more` : ''}`, details);
+}
+
+const uuid = z.uuid();
+
+/** Validates an id from a path or argument; a malformed id is a 400, never a database error. */
+export function parseId(value: unknown, field = 'id'): string {
+  const result = uuid.safeParse(value);
+  if (result.success) return result.data;
+  throw validationError(`${field} must be a UUID`, [{ path: field, message: 'must be a UUID' }]);
+}
