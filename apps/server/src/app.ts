@@ -7,6 +7,7 @@ import { alentisApi } from './rest/alentis/index.js';
 import { errorBody, errorHandler, sendError } from './rest/errors.js';
 import { oauthRoutes } from './rest/oauth.js';
 import { systemRoutes } from './rest/system.js';
+import { trpcApi } from './rest/trpc.js';
 import type { AppServices } from './services.js';
 
 /** The URL without its query string: upload and download tokens travel there and must not be logged. */
@@ -65,5 +66,6 @@ export async function buildApp(services: AppServices, options: BuildAppOptions =
   await app.register(systemRoutes);
   await app.register(oauthRoutes(services));
   await app.register(alentisApi(services), { prefix: '/api' });
+  await app.register(trpcApi(services));
   return app;
 }

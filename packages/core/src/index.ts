@@ -22,3 +22,6 @@ export * as sites from './sites/service.js';
 export * as oauthSchemas from './oauth/schema.js';
 export * as oauth from './oauth/service.js';
 export { OAuthError, type OAuthErrorCode } from './oauth/errors.js';
+export { appRouter, createCaller, type AppRouter } from './trpc/router.js';
+export type { RouterContext } from './trpc/init.js';
+export { trpcCodeByErrorCode } from './trpc/errors.js';

@@ -1,0 +1,51 @@
+import { apiKeys, createCaller, sites, type AppRouter } from '@helio/core';
+import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { serviceContext } from '../services.js';
+import { describeEachEngine } from '../test-engines.js';
+import { createTenant, createTestApp, type TestApp, type TestTenant } from '../testing.js';
+
+describeEachEngine('tRPC router', (engine) => {
+  let t: TestApp;
+  let a: TestTenant;
+  let b: TestTenant;
+  beforeEach(async () => {
+    t = await createTestApp(engine);
+    a = await createTenant(t.services);
+    b = await createTenant(t.services);
+  });
+  afterEach(() => t.close());
+
+  it('runs the same services in-process through createCaller', async () => {
+    const principal = await apiKeys.authenticateApiKey(t.services, a.keys.technician);
+    const caller = createCaller({ authenticate: async () => serviceContext(t.services, principal) });
+    const site = await caller.sites.create({ siteName: 'Caller Site', timezone: 'Europe/Berlin' });
+    expect(site).toMatchObject({ siteName: 'Caller Site', timezone: 'Europe/Berlin', organisationId: a.organisationId });
+    const viaService = await sites.getSite(serviceContext(t.services, principal), site.id);
+    expect(viaService.siteName).toBe('Caller Site');
+    await expect(caller.sites.update({ id: site.id, patch: { timezone: 'Mars/Olympus' } })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+  });
+
+  it('serves the router over HTTP with bearer credentials and keeps tenants apart', async () => {
+    await t.app.listen({ host: '127.0.0.1', port: 0 });
+    const address = t.app.server.address();
+    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/trpc`;
+    const client = (key: string) =>
+      createTRPCClient<AppRouter>({ links: [httpBatchLink({ url, headers: { authorization: `Bearer ${key}` } })] });
+
+    const mine = await client(a.keys.admin).sites.create.mutate({ siteName: 'Over HTTP' });
+    expect((await client(a.keys.viewer).sites.list.query()).map((s) => s.id)).toEqual([mine.id]);
+    expect(await client(b.keys.owner).sites.list.query()).toEqual([]);
+
+    const foreign = await client(b.keys.owner).sites.get.query({ id: mine.id }).catch((e: unknown) => e);
+    expect(foreign).toBeInstanceOf(TRPCClientError);
+    expect((foreign as TRPCClientError<AppRouter>).data).toMatchObject({ code: 'NOT_FOUND', helioCode: 'NOT_FOUND' });
+
+    const viewerWrite = await client(a.keys.viewer).sites.delete.mutate({ id: mine.id }).catch((e: unknown) => e);
+    expect((viewerWrite as TRPCClientError<AppRouter>).data).toMatchObject({ code: 'FORBIDDEN', helioCode: 'FORBIDDEN' });
+
+    const anonymous = await client('not-a-token').me.query().catch((e: unknown) => e);
+    expect((anonymous as TRPCClientError<AppRouter>).data).toMatchObject({ code: 'UNAUTHORIZED' });
+    expect((await client(a.keys.viewer).sites.get.query({ id: mine.id })).siteName).toBe('Over HTTP');
+  });
+});

@@ -1,0 +1,20 @@
+import { appRouter, type RouterContext } from '@helio/core';
+import { fastifyTRPCPlugin, type CreateFastifyContextOptions } from '@trpc/server/adapters/fastify';
+import type { FastifyInstance } from 'fastify';
+import { serviceContext, type AppServices } from '../services.js';
+import { authenticate } from './auth.js';
+
+/** The core router at /trpc, authenticated with the same credentials as the REST APIs. */
+export function trpcApi(services: AppServices) {
+  return async (app: FastifyInstance): Promise<void> => {
+    await app.register(fastifyTRPCPlugin, {
+      prefix: '/trpc',
+      trpcOptions: {
+        router: appRouter,
+        createContext: ({ req }: CreateFastifyContextOptions): RouterContext => ({
+          authenticate: async () => serviceContext(services, await authenticate(req, services)),
+        }),
+      },
+    });
+  };
+}

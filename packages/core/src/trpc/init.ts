@@ -1,0 +1,42 @@
+import { initTRPC, TRPCError } from '@trpc/server';
+import type { ServiceContext } from '../context.js';
+import { isDomainError } from '../errors.js';
+import { toTRPCError } from './errors.js';
+
+/**
+ * The router's context. Transports resolve the caller lazily: procedures that
+ * need one call `authenticate`, which throws UNAUTHORIZED when the request
+ * carries no valid credential.
+ */
+export interface RouterContext {
+  authenticate(): Promise<ServiceContext>;
+}
+
+const t = initTRPC.context<RouterContext>().create({
+  errorFormatter({ shape, error }) {
+    const domain = isDomainError(error.cause) ? error.cause : undefined;
+    return {
+      ...shape,
+      data: { ...shape.data, helioCode: domain?.code ?? null, details: domain?.details ?? [] },
+    };
+  },
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+/** Every procedure runs as an authenticated principal; domain errors become tRPC errors. */
+export const procedure = t.procedure.use(async ({ ctx, next }) => {
+  let service: ServiceContext;
+  try {
+    service = await ctx.authenticate();
+  } catch (err) {
+    throw toTRPCError(err);
+  }
+  const result = await next({ ctx: { ...ctx, service } });
+  if (!result.ok) {
+    const converted = toTRPCError(result.error.cause);
+    if (converted instanceof TRPCError) throw converted;
+  }
+  return result;
+});
