@@ -8,6 +8,8 @@ import { errorBody, errorHandler, sendError } from './rest/errors.js';
 import { oauthRoutes } from './rest/oauth.js';
 import { systemRoutes } from './rest/system.js';
 import { trpcApi } from './rest/trpc.js';
+import { operations } from './openapi/operations.js';
+import { openApiRoutes } from './openapi/routes.js';
 import type { AppServices } from './services.js';
 
 /** The URL without its query string: upload and download tokens travel there and must not be logged. */
@@ -67,5 +69,6 @@ export async function buildApp(services: AppServices, options: BuildAppOptions =
   await app.register(oauthRoutes(services));
   await app.register(alentisApi(services), { prefix: '/api' });
   await app.register(trpcApi(services));
+  await app.register(openApiRoutes(operations));
   return app;
 }
