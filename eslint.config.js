@@ -1,0 +1,50 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+// Core holds domain logic only: no drivers, transports or platform APIs.
+const coreForbidden = [
+  { name: 'pg', message: 'core receives a Db; drivers live in @helio/db' },
+  { name: '@electric-sql/pglite', message: 'core receives a Db; drivers live in @helio/db' },
+  { name: 'fastify', message: 'HTTP belongs in apps/server' },
+  { name: 'mqtt', message: 'MQTT belongs in apps/server' },
+  { name: 'aedes', message: 'MQTT belongs in apps/server' },
+  { name: 'electron', message: 'Electron belongs in apps/desktop' },
+  { name: 'node:fs', message: 'core does no I/O of its own; take a store as a parameter' },
+  { name: 'node:http', message: 'HTTP belongs in apps/server' },
+  { name: 'node:net', message: 'sockets belong in apps' },
+];
+const corePatterns = [
+  { group: ['@trpc/server/adapters/*'], message: 'tRPC adapters are mounted by the apps' },
+  { group: ['@helio/db/pglite', '@helio/db/postgres'], message: 'core receives a Db; it never picks a driver' },
+  { group: ['@helio/server', '@helio/server/*'], message: 'dependencies point down: apps -> core -> db' },
+  { group: ['@helio/*/src/*'], message: 'import packages through their exports map' },
+];
+
+export default tseslint.config(
+  { ignores: ['**/node_modules/**', '**/dist/**', '.helio-data/**', 'test/screenshots/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', Buffer: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['@helio/*/src/*'], message: 'import packages through their exports map' }] }],
+    },
+  },
+  {
+    files: ['packages/core/src/**/*.ts'],
+    ignores: ['packages/core/src/**/*.test.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: coreForbidden, patterns: corePatterns }] },
+  },
+  {
+    files: ['packages/db/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@helio/core', '@helio/core/*', '@helio/server', '@helio/server/*'], message: 'db is the bottom layer' }] },
+      ],
+    },
+  },
+);
