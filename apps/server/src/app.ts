@@ -25,8 +25,10 @@ function rateLimitKey(request: FastifyRequest): string {
 }
 
 export interface BuildAppOptions {
-  /** Log to stdout at the configured level; off in tests. */
+  /** Log at the configured level; off in tests. */
   logger?: boolean;
+  /** Where logs go (stdout by default). */
+  logStream?: NodeJS.WritableStream;
 }
 
 export async function buildApp(services: AppServices, options: BuildAppOptions = {}): Promise<FastifyInstance> {
@@ -36,6 +38,7 @@ export async function buildApp(services: AppServices, options: BuildAppOptions =
     logger: options.logger
       ? {
           level: config.logLevel,
+          ...(options.logStream ? { stream: options.logStream } : {}),
           redact: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'],
           serializers: {
             req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: loggableUrl(req.url), ip: req.ip }),
