@@ -4,13 +4,31 @@ import { assertMigrated, migrate, type Db } from '@helio/db';
 import { openPglite } from '@helio/db/pglite';
 import { openPostgres } from '@helio/db/postgres';
 import type { Config } from './config.js';
+import { lockDataDir } from './data-dir-lock.js';
 
 /** PostgreSQL when `databaseUrl` is set, else PGlite in the data directory. */
 export async function openDatabase(config: Config): Promise<Db> {
   if (config.databaseUrl) return openPostgres({ connectionString: config.databaseUrl });
   const dir = resolve(config.dataDir, 'pglite');
   mkdirSync(dir, { recursive: true });
-  return openPglite({ dataDir: dir });
+  // PGlite does not lock its directory; a second process on it would corrupt it.
+  const lock = lockDataDir(resolve(config.dataDir));
+  try {
+    const db = await openPglite({ dataDir: dir });
+    const close = db.close.bind(db);
+    return Object.assign(db, {
+      close: async () => {
+        try {
+          await close();
+        } finally {
+          lock.release();
+        }
+      },
+    });
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
 }
 
 export function describeDatabase(config: Config): string {

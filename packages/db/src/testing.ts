@@ -77,21 +77,31 @@ function ensurePostgresTemplate(): Promise<void> {
 export interface TestDb extends Db {
   /** Closes the connection and removes the database. */
   dispose(): Promise<void>;
+  /** PostgreSQL only: where the database is, for tests that hand it to another process. */
+  connectionString?: string;
 }
 
-/** A fresh, migrated database on the given engine. */
-export async function freshTestDb(engine: Engine): Promise<TestDb> {
+export interface FreshTestDbOptions {
+  /** `false` gives an empty database, with no migrations applied. Default `true`. */
+  migrated?: boolean;
+}
+
+/** A fresh database on the given engine, migrated unless asked otherwise. */
+export async function freshTestDb(engine: Engine, options: FreshTestDbOptions = {}): Promise<TestDb> {
+  const migrated = options.migrated ?? true;
   if (engine === 'pglite') {
-    const template = await pgliteTemplateInstance();
-    const db = await openPglite({ instance: (await template.clone()) as PGlite });
+    const instance = migrated ? ((await (await pgliteTemplateInstance()).clone()) as PGlite) : undefined;
+    const db = await openPglite(instance ? { instance } : {});
     return Object.assign(db, { dispose: () => db.close() });
   }
   if (!testDatabaseUrl) throw new Error('TEST_DATABASE_URL is not set');
-  await ensurePostgresTemplate();
+  if (migrated) await ensurePostgresTemplate();
   const name = `helio_t_${randomBytes(6).toString('hex')}`;
-  await adminQuery((admin) => admin.query(`CREATE DATABASE ${name} TEMPLATE ${templateName}`));
-  const db = openPostgres({ connectionString: withDatabase(testDatabaseUrl, name), max: 4 });
+  await adminQuery((admin) => admin.query(migrated ? `CREATE DATABASE ${name} TEMPLATE ${templateName}` : `CREATE DATABASE ${name}`));
+  const connectionString = withDatabase(testDatabaseUrl, name);
+  const db = openPostgres({ connectionString, max: 4 });
   return Object.assign(db, {
+    connectionString,
     dispose: async () => {
       await db.close();
       await adminQuery((admin) => admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));

@@ -1,25 +1,18 @@
-import { ConfigError, loadConfig } from '../config.js';
-import { startServer } from '../server.js';
+// `npx helio ...` (through bin/helio.js) and `npm start` land here.
+import type { CliIo } from './output.js';
+import { run } from './run.js';
 
-async function serve(): Promise<void> {
-  const config = loadConfig();
-  const server = await startServer(config);
-  server.app.log.info(`Helio is listening on ${server.url} (docs at ${server.url}/docs)`);
-  const shutdown = (signal: string) => {
-    server.app.log.info(`${signal} received, shutting down`);
-    server.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGINT', () => shutdown('SIGINT'));
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-}
+const io: CliIo = {
+  env: process.env,
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  readStdin: async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  },
+};
 
-const [command = 'serve'] = process.argv.slice(2);
-if (command === 'serve') {
-  serve().catch((err: unknown) => {
-    console.error(err instanceof ConfigError ? err.message : err);
-    process.exit(1);
-  });
-}
+const status = await run(process.argv.slice(2), io);
+// Set, not process.exit(): output still queued for a pipe gets written first.
+if (status !== undefined) process.exitCode = status;

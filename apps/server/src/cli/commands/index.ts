@@ -1,0 +1,20 @@
+import type { Command } from '../command.js';
+import { apikeyCreate, apikeyList, apikeyRevoke } from './apikey.js';
+import { migrate } from './migrate.js';
+import { oauthClientCreate } from './oauth-client.js';
+import { orgCreate, orgList } from './org.js';
+import { serve } from './serve.js';
+import { userCreate } from './user.js';
+
+/** Every command, in the order `helio --help` lists them. */
+export const commands: readonly Command[] = [
+  serve,
+  migrate,
+  orgCreate,
+  orgList,
+  userCreate,
+  apikeyCreate,
+  apikeyList,
+  apikeyRevoke,
+  oauthClientCreate,
+];

@@ -1,0 +1,86 @@
+// The dispatcher: argv in, output and an exit status out. No process globals
+// here (main.ts wires those), so tests can drive it in-process too.
+import { loadConfig } from '../config.js';
+import { version } from '../version.js';
+import { checkRequired, globalOptions, parseOptions, resolveCommand, rootOptions, subcommandsOf, UsageError } from './args.js';
+import type { Command, CommandContext } from './command.js';
+import { commands } from './commands/index.js';
+import { reportError } from './errors.js';
+import { commandHelp, groupHelp, rootHelp, usageLine } from './help.js';
+import { printError, printOutput, type CliIo } from './output.js';
+
+/**
+ * Runs one command line. Resolves to the exit status, or to undefined when
+ * the command keeps the process running (`serve`).
+ */
+export async function run(argv: readonly string[], io: CliIo): Promise<number | undefined> {
+  // Known before parsing succeeds, so even a usage error is reported as JSON.
+  const json = argv.includes('--json');
+  try {
+    const resolved = resolveCommand(argv, commands);
+    if (resolved.kind === 'help') {
+      const command = findCommand(resolved.words);
+      io.stdout(command ? commandHelp(command) : resolved.words.length ? groupHelp(commands, resolved.words) : rootHelp(commands));
+      return 0;
+    }
+    if (resolved.kind === 'none') {
+      const args = parseOptions(resolved.rest, rootOptions, [], []);
+      if (args.flag('version')) {
+        printOutput(io, { json: { version }, text: `helio ${version}` }, json);
+        return 0;
+      }
+      if (args.flag('help')) {
+        io.stdout(rootHelp(commands));
+        return 0;
+      }
+      throw new UsageError('no command given');
+    }
+    if (resolved.kind === 'group') {
+      const args = parseOptions(resolved.rest, globalOptions, [], resolved.words);
+      if (args.flag('help')) {
+        io.stdout(groupHelp(commands, resolved.words));
+        return 0;
+      }
+      throw new UsageError(`"${resolved.words.join(' ')}" needs a command: ${subcommandsOf(commands, resolved.words).join(', ')}`, resolved.words);
+    }
+
+    const { command } = resolved;
+    const positionals = command.positionals ?? [];
+    const args = parseOptions(resolved.rest, { ...globalOptions, ...command.options }, positionals, command.path);
+    if (args.flag('help')) {
+      io.stdout(commandHelp(command));
+      return 0;
+    }
+    checkRequired(args, command.options, positionals, command.path);
+    const cx: CommandContext = {
+      io,
+      json: args.flag('json'),
+      config: (overrides = {}) =>
+        loadConfig({
+          file: args.string('config'),
+          env: io.env,
+          overrides: { databaseUrl: args.string('database-url'), dataDir: args.string('data-dir'), ...overrides },
+        }),
+    };
+    const output = await command.run(cx, args);
+    if (output === undefined) return undefined;
+    printOutput(io, output, cx.json);
+    return 0;
+  } catch (err) {
+    const report = reportError(err);
+    if (err instanceof UsageError) report.hint = usageHint(err.commandPath);
+    printError(io, report, json);
+    return report.exitCode;
+  }
+}
+
+function findCommand(words: readonly string[]): Command | undefined {
+  return commands.find((c) => c.path.length === words.length && c.path.every((w, i) => words[i] === w));
+}
+
+function usageHint(words: readonly string[]): string {
+  const command = findCommand(words);
+  if (command) return `usage: ${usageLine(command)} (see \`npx helio ${words.join(' ')} --help\`)`;
+  if (words.length) return `see \`npx helio ${words.join(' ')} --help\``;
+  return `commands: ${subcommandsOf(commands, []).join(', ')} (see \`npx helio --help\`)`;
+}
