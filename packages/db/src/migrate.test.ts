@@ -84,3 +84,16 @@ describeEachEngine('drivers', (getDb) => {
     expect(rows[0]?.n).toBe(0);
   });
 });
+
+describe('migration status', () => {
+  it('leaves a database that was never migrated untouched', async () => {
+    const db = await openPglite();
+    try {
+      expect((await migrationStatus(db)).applied).toEqual([]);
+      const { rows } = await db.query<{ present: boolean }>("SELECT to_regclass('helio_migrations') IS NOT NULL AS present");
+      expect(rows[0]?.present).toBe(false);
+    } finally {
+      await db.close();
+    }
+  });
+});

@@ -51,7 +51,9 @@ async function readStatus(q: Queryable, list: readonly Migration[]): Promise<Mig
  * else means the database and this build disagree, and Helio refuses to start.
  */
 export async function migrationStatus(db: Db, list: readonly Migration[] = defaultMigrations): Promise<MigrationStatus> {
-  await db.exec(CREATE_TABLE);
+  // Read-only: a database that was never migrated reports everything pending and is left untouched.
+  const { rows } = await db.query<{ present: boolean }>("SELECT to_regclass('helio_migrations') IS NOT NULL AS present");
+  if (!rows[0]?.present) return { applied: [], pending: list.map((m) => m.id) };
   return readStatus(db, list);
 }
 

@@ -3,6 +3,7 @@ import { authorize, readableOrganisations, roleIn, targetOrganisation, actingUse
 import { roleAtMost, type Role } from '../auth/roles.js';
 import { hashToken, randomToken, tokensEqual } from '../auth/secrets.js';
 import type { ServiceContext } from '../context.js';
+import { assertOrganisationExists } from '../organisations/service.js';
 import { forbidden, notFound, unauthorized } from '../errors.js';
 import { parseId, parseInput } from '../validation.js';
 import { createApiKeyInput, type ApiKey, type CreatedApiKey } from './schema.js';
@@ -41,6 +42,7 @@ export async function createApiKey(ctx: ServiceContext, input: unknown): Promise
   const organisationId = targetOrganisation(ctx.principal, data.organisationId, 'manage');
   const callerRole = roleIn(ctx.principal, organisationId)!;
   if (!roleAtMost(data.role, callerRole)) throw forbidden(`a ${callerRole} cannot create a key with the ${data.role} role`);
+  await assertOrganisationExists(ctx.db, organisationId);
   const prefix = randomBytes(5).toString('hex');
   const key = `hk_${prefix}_${randomToken(32)}`;
   const { rows } = await ctx.db.query<ApiKeyRow>(

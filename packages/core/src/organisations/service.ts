@@ -1,6 +1,7 @@
 import { readableOrganisations } from '../auth/principal.js';
 import type { ServiceContext } from '../context.js';
-import { forbidden } from '../errors.js';
+import type { Queryable } from '@helio/db';
+import { forbidden, notFound } from '../errors.js';
 import { parseInput } from '../validation.js';
 import { createOrganisationInput, type Organisation } from './schema.js';
 
@@ -42,4 +43,13 @@ export async function listOrganisations(ctx: ServiceContext): Promise<Organisati
     [orgs],
   );
   return rows.map(toOrganisation);
+}
+
+/**
+ * A live organisation, or NOT_FOUND. Needed where the system principal names
+ * an organisation: `authorize` lets it act anywhere, so nothing else checks.
+ */
+export async function assertOrganisationExists(q: Queryable, id: string): Promise<void> {
+  const { rowCount } = await q.query('SELECT 1 FROM organisations WHERE id = $1 AND deleted_at IS NULL', [id]);
+  if (!rowCount) throw notFound('organisation', id);
 }

@@ -4,12 +4,20 @@ import { roleSchema } from '../auth/roles.js';
 export const email = z.email().max(320).transform((e) => e.toLowerCase());
 export const password = z.string().min(10, 'must be at least 10 characters').max(200);
 
-export const createUserInput = z.strictObject({
-  id: z.uuid().optional(),
-  email,
-  name: z.string().trim().min(1).max(200),
-  password: password.optional(),
-});
+export const createUserInput = z
+  .strictObject({
+    id: z.uuid().optional(),
+    email,
+    name: z.string().trim().min(1).max(200),
+    password: password.optional(),
+    /** With `role`: the user joins this organisation in the same transaction. */
+    organisationId: z.uuid().optional(),
+    role: roleSchema.optional(),
+  })
+  .refine((u) => Boolean(u.organisationId) === Boolean(u.role), {
+    message: 'organisationId and role go together',
+    path: ['role'],
+  });
 
 export const addMemberInput = z.strictObject({
   organisationId: z.uuid(),

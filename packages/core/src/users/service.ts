@@ -1,9 +1,10 @@
-import { DbError } from '@helio/db';
+import { DbError, type Queryable } from '@helio/db';
 import { authorize, roleIn } from '../auth/principal.js';
 import { roleAtMost, type Role } from '../auth/roles.js';
 import { hashPassword, verifyPassword } from '../auth/secrets.js';
 import { allocateChangeSeqs } from '../changes.js';
 import type { ServiceContext } from '../context.js';
+import { assertOrganisationExists } from '../organisations/service.js';
 import { conflict, forbidden, notFound } from '../errors.js';
 import { parseInput } from '../validation.js';
 import { addMemberInput, createUserInput, type Membership, type User } from './schema.js';
@@ -17,21 +18,33 @@ interface UserRow {
 
 const toUser = (r: UserRow): User => ({ id: r.id, email: r.email, name: r.name, createdAt: r.created_at.toISOString() });
 
-/** Creates a user account. Operators (system) and organisation managers may do this. */
+/**
+ * Creates a user account and, when `organisationId` and `role` are given, its
+ * membership, in one transaction. Operators (system) and organisation managers may do this.
+ */
 export async function createUser(ctx: ServiceContext, input: unknown): Promise<User> {
   const data = parseInput(createUserInput, input);
-  if (ctx.principal.kind !== 'system' && ![...ctx.principal.memberships.values()].some((r) => r === 'owner' || r === 'admin')) {
+  if (data.organisationId) {
+    checkGrant(ctx, data.organisationId, data.role!);
+  } else if (ctx.principal.kind !== 'system' && ![...ctx.principal.memberships.values()].some((r) => r === 'owner' || r === 'admin')) {
     throw forbidden('only owners and admins can create users');
   }
   const passwordHash = data.password ? await hashPassword(data.password) : null;
   const now = ctx.clock.now();
   try {
-    const { rows } = await ctx.db.query<UserRow>(
-      `INSERT INTO users (id, email, name, password_hash, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $5) RETURNING id, email, name, created_at`,
-      [data.id ?? ctx.ids.uuid(), data.email, data.name, passwordHash, now],
-    );
-    return toUser(rows[0]!);
+    return await ctx.db.transaction(async (tx) => {
+      const { rows } = await tx.query<UserRow>(
+        `INSERT INTO users (id, email, name, password_hash, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $5) RETURNING id, email, name, created_at`,
+        [data.id ?? ctx.ids.uuid(), data.email, data.name, passwordHash, now],
+      );
+      const user = toUser(rows[0]!);
+      if (data.organisationId) {
+        await assertOrganisationExists(tx, data.organisationId);
+        await upsertMembership(tx, ctx, data.organisationId, user.id, data.role!);
+      }
+      return user;
+    });
   } catch (err) {
     if (err instanceof DbError && err.kind === 'unique_violation') {
       throw conflict(`a user with email ${data.email} already exists`, [{ path: 'email', message: 'already taken' }]);
@@ -70,31 +83,41 @@ export async function membershipsOf(ctx: Pick<ServiceContext, 'db'>, userId: str
   return new Map(rows.map((r) => [r.organisation_id, r.role]));
 }
 
+/** The caller may manage the organisation and hand out this role. */
+function checkGrant(ctx: ServiceContext, organisationId: string, role: Role): void {
+  authorize(ctx.principal, organisationId, 'manage', 'organisation', organisationId);
+  const callerRole = roleIn(ctx.principal, organisationId)!;
+  if (!roleAtMost(role, callerRole)) throw forbidden(`a ${callerRole} cannot grant the ${role} role`);
+}
+
+async function upsertMembership(tx: Queryable, ctx: ServiceContext, organisationId: string, userId: string, role: Role): Promise<Membership> {
+  const now = ctx.clock.now();
+  const seq = await allocateChangeSeqs(tx, organisationId);
+  const updated = await tx.query<{ id: string; created_at: Date }>(
+    `UPDATE memberships SET role = $3, updated_at = $4, change_seq = $5
+     WHERE organisation_id = $1 AND user_id = $2 AND deleted_at IS NULL RETURNING id, created_at`,
+    [organisationId, userId, role, now, seq],
+  );
+  let row = updated.rows[0];
+  if (!row) {
+    const inserted = await tx.query<{ id: string; created_at: Date }>(
+      `INSERT INTO memberships (id, organisation_id, user_id, role, created_at, updated_at, change_seq)
+       VALUES ($1, $2, $3, $4, $5, $5, $6) RETURNING id, created_at`,
+      [ctx.ids.uuid(), organisationId, userId, role, now, seq],
+    );
+    row = inserted.rows[0]!;
+  }
+  return { id: row.id, organisationId, userId, role, createdAt: row.created_at.toISOString() };
+}
+
 /** Adds a user to an organisation, or changes the role of an existing member. */
 export async function addMember(ctx: ServiceContext, input: unknown): Promise<Membership> {
   const data = parseInput(addMemberInput, input);
-  authorize(ctx.principal, data.organisationId, 'manage', 'organisation', data.organisationId);
-  const callerRole = roleIn(ctx.principal, data.organisationId)!;
-  if (!roleAtMost(data.role, callerRole)) throw forbidden(`a ${callerRole} cannot grant the ${data.role} role`);
-  const now = ctx.clock.now();
+  checkGrant(ctx, data.organisationId, data.role);
   return ctx.db.transaction(async (tx) => {
+    await assertOrganisationExists(tx, data.organisationId);
     const userExists = await tx.query('SELECT 1 FROM users WHERE id = $1', [data.userId]);
     if (!userExists.rowCount) throw notFound('user', data.userId);
-    const seq = await allocateChangeSeqs(tx, data.organisationId);
-    const updated = await tx.query<{ id: string; created_at: Date }>(
-      `UPDATE memberships SET role = $3, updated_at = $4, change_seq = $5
-       WHERE organisation_id = $1 AND user_id = $2 AND deleted_at IS NULL RETURNING id, created_at`,
-      [data.organisationId, data.userId, data.role, now, seq],
-    );
-    let row = updated.rows[0];
-    if (!row) {
-      const inserted = await tx.query<{ id: string; created_at: Date }>(
-        `INSERT INTO memberships (id, organisation_id, user_id, role, created_at, updated_at, change_seq)
-         VALUES ($1, $2, $3, $4, $5, $5, $6) RETURNING id, created_at`,
-        [ctx.ids.uuid(), data.organisationId, data.userId, data.role, now, seq],
-      );
-      row = inserted.rows[0]!;
-    }
-    return { id: row.id, organisationId: data.organisationId, userId: data.userId, role: data.role, createdAt: row.created_at.toISOString() };
+    return upsertMembership(tx, ctx, data.organisationId, data.userId, data.role);
   });
 }

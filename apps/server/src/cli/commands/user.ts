@@ -35,8 +35,8 @@ export const userCreate: Command = {
     const password = args.flag('password-stdin') ? (await cx.io.readStdin()).replace(/\r?\n$/, '') : args.string('password');
 
     return asSystem(cx, async (ctx) => {
-      // Check everything the membership needs before the user exists, so a
-      // bad --org or --role does not leave a user behind without one.
+      // The user and its membership are written in one transaction by core;
+      // these checks only give the flags clearer messages.
       let membership: { organisationId: string; role: Role } | undefined;
       if (org !== undefined) {
         const { id: organisationId } = await requireOrganisation(ctx, org);
@@ -46,8 +46,8 @@ export const userCreate: Command = {
         }
         membership = { organisationId, role: parsed.data };
       }
-      const user = await users.createUser(ctx, { email: args.required('email'), name: args.required('name'), password });
-      const member = membership ? await users.addMember(ctx, { ...membership, userId: user.id }) : null;
+      const user = await users.createUser(ctx, { email: args.required('email'), name: args.required('name'), password, ...membership });
+      const member = membership ? { ...membership, userId: user.id } : null;
       const lines = [
         `Created user ${user.email} ("${user.name}")`,
         fields([
