@@ -1,5 +1,6 @@
 import { createUuidV7Generator, systemClock } from '@helio/core';
 import type { FastifyInstance } from 'fastify';
+import { openAdminChannel } from './admin-channel/listen.js';
 import { buildApp } from './app.js';
 import { describeConfig, type Config } from './config.js';
 import { describeDatabase, openMigratedDatabase } from './open-database.js';
@@ -28,6 +29,8 @@ export async function startServer(config: Config, options: { logger?: boolean } 
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  // On PGlite this process holds the data directory, so CLI commands run here (on PostgreSQL they run anywhere).
+  const adminChannel = config.databaseUrl ? undefined : await openAdminChannel(services, app.log);
   let closing: Promise<void> | undefined;
   return {
     app,
@@ -35,6 +38,7 @@ export async function startServer(config: Config, options: { logger?: boolean } 
     url,
     close: () =>
       (closing ??= (async () => {
+        await adminChannel?.close();
         await app.close();
         await db.close();
       })()),

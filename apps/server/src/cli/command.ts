@@ -1,9 +1,13 @@
 import type { Config, LoadConfigOptions } from '../config.js';
+import type { AppServices } from '../services.js';
 import type { Args, OptionSpec, PositionalSpec } from './args.js';
 import type { CliIo, CommandOutput } from './output.js';
 
 /** Settings a command may pin from its own flags (`serve --port`). */
 export type ConfigOverrides = NonNullable<LoadConfigOptions['overrides']>;
+
+/** What commands work with: the database, time, ids and configuration. */
+export type CommandServices = Pick<AppServices, 'db' | 'clock' | 'ids' | 'config'>;
 
 /** What a running command gets: the process and the global flags, already read. */
 export interface CommandContext {
@@ -11,6 +15,12 @@ export interface CommandContext {
   json: boolean;
   /** The configuration: defaults < config file < environment < --database-url/--data-dir < `overrides`. */
   config(overrides?: ConfigOverrides): Config;
+  /**
+   * Runs `fn` with the services, supplied by whoever runs the command: the CLI
+   * opens the configured database for the call and closes it afterwards; a
+   * server running a command for the CLI lends its own, already open.
+   */
+  withServices<T>(fn: (services: CommandServices) => Promise<T>): Promise<T>;
 }
 
 export interface Command {
@@ -22,6 +32,12 @@ export interface Command {
   options: Readonly<Record<string, OptionSpec>>;
   positionals?: readonly PositionalSpec[];
   examples: readonly string[];
+  /**
+   * A management command that a running server may run on the CLI's behalf
+   * when it holds the PGlite data directory (see `admin-channel/`). Never
+   * `serve` or `migrate`.
+   */
+  forwardable?: boolean;
   /** Resolves to what to print, or undefined for a command that keeps running (`serve`). */
   run(cx: CommandContext, args: Args): Promise<CommandOutput | undefined>;
 }

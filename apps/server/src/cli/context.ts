@@ -1,5 +1,6 @@
-// How commands reach the database: opened from the configuration, checked to
-// be migrated, wrapped in the system principal, and always closed.
+// How commands reach the database: the CLI opens it from the configuration
+// (or a server lends its own, see CommandContext.withServices), commands
+// check it is migrated and act as the system principal.
 import {
   createUuidV7Generator,
   notFound,
@@ -10,19 +11,18 @@ import {
   type organisationSchemas,
   type ServiceContext,
 } from '@helio/core';
-import { migrationStatus, type Db } from '@helio/db';
+import { migrationStatus } from '@helio/db';
 import type { Config } from '../config.js';
 import { openDatabase } from '../open-database.js';
 import { serviceContext } from '../services.js';
-import type { CommandContext } from './command.js';
+import type { CommandContext, CommandServices } from './command.js';
 import { CliError } from './errors.js';
 
-/** Runs `fn` with the configured database open, closing it afterwards whatever happens. */
-export async function withDatabase<T>(cx: CommandContext, fn: (db: Db, config: Config) => Promise<T>): Promise<T> {
-  const config = cx.config();
+/** The CLI's own services: the configured database, open for `fn` and closed afterwards whatever happens. */
+export async function withOwnDatabase<T>(config: Config, fn: (services: CommandServices) => Promise<T>): Promise<T> {
   const db = await openDatabase(config);
   try {
-    return await fn(db, config);
+    return await fn({ db, clock: systemClock, ids: createUuidV7Generator(), config });
   } finally {
     await db.close();
   }
@@ -34,14 +34,14 @@ export async function withDatabase<T>(cx: CommandContext, fn: (db: Db, config: C
  * typo in --database-url must not create Helio's schema somewhere unexpected.
  */
 export function asSystem<T>(cx: CommandContext, fn: (ctx: ServiceContext) => Promise<T>): Promise<T> {
-  return withDatabase(cx, async (db, config) => {
-    const { pending } = await migrationStatus(db);
+  return cx.withServices(async (services) => {
+    const { pending } = await migrationStatus(services.db);
     if (pending.length > 0) {
       throw new CliError('NOT_MIGRATED', `the database is not migrated (pending: ${pending.join(', ')})`, {
         hint: 'run `npx helio migrate` first (with the same --database-url / --data-dir)',
       });
     }
-    return fn(serviceContext({ db, clock: systemClock, ids: createUuidV7Generator(), config }, systemPrincipal));
+    return fn(serviceContext(services, systemPrincipal));
   });
 }
 

@@ -1,23 +1,44 @@
 // The dispatcher: argv in, output and an exit status out. No process globals
-// here (main.ts wires those), so tests can drive it in-process too.
+// here (main.ts wires those), so tests can drive it in-process too. A running
+// server calls it as well, for the commands it runs on the CLI's behalf.
+import { forwardToServer } from '../admin-channel/forward.js';
 import { loadConfig } from '../config.js';
+import { DataDirLockedError } from '../data-dir-lock.js';
 import { version } from '../version.js';
 import { checkRequired, globalOptions, parseOptions, resolveCommand, rootOptions, subcommandsOf, UsageError } from './args.js';
-import type { Command, CommandContext } from './command.js';
+import type { Command, CommandContext, CommandServices } from './command.js';
 import { commands } from './commands/index.js';
-import { reportError } from './errors.js';
+import { withOwnDatabase } from './context.js';
+import { CliError, reportError } from './errors.js';
 import { commandHelp, groupHelp, rootHelp, usageLine } from './help.js';
-import { printError, printOutput, type CliIo } from './output.js';
+import { printError, printOutput, type CliIo, type CommandOutput } from './output.js';
+
+export interface RunOptions {
+  /**
+   * A running server's own services, for a command it runs on the CLI's
+   * behalf: only forwardable commands run, on these, whatever the flags and
+   * the configuration say.
+   */
+  lent?: CommandServices;
+}
 
 /**
  * Runs one command line. Resolves to the exit status, or to undefined when
  * the command keeps the process running (`serve`).
  */
-export async function run(argv: readonly string[], io: CliIo): Promise<number | undefined> {
+export async function run(argv: readonly string[], io: CliIo, options: RunOptions = {}): Promise<number | undefined> {
   // Known before parsing succeeds, so even a usage error is reported as JSON.
   const json = argv.includes('--json');
+  const { lent } = options;
+  // Kept, so a command that read it can still be forwarded to a server with it.
+  let stdin: Promise<string> | undefined;
+  const readStdin = () => (stdin ??= io.readStdin());
   try {
     const resolved = resolveCommand(argv, commands);
+    if (lent && !(resolved.kind === 'command' && resolved.command.forwardable)) {
+      const allowed = commands.filter((c) => c.forwardable).map((c) => c.path.join(' '));
+      throw new CliError('FORBIDDEN', `a running server runs only these commands for the CLI: ${allowed.join(', ')}`);
+    }
     if (resolved.kind === 'help') {
       const command = findCommand(resolved.words);
       io.stdout(command ? commandHelp(command) : resolved.words.length ? groupHelp(commands, resolved.words) : rootHelp(commands));
@@ -52,17 +73,32 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number | 
       return 0;
     }
     checkRequired(args, command.options, positionals, command.path);
+    const config: CommandContext['config'] = (overrides = {}) =>
+      lent
+        ? lent.config
+        : loadConfig({
+            file: args.string('config'),
+            env: io.env,
+            overrides: { databaseUrl: args.string('database-url'), dataDir: args.string('data-dir'), ...overrides },
+          });
     const cx: CommandContext = {
-      io,
+      io: { ...io, readStdin },
       json: args.flag('json'),
-      config: (overrides = {}) =>
-        loadConfig({
-          file: args.string('config'),
-          env: io.env,
-          overrides: { databaseUrl: args.string('database-url'), dataDir: args.string('data-dir'), ...overrides },
-        }),
+      config,
+      withServices: (fn) => (lent ? fn(lent) : withOwnDatabase(config(), fn)),
     };
-    const output = await command.run(cx, args);
+    let output: CommandOutput | undefined;
+    try {
+      output = await command.run(cx, args);
+    } catch (err) {
+      // The server holds the PGlite directory: let it run the command, if it listens for that.
+      if (!(err instanceof DataDirLockedError) || !command.forwardable || lent) throw err;
+      const reply = await forwardToServer(err, { argv: [...argv], ...(stdin ? { stdin: await stdin } : {}) });
+      if (!reply) throw err;
+      if (reply.stdout) io.stdout(reply.stdout);
+      if (reply.stderr) io.stderr(reply.stderr);
+      return reply.exitCode;
+    }
     if (output === undefined) return undefined;
     printOutput(io, output, cx.json);
     return 0;

@@ -14,6 +14,7 @@ export const apikeyCreate: Command = {
     name: { type: 'string', value: 'name', required: true, description: 'What the key is for, to recognise it in lists' },
     role: { type: 'string', value: 'role', description: `Role the key acts with: ${roles.join(', ')} (default: admin)` },
   },
+  forwardable: true,
   examples: [
     'npx helio apikey create --org "$ORG" --name "billing export" --role viewer',
     'KEY=$(npx helio apikey create --org "$ORG" --name ci --json | jq -r .key)',
@@ -48,6 +49,7 @@ export const apikeyList: Command = {
   options: {
     org: { type: 'string', value: 'id', description: 'Only the keys of this organisation (default: every organisation)' },
   },
+  forwardable: true,
   examples: ['npx helio apikey list', 'npx helio apikey list --org "$ORG" --json'],
   run: (cx, args) =>
     asSystem(cx, async (ctx) => {
@@ -63,6 +65,7 @@ export const apikeyRevoke: Command = {
   summary: 'Revoke an API key; requests made with it are refused from then on',
   options: {},
   positionals: [{ name: 'id', description: 'The key id (the ID column of `apikey list`, not the key itself)' }],
+  forwardable: true,
   examples: ['npx helio apikey revoke 0197a5b2-6c1e-7c3a-9d8e-2f4b5a6c7d8e'],
   run: (cx, args) =>
     asSystem(cx, async (ctx) => {

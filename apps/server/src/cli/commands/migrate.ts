@@ -1,6 +1,5 @@
 import { migrate as applyMigrations, migrationStatus } from '@helio/db';
 import type { Command } from '../command.js';
-import { withDatabase } from '../context.js';
 
 const list = (ids: readonly string[]) => (ids.length ? ids.map((id) => `  ${id}`).join('\n') : '  (none)');
 const migrations = (n: number) => `${n} migration${n === 1 ? '' : 's'}`;
@@ -17,7 +16,7 @@ export const migrate: Command = {
   },
   examples: ['npx helio migrate', 'npx helio migrate --status --json', 'npx helio migrate --database-url postgres://helio@db/helio'],
   run: (cx, args) =>
-    withDatabase(cx, async (db) => {
+    cx.withServices(async ({ db }) => {
       const before = await migrationStatus(db);
       if (args.flag('status')) {
         return {

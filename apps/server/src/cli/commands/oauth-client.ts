@@ -20,6 +20,7 @@ export const oauthClientCreate: Command = {
     org: { type: 'string', value: 'id', description: 'Organisation the client is bound to (needs --role; required for client_credentials)' },
     role: { type: 'string', value: 'role', description: `Role of a bound client: ${roles.join(', ')}` },
   },
+  forwardable: true,
   examples: [
     'npx helio oauth-client create --name "Helio desktop"',
     'npx helio oauth-client create --name "SCADA bridge" --grants client_credentials --org "$ORG" --role technician --json',

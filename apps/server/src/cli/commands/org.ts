@@ -9,6 +9,7 @@ export const orgCreate: Command = {
   options: {
     name: { type: 'string', value: 'name', required: true, description: 'Display name of the organisation' },
   },
+  forwardable: true,
   examples: ['npx helio org create --name "Acme Solar"', 'ORG=$(npx helio org create --name "Acme Solar" --json | jq -r .id)'],
   run: (cx, args) =>
     asSystem(cx, async (ctx) => {
@@ -24,6 +25,7 @@ export const orgList: Command = {
   path: ['org', 'list'],
   summary: 'List every organisation',
   options: {},
+  forwardable: true,
   examples: ['npx helio org list', 'npx helio org list --json'],
   run: (cx) =>
     asSystem(cx, async (ctx) => {

@@ -21,6 +21,7 @@ export const userCreate: Command = {
     org: { type: 'string', value: 'id', description: 'Organisation to add the user to (needs --role)' },
     role: { type: 'string', value: 'role', description: `Role in --org: ${roles.join(', ')}` },
   },
+  forwardable: true,
   examples: [
     'printf %s "$PASSWORD" | npx helio user create --email ada@example.com --name "Ada Lovelace" --password-stdin --org "$ORG" --role owner',
     'npx helio user create --email viewer@example.com --name "Read Only" --org "$ORG" --role viewer --json',
