@@ -3,7 +3,7 @@ import compress from '@fastify/compress';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { presentedCredential } from './rest/auth.js';
-import { alentisApi } from './rest/alentis/index.js';
+import { alentisApi, alentisSignedUrlApi } from './rest/alentis/index.js';
 import { errorBody, errorHandler, sendError } from './rest/errors.js';
 import { oauthRoutes } from './rest/oauth.js';
 import { systemRoutes } from './rest/system.js';
@@ -71,6 +71,7 @@ export async function buildApp(services: AppServices, options: BuildAppOptions =
   await app.register(systemRoutes);
   await app.register(oauthRoutes(services));
   await app.register(alentisApi(services), { prefix: '/api' });
+  await app.register(alentisSignedUrlApi(services), { prefix: '/api' });
   await app.register(trpcApi(services));
   await app.register(openApiRoutes(operations));
   return app;

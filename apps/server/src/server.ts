@@ -4,7 +4,7 @@ import { openAdminChannel } from './admin-channel/listen.js';
 import { buildApp } from './app.js';
 import { describeConfig, type Config } from './config.js';
 import { describeDatabase, openMigratedDatabase } from './open-database.js';
-import type { AppServices } from './services.js';
+import { createDocumentServices, type AppServices } from './services.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -15,8 +15,9 @@ export interface RunningServer {
 
 /** Opens the database (migrating it), builds the app and listens. */
 export async function startServer(config: Config, options: { logger?: boolean } = {}): Promise<RunningServer> {
+  const documentServices = createDocumentServices(config); // before the database, so a bad secret file leaves nothing open
   const db = await openMigratedDatabase(config, { autoMigrate: true });
-  const services: AppServices = { db, clock: systemClock, ids: createUuidV7Generator(), config };
+  const services: AppServices = { db, clock: systemClock, ids: createUuidV7Generator(), config, ...documentServices };
   const app = await buildApp(services, { logger: options.logger ?? true });
   app.log.info({ config: describeConfig(config) }, `database: ${describeDatabase(config)}`);
   try {

@@ -18,7 +18,7 @@ import { freshTestDb, type TestDb } from '@helio/db/testing';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { loadConfig, type Config } from './config.js';
-import { serviceContext, type AppServices } from './services.js';
+import { createDocumentServices, serviceContext, type AppServices } from './services.js';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -39,7 +39,13 @@ export async function createTestApp(
     file: undefined,
     overrides: { dataDir, secret: 'test-secret-that-is-at-least-32-characters', rateLimitPerMinute: 100_000, ...options.config },
   });
-  const services: AppServices = { db, clock: options.clock ?? systemClock, ids: createUuidV7Generator(), config };
+  const services: AppServices = {
+    db,
+    clock: options.clock ?? systemClock,
+    ids: createUuidV7Generator(),
+    config,
+    ...createDocumentServices(config),
+  };
   const app = await buildApp(services);
   await app.ready();
   return {

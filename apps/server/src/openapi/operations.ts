@@ -1,6 +1,7 @@
 import { oauthSchemas, portfolioSchemas, siteSchemas } from '@helio/core';
 import { z } from 'zod';
 import { commonErrors, errorBodySchema, organisationHeaderSchema, type OperationDoc } from './describe.js';
+import { documentOperations } from './document-operations.js';
 
 const Site = siteSchemas.site.meta({ id: 'Site' });
 const Portfolio = portfolioSchemas.portfolio.meta({ id: 'Portfolio' });
@@ -160,4 +161,4 @@ const system: OperationDoc[] = [
   },
 ];
 
-export const operations: OperationDoc[] = [...alentis, ...system];
+export const operations: OperationDoc[] = [...alentis, ...documentOperations, ...system];

@@ -1,0 +1,170 @@
+import type { Queryable } from '@helio/db';
+import { actingUserId, authorize } from '../auth/principal.js';
+import { allocateChangeSeqs } from '../changes.js';
+import type { ServiceContext } from '../context.js';
+import { conflict, notFound } from '../errors.js';
+import * as sites from '../sites/service.js';
+import { parseId, parseInput } from '../validation.js';
+import type { BlobStore } from './blob-store.js';
+import { DOCUMENT_COLUMNS, findDocumentRow, toDocument, type DocumentRow } from './document-row.js';
+import {
+  bulkUploadRequestSchema,
+  reviewDocumentInput,
+  reviewTransitions,
+  statusesWithContent,
+  type Document,
+} from './schema.js';
+import { DOWNLOAD_TOKEN_TTL_MS, UPLOAD_TOKEN_TTL_MS, type DocumentTokenSigner } from './upload-token.js';
+
+/** What the documents capability needs beyond a service context. */
+export interface DocumentStorage {
+  blobs: BlobStore;
+  signer: DocumentTokenSigner;
+  /** Largest document accepted, in bytes. */
+  maxUploadBytes: number;
+}
+
+export interface IssuedUpload {
+  filename: string;
+  document: Document;
+  /** The upload token: the only credential the upload needs. */
+  token: string;
+  expiresAt: string;
+}
+
+export interface IssuedDownload {
+  token: string;
+  expiresAt: string;
+}
+
+const bulkSchemas = new Map<number, ReturnType<typeof bulkUploadRequestSchema>>();
+
+function bulkSchema(maxUploadBytes: number) {
+  let schema = bulkSchemas.get(maxUploadBytes);
+  if (!schema) bulkSchemas.set(maxUploadBytes, (schema = bulkUploadRequestSchema(maxUploadBytes)));
+  return schema;
+}
+
+/** Loads a live document the caller may read, or NOT_FOUND (also for another organisation's). */
+async function loadReadable(ctx: ServiceContext, id: string, forUpdate = false, q: Queryable = ctx.db): Promise<DocumentRow> {
+  parseId(id);
+  const row = await findDocumentRow(q, id, forUpdate);
+  if (!row) throw notFound('document', id);
+  authorize(ctx.principal, row.organisation_id, 'read', 'document', id);
+  return row;
+}
+
+/**
+ * The bulk signed-upload request: validates every file first (any invalid
+ * file fails the whole request and nothing is written), then creates one
+ * `pending` document per file in one transaction and signs a 60 s upload
+ * token for each, bound to the document, organisation, size and type.
+ */
+export async function requestUploads(ctx: ServiceContext, storage: DocumentStorage, input: unknown): Promise<IssuedUpload[]> {
+  const data = parseInput(bulkSchema(storage.maxUploadBytes), input);
+  const site = await sites.getSite(ctx, data.siteId);
+  authorize(ctx.principal, site.organisationId, 'write', 'site', site.id);
+  const organisationId = site.organisationId;
+  const now = ctx.clock.now();
+  const expiresAt = now.getTime() + UPLOAD_TOKEN_TTL_MS;
+  const uploadedBy = actingUserId(ctx.principal);
+
+  const rows = await ctx.db.transaction(async (tx) => {
+    const firstSeq = await allocateChangeSeqs(tx, organisationId, data.files.length);
+    const created: DocumentRow[] = [];
+    for (const [i, file] of data.files.entries()) {
+      const id = ctx.ids.uuid();
+      const { rows: inserted } = await tx.query<DocumentRow>(
+        `INSERT INTO documents (id, organisation_id, site_id, file_type, document_type, om_record_id, filename,
+           mime_type, size_bytes, status, storage_key, uploaded_by, created_at, updated_at, change_seq)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $11, $12, $12, $13)
+         RETURNING ${DOCUMENT_COLUMNS}`,
+        [
+          id,
+          organisationId,
+          site.id,
+          data.fileType,
+          file.documentType ?? null,
+          data.omRecordId ?? null,
+          file.filename,
+          file.mimeType,
+          file.fileSize,
+          // The document's namespace in blob storage; each upload attempt stores under it.
+          `${organisationId}/${id}`,
+          uploadedBy,
+          now,
+          firstSeq + i,
+        ],
+      );
+      created.push(inserted[0]!);
+    }
+    return created;
+  });
+
+  return rows.map((row) => ({
+    filename: row.filename,
+    document: toDocument(row),
+    token: storage.signer.sign({
+      purpose: 'upload',
+      documentId: row.id,
+      organisationId,
+      sizeBytes: row.size_bytes,
+      mimeType: row.mime_type,
+      expiresAt,
+    }),
+    expiresAt: new Date(expiresAt).toISOString(),
+  }));
+}
+
+export async function getDocument(ctx: ServiceContext, id: string): Promise<Document> {
+  return toDocument(await loadReadable(ctx, id));
+}
+
+/** A site's live documents, oldest first. Another organisation's site is NOT_FOUND. */
+export async function listSiteDocuments(ctx: ServiceContext, siteId: string): Promise<Document[]> {
+  parseId(siteId, 'siteId');
+  const site = await sites.getSite(ctx, siteId);
+  const { rows } = await ctx.db.query<DocumentRow>(
+    `SELECT ${DOCUMENT_COLUMNS} FROM documents
+     WHERE site_id = $1 AND organisation_id = $2 AND deleted_at IS NULL
+     ORDER BY created_at, id`,
+    [site.id, site.organisationId],
+  );
+  return rows.map(toDocument);
+}
+
+/**
+ * Review: `uploaded → approved → completed`, one step at a time, by anyone
+ * who may write (owner, admin, technician). Asking for the current status
+ * again changes nothing; any other move is a CONFLICT.
+ */
+export async function reviewDocument(ctx: ServiceContext, id: string, input: unknown): Promise<Document> {
+  const { status } = parseInput(reviewDocumentInput, input);
+  return ctx.db.transaction(async (tx) => {
+    const row = await loadReadable(ctx, id, true, tx);
+    authorize(ctx.principal, row.organisation_id, 'write', 'document', id);
+    if (row.status === status) return toDocument(row);
+    if (!reviewTransitions[row.status].includes(status)) {
+      throw conflict(`a ${row.status} document cannot become ${status}`, [
+        { path: 'status', message: `allowed from ${row.status}: ${reviewTransitions[row.status].join(', ') || 'none'}`, from: row.status, to: status },
+      ]);
+    }
+    const seq = await allocateChangeSeqs(tx, row.organisation_id);
+    const { rows } = await tx.query<DocumentRow>(
+      `UPDATE documents SET status = $2, updated_at = $3, change_seq = $4 WHERE id = $1 RETURNING ${DOCUMENT_COLUMNS}`,
+      [id, status, ctx.clock.now(), seq],
+    );
+    return toDocument(rows[0]!);
+  });
+}
+
+/** A download token valid 5 minutes, for a document whose bytes have arrived. Readers (viewers too) may download. */
+export async function issueDownload(ctx: ServiceContext, storage: DocumentStorage, id: string): Promise<IssuedDownload> {
+  const row = await loadReadable(ctx, id);
+  if (!statusesWithContent.includes(row.status)) {
+    throw conflict(`document ${id} is ${row.status}: it has no content to download`);
+  }
+  const expiresAt = ctx.clock.now().getTime() + DOWNLOAD_TOKEN_TTL_MS;
+  const token = storage.signer.sign({ purpose: 'download', documentId: row.id, organisationId: row.organisation_id, expiresAt });
+  return { token, expiresAt: new Date(expiresAt).toISOString() };
+}
