@@ -1,0 +1,108 @@
+// Runs the README's bootstrap and Alentis walkthrough, command for command,
+// against a freshly started `helio serve`, so the README stays true.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freshTestDb, testEngines, type TestDb } from '@helio/db/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const root = resolve(import.meta.dirname, '../..');
+const launcher = join(root, 'apps/server/bin/helio.js');
+
+/** The shell blocks between the walkthrough markers, in order. */
+function walkthroughScript(): string {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const section = /<!-- walkthrough:begin -->([\s\S]*?)<!-- walkthrough:end -->/.exec(readme)?.[1];
+  if (!section) throw new Error('README has no walkthrough section');
+  const blocks = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  expect(blocks.length).toBeGreaterThanOrEqual(7);
+  return blocks.join('\n');
+}
+
+interface Server {
+  child: ChildProcess;
+  url: string;
+}
+
+function startServer(env: NodeJS.ProcessEnv): Promise<Server> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [launcher, 'serve', '--port', '0'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      const match = /"url":"(http:\/\/[^"]+)"/.exec(output) ?? /listening on (http:\/\/\S+)/i.exec(output);
+      if (match) {
+        child.stdout?.off('data', onData);
+        resolvePromise({ child, url: match[1]!.replace(/[).,]+$/, '') });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
+  });
+}
+
+function runScript(script: string, env: NodeJS.ProcessEnv, cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise) => {
+    const child = spawn('bash', ['-euo', 'pipefail', '-c', script], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    child.once('exit', (code) => resolvePromise({ code, stdout, stderr }));
+  });
+}
+
+async function stop(server: Server | undefined): Promise<void> {
+  if (!server || server.child.exitCode !== null) return;
+  const exited = new Promise((r) => server.child.once('exit', r));
+  server.child.kill('SIGTERM');
+  await exited;
+}
+
+describe('README walkthrough', () => {
+  let server: Server | undefined;
+  let dataDir: string | undefined;
+  let db: TestDb | undefined;
+  afterEach(async () => {
+    await stop(server);
+    server = undefined;
+    await db?.dispose();
+    db = undefined;
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    for (const f of ['ppa_agreement.pdf', 'mcs_certificate.pdf', 'downloaded.pdf']) rmSync(join(root, f), { force: true });
+  });
+
+  for (const engine of testEngines) {
+    it(`works as written against npm start on ${engine}`, async () => {
+      dataDir = mkdtempSync(join(tmpdir(), 'helio-readme-'));
+      const env: NodeJS.ProcessEnv = { ...process.env, HELIO_DATA_DIR: dataDir, HELIO_LOG_LEVEL: 'info', CI: 'true' };
+      delete env['DATABASE_URL'];
+      if (engine === 'postgres') {
+        db = await freshTestDb('postgres', { migrated: false });
+        env['DATABASE_URL'] = db.connectionString;
+      }
+      server = await startServer(env);
+      const script = walkthroughScript().replaceAll('http://127.0.0.1:3000', server.url);
+      // The walkthrough runs from the repository root, as a reader would.
+      // Any HTTP error status fails the walkthrough, though the README's own curls do not say --fail.
+      const strictCurl = 'curl() { command curl --fail-with-body "$@"; }\n';
+      const result = await runScript(`${strictCurl}${script}\necho "SITE=$SITE"\necho "KEY=$KEY"`, env, root);
+      expect(result.stderr).not.toMatch(/error/i);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toContain('downloaded the same bytes');
+
+      const site = /SITE=(\S+)/.exec(result.stdout)?.[1];
+      const key = /KEY=(\S+)/.exec(result.stdout)?.[1];
+      const headers = { 'x-api-key': key! };
+      const [after] = (await (await fetch(`${server.url}/api/sites?siteId=${site}`, { headers })).json()) as { portfolioId: string | null; siteName: string }[];
+      expect(after).toMatchObject({ siteName: 'Solar Farm Alpha', portfolioId: null });
+      const docs = (await (await fetch(`${server.url}/api/sites/${site}/documents`, { headers })).json()) as { status: string; documentType: string }[];
+      expect(docs.map((d) => [d.documentType, d.status])).toEqual([
+        ['ppa', 'uploaded'],
+        ['mcs_certificate', 'uploaded'],
+      ]);
+    }, 180_000);
+  }
+});
