@@ -1,7 +1,35 @@
 import { oauth, OAuthError, systemPrincipal } from '@helio/core';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { serviceContext, type AppServices } from '../services.js';
 import { toErrorBody } from './errors.js';
+
+function decodeBasicPart(part: string): string {
+  try {
+    return decodeURIComponent(part.replace(/\+/g, ' '));
+  } catch {
+    throw new OAuthError('invalid_client', 'malformed Basic credentials');
+  }
+}
+
+/**
+ * The token request's parameters, with client credentials sent as HTTP Basic
+ * (RFC 6749 §2.3.1, which servers must accept; each part form-encoded) moved
+ * into `client_id` and `client_secret`. One authentication method per request (§2.3).
+ */
+function tokenForm(req: FastifyRequest): unknown {
+  const form = req.body ?? {};
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(req.headers.authorization ?? '');
+  if (!match || typeof form !== 'object' || Array.isArray(form)) return form;
+  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) throw new OAuthError('invalid_client', 'malformed Basic credentials');
+  const clientId = decodeBasicPart(decoded.slice(0, colon));
+  const fields = form as Record<string, unknown>;
+  if ('client_secret' in fields || ('client_id' in fields && fields['client_id'] !== clientId)) {
+    throw new OAuthError('invalid_request', 'send client credentials either as HTTP Basic or in the form, not both');
+  }
+  return { ...fields, client_id: clientId, client_secret: decodeBasicPart(decoded.slice(colon + 1)) };
+}
 
 /**
  * POST /oauth/token, form-encoded (RFC 6749 §4.3, §4.4, §6). Errors carry
@@ -13,7 +41,7 @@ export function oauthRoutes(services: AppServices) {
     app.post('/oauth/token', async (req, reply) => {
       reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
       try {
-        return await oauth.issueToken(serviceContext(services, systemPrincipal), req.body ?? {});
+        return await oauth.issueToken(serviceContext(services, systemPrincipal), tokenForm(req));
       } catch (err) {
         if (!(err instanceof OAuthError)) {
           const body = toErrorBody(err);

@@ -18,6 +18,8 @@ export const addSitesInput = z.strictObject({
   siteIds: z.array(z.uuid()).min(1).max(1000),
 });
 
+export const removeSiteInput = z.strictObject({ siteId: z.uuid() });
+
 export const portfolio = z.object({
   id: z.uuid(),
   name: z.string(),

@@ -8,6 +8,7 @@ import { parseId, parseInput } from '../validation.js';
 import {
   addSitesInput,
   createPortfoliosInput,
+  removeSiteInput,
   updatePortfolioInput,
   type Portfolio,
   type PortfolioWithSites,
@@ -160,21 +161,21 @@ export async function addSitesToPortfolio(ctx: ServiceContext, id: string, input
 }
 
 /** Takes one site out of the portfolio; the site itself stays. */
-export async function removeSiteFromPortfolio(ctx: ServiceContext, id: string, siteId: unknown): Promise<PortfolioWithSites> {
-  const { siteIds } = parseInput(addSitesInput, { siteIds: [siteId] });
+export async function removeSiteFromPortfolio(ctx: ServiceContext, id: string, input: unknown): Promise<PortfolioWithSites> {
+  const { siteId } = parseInput(removeSiteInput, input);
   await ctx.db.transaction(async (tx) => {
     const current = await loadPortfolio(tx, ctx, id, true);
     authorize(ctx.principal, current.organisation_id, 'write', 'portfolio', id);
     const { rows } = await tx.query<{ portfolio_id: string | null }>(
       'SELECT portfolio_id FROM sites WHERE id = $1 AND organisation_id = $2 AND deleted_at IS NULL FOR UPDATE',
-      [siteIds[0], current.organisation_id],
+      [siteId, current.organisation_id],
     );
-    if (!rows[0]) throw notFound('site', siteIds[0]);
+    if (!rows[0]) throw notFound('site', siteId);
     if (rows[0].portfolio_id !== id) {
-      throw validationError(`site ${siteIds[0]} is not in portfolio ${id}`, [{ path: 'siteId', message: 'not in this portfolio' }]);
+      throw validationError(`site ${siteId} is not in portfolio ${id}`, [{ path: 'siteId', message: 'not in this portfolio' }]);
     }
     const seq = await allocateChangeSeqs(tx, current.organisation_id);
-    await tx.query('UPDATE sites SET portfolio_id = NULL, updated_at = $2, change_seq = $3 WHERE id = $1', [siteIds[0], ctx.clock.now(), seq]);
+    await tx.query('UPDATE sites SET portfolio_id = NULL, updated_at = $2, change_seq = $3 WHERE id = $1', [siteId, ctx.clock.now(), seq]);
   });
   return portfolioWithItsSites(ctx, id);
 }

@@ -25,7 +25,8 @@ const siteFields = {
   longitude: z.number().min(-180).max(180).nullable(),
   portfolioId: z.uuid().nullable(),
   siteManager: z.string().trim().max(200).nullable(),
-  coverImageUrl: z.url().max(2000).nullable(),
+  // Only web URLs: clients render it, and a `javascript:` or `data:` URL there is a script waiting to run.
+  coverImageUrl: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).max(2000).nullable(),
   timezone,
 };
 

@@ -59,13 +59,23 @@ const columnOf = {
   timezone: 'timezone',
 } as const;
 
+/**
+ * The organisation of a live portfolio, share-locking it until the caller's
+ * transaction ends: a concurrent deletion either waits for the site to be
+ * written (and then unassigns it) or commits first (and the portfolio is gone),
+ * so no live site points at a tombstone.
+ */
+async function lockLivePortfolio(tx: Queryable, portfolioId: string): Promise<string | undefined> {
+  const { rows } = await tx.query<{ organisation_id: string }>(
+    'SELECT organisation_id FROM portfolios WHERE id = $1 AND deleted_at IS NULL FOR SHARE',
+    [portfolioId],
+  );
+  return rows[0]?.organisation_id;
+}
+
 /** A live portfolio of this organisation, or NOT_FOUND: another tenant's portfolio does not exist for us. */
 export async function assertPortfolioInOrganisation(tx: Queryable, portfolioId: string, organisationId: string): Promise<void> {
-  const { rowCount } = await tx.query(
-    'SELECT 1 FROM portfolios WHERE id = $1 AND organisation_id = $2 AND deleted_at IS NULL',
-    [portfolioId, organisationId],
-  );
-  if (!rowCount) throw notFound('portfolio', portfolioId);
+  if ((await lockLivePortfolio(tx, portfolioId)) !== organisationId) throw notFound('portfolio', portfolioId);
 }
 
 /** Loads a live site the caller may see, locking it for update when inside a write. */
@@ -92,7 +102,22 @@ export async function listSites(ctx: ServiceContext, filter: unknown = {}): Prom
      ORDER BY created_at, id`,
     [readableOrganisations(ctx.principal), f.siteId ?? null, f.portfolioId ?? null],
   );
+  // A filter naming a site or portfolio the caller cannot see is "not found", as
+  // a lookup by id would be; checked only when nothing matched, to keep lists one query.
+  if (rows.length === 0) {
+    if (f.portfolioId) await assertPortfolioReadable(ctx, f.portfolioId);
+    if (f.siteId) await loadSite(ctx.db, ctx, f.siteId);
+  }
   return rows.map(toSite);
+}
+
+async function assertPortfolioReadable(ctx: ServiceContext, portfolioId: string): Promise<void> {
+  const { rows } = await ctx.db.query<{ organisation_id: string }>(
+    'SELECT organisation_id FROM portfolios WHERE id = $1 AND deleted_at IS NULL',
+    [portfolioId],
+  );
+  if (!rows[0]) throw notFound('portfolio', portfolioId);
+  authorize(ctx.principal, rows[0].organisation_id, 'read', 'portfolio', portfolioId);
 }
 
 export async function getSite(ctx: ServiceContext, id: string): Promise<Site> {
@@ -135,9 +160,12 @@ export async function createSite(ctx: ServiceContext, input: unknown): Promise<S
 export async function updateSite(ctx: ServiceContext, id: string, input: unknown): Promise<Site> {
   const patch = parseInput(updateSiteInput, input);
   return ctx.db.transaction(async (tx) => {
+    // The portfolio before the site, the order in which adding sites to and
+    // deleting a portfolio lock them, so that these writers never deadlock.
+    const portfolioOrganisation = patch.portfolioId ? await lockLivePortfolio(tx, patch.portfolioId) : undefined;
     const current = await loadSite(tx, ctx, id, true);
     authorize(ctx.principal, current.organisation_id, 'write', 'site', id);
-    if (patch.portfolioId) await assertPortfolioInOrganisation(tx, patch.portfolioId, current.organisation_id);
+    if (patch.portfolioId && portfolioOrganisation !== current.organisation_id) throw notFound('portfolio', patch.portfolioId);
     const entries = Object.entries(patch).filter(([, v]) => v !== undefined) as [keyof typeof columnOf, unknown][];
     const seq = await allocateChangeSeqs(tx, current.organisation_id);
     const sets = entries.map(([field], i) => `${columnOf[field]} = $${i + 4}`);

@@ -44,7 +44,7 @@ const portfoliosRouter = router({
     .mutation(({ ctx, input }) => portfolios.addSitesToPortfolio(ctx.service, input.id, { siteIds: input.siteIds })),
   removeSite: procedure
     .input(z.strictObject({ id: z.uuid(), siteId: z.uuid() }))
-    .mutation(({ ctx, input }) => portfolios.removeSiteFromPortfolio(ctx.service, input.id, input.siteId)),
+    .mutation(({ ctx, input }) => portfolios.removeSiteFromPortfolio(ctx.service, input.id, { siteId: input.siteId })),
 });
 
 const apiKeysRouter = router({

@@ -44,8 +44,7 @@ export function portfolioRoutes(app: FastifyInstance): void {
   );
 
   // The site to remove comes in the body (`{siteId}`) or, for clients that send no body with DELETE, `?siteId=`.
-  app.delete<{ Params: Params; Querystring: { siteId?: string } }>('/portfolios/:id/sites', (req) => {
-    const fromBody = req.body && typeof req.body === 'object' ? (req.body as { siteId?: unknown }).siteId : undefined;
-    return portfolios.removeSiteFromPortfolio(req.ctx, req.params.id, fromBody ?? req.query.siteId);
-  });
+  app.delete<{ Params: Params }>('/portfolios/:id/sites', (req) =>
+    portfolios.removeSiteFromPortfolio(req.ctx, req.params.id, req.body ?? req.query),
+  );
 }
