@@ -1,4 +1,4 @@
-import { apiKeys, createCaller, sites, type AppRouter } from '@helio/core';
+import { apiKeys, createCaller, documents, sites, type AppRouter } from '@helio/core';
 import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { serviceContext } from '../services.js';
@@ -47,5 +47,25 @@ describeEachEngine('tRPC router', (engine) => {
     const anonymous = await client('not-a-token').me.query().catch((e: unknown) => e);
     expect((anonymous as TRPCClientError<AppRouter>).data).toMatchObject({ code: 'UNAUTHORIZED' });
     expect((await client(a.keys.viewer).sites.get.query({ id: mine.id })).siteName).toBe('Over HTTP');
+  });
+
+  it('lists and reviews document metadata, and hides other tenants\' documents', async () => {
+    const ctxA = serviceContext(t.services, await apiKeys.authenticateApiKey(t.services, a.keys.technician));
+    const ctxB = serviceContext(t.services, await apiKeys.authenticateApiKey(t.services, b.keys.owner));
+    const site = await sites.createSite(ctxA, { siteName: 'With documents' });
+    const storage = { blobs: t.services.blobs, signer: t.services.signer, maxUploadBytes: 1_000_000 };
+    const [issued] = await documents.requestUploads(ctxA, storage, {
+      siteId: site.id,
+      fileType: 'documents',
+      files: [{ filename: 'ppa.pdf', mimeType: 'application/pdf', fileSize: 10, documentType: 'ppa' }],
+    });
+    const callerA = createCaller({ authenticate: async () => ctxA });
+    const callerB = createCaller({ authenticate: async () => ctxB });
+    const listed = await callerA.documents.listBySite({ siteId: site.id });
+    expect(listed.map((d) => [d.id, d.filename, d.status])).toEqual([[issued!.document.id, 'ppa.pdf', 'pending']]);
+    await expect(callerB.documents.listBySite({ siteId: site.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(callerB.documents.get({ id: issued!.document.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    // Nothing was uploaded, so it cannot be approved yet.
+    await expect(callerA.documents.review({ id: issued!.document.id, status: 'approved' })).rejects.toMatchObject({ code: 'CONFLICT' });
   });
 });

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import * as apiKeys from '../api-keys/service.js';
 import { createApiKeyInput } from '../api-keys/schema.js';
+import * as documents from '../documents/service.js';
+import { reviewDocumentInput } from '../documents/schema.js';
 import * as organisations from '../organisations/service.js';
 import * as portfolios from '../portfolios/service.js';
 import { addSitesInput, createPortfoliosInput, updatePortfolioInput } from '../portfolios/schema.js';
@@ -55,6 +57,18 @@ const apiKeysRouter = router({
   revoke: procedure.input(byId).mutation(({ ctx, input }) => apiKeys.revokeApiKey(ctx.service, input.id)),
 });
 
+// Uploads and downloads go through the signed URLs of the REST API; the router
+// lists, reads and reviews document metadata.
+const documentsRouter = router({
+  listBySite: procedure
+    .input(z.strictObject({ siteId: z.uuid() }))
+    .query(({ ctx, input }) => documents.listSiteDocuments(ctx.service, input.siteId)),
+  get: procedure.input(byId).query(({ ctx, input }) => documents.getDocument(ctx.service, input.id)),
+  review: procedure
+    .input(reviewDocumentInput.extend({ id: z.uuid() }))
+    .mutation(({ ctx, input }) => documents.reviewDocument(ctx.service, input.id, { status: input.status })),
+});
+
 /** The one router: called in-process by the desktop app and mounted at /trpc by the server. */
 export const appRouter = router({
   me,
@@ -62,6 +76,7 @@ export const appRouter = router({
   sites: sitesRouter,
   portfolios: portfoliosRouter,
   apiKeys: apiKeysRouter,
+  documents: documentsRouter,
 });
 
 export type AppRouter = typeof appRouter;
