@@ -4,7 +4,7 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { presentedCredential } from './rest/auth.js';
 import { alentisApi, alentisSignedUrlApi } from './rest/alentis/index.js';
-import { errorBody, errorHandler, sendError } from './rest/errors.js';
+import { DomainError, errorBody, errorHandler, sendError } from './rest/errors.js';
 import { oauthRoutes } from './rest/oauth.js';
 import { systemRoutes } from './rest/system.js';
 import { trpcApi } from './rest/trpc.js';
@@ -64,8 +64,17 @@ export async function buildApp(services: AppServices, options: BuildAppOptions =
   });
 
   // Form bodies for POST /oauth/token (RFC 6749 uses application/x-www-form-urlencoded).
+  // A parameter sent twice is refused (RFC 6749 §3.2): which one counts would be a guess.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    const form: Record<string, string> = {};
+    for (const [key, value] of new URLSearchParams(body as string)) {
+      if (Object.hasOwn(form, key)) {
+        done(new DomainError('MALFORMED_REQUEST', `form parameter ${key} was sent more than once`, [{ path: key, message: 'repeated' }]), undefined);
+        return;
+      }
+      form[key] = value;
+    }
+    done(null, form);
   });
 
   await app.register(systemRoutes);

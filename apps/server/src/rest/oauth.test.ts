@@ -128,6 +128,15 @@ describeEachEngine('POST /oauth/token', (engine) => {
       expect(res.json().access_token, name).toBeUndefined();
       if (status === 401) expect(res.headers['www-authenticate'], name).toMatch(/^Basic/);
     }
+    // A parameter sent twice is refused rather than guessed at (RFC 6749 §3.2).
+    const repeated = await t.app.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `grant_type=client_credentials&grant_type=password&client_id=${service.clientId}&client_secret=${service.clientSecret}`,
+    });
+    expect(repeated.statusCode).toBe(400);
+    expect(repeated.json()).toMatchObject({ code: 'MALFORMED_REQUEST', message: 'form parameter grant_type was sent more than once' });
     // A refresh token only works for the client it was issued to.
     const otherApp = await createTestClient(t.services, { grants: ['password', 'refresh_token'] });
     expect((await refreshGrant(issued.refresh_token, otherApp)).json()).toMatchObject({ error: 'invalid_grant' });

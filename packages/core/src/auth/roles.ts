@@ -28,3 +28,8 @@ const rank: Record<Role, number> = { viewer: 0, technician: 1, admin: 2, owner: 
 export function roleAtMost(role: Role, ceiling: Role): boolean {
   return rank[role] <= rank[ceiling];
 }
+
+/** "an admin", "a viewer": for messages. */
+export function withArticle(role: Role): string {
+  return `${/^[aeiou]/.test(role) ? 'an' : 'a'} ${role}`;
+}

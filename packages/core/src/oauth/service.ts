@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Queryable } from '@helio/db';
 import { authorize, type Principal } from '../auth/principal.js';
-import { roleAtMost, type Role } from '../auth/roles.js';
+import { roleAtMost, withArticle, type Role } from '../auth/roles.js';
 import { hashToken, randomToken, tokensEqual } from '../auth/secrets.js';
 import type { ServiceContext } from '../context.js';
 import { assertOrganisationExists } from '../organisations/service.js';
@@ -42,7 +42,7 @@ export async function createOAuthClient(ctx: ServiceContext, input: unknown): Pr
   if (data.organisationId) {
     authorize(ctx.principal, data.organisationId, 'manage', 'organisation', data.organisationId);
     const own = ctx.principal.kind === 'system' ? 'owner' : ctx.principal.memberships.get(data.organisationId)!;
-    if (!roleAtMost(data.role!, own)) throw forbidden(`a ${own} cannot create a client with the ${data.role} role`);
+    if (!roleAtMost(data.role!, own)) throw forbidden(`${withArticle(own)} cannot create a client with the ${data.role} role`);
     await assertOrganisationExists(ctx.db, data.organisationId);
   } else if (ctx.principal.kind !== 'system') {
     throw forbidden('only an operator can create clients that are not bound to an organisation');

@@ -9,10 +9,12 @@ export function isTimeZone(name: string): boolean {
   }
 }
 
+/** An IANA zone name, stored in its canonical spelling (`utc` becomes `UTC`). */
 export const timezone = z
   .string()
   .max(64)
-  .refine(isTimeZone, { message: 'must be an IANA time zone name such as Europe/Berlin' });
+  .refine(isTimeZone, { message: 'must be an IANA time zone name such as Europe/Berlin' })
+  .transform((name) => new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone);
 
 export const capacityUnits = ['W', 'kW', 'MW', 'GW', 'Wp', 'kWp', 'MWp', 'GWp', 'kWh', 'MWh'] as const;
 

@@ -106,6 +106,15 @@ describeEachEngine('sites', (getDb, engine) => {
     }
     expect((await listSites(a.as.admin)).map((s) => [s.siteName, s.portfolioId])).toEqual([['Existing', null]]);
   });
+
+  it('stores time zones in their canonical spelling and refuses unknown ones', async () => {
+    const a = await seedOrganisation(getDb(), 'A');
+    const site = await createSite(a.as.technician, { siteName: 'Zoned', timezone: 'europe/berlin' });
+    expect(site.timezone).toBe('Europe/Berlin');
+    expect((await updateSite(a.as.technician, site.id, { timezone: 'utc' })).timezone).toBe('UTC');
+    await expect(updateSite(a.as.technician, site.id, { timezone: 'Europe/Atlantis' })).rejects.toMatchObject({ code: 'VALIDATION_ERROR' });
+    expect((await getSite(a.as.viewer, site.id)).timezone).toBe('UTC');
+  });
 });
 
 /**

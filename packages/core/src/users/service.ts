@@ -1,6 +1,6 @@
 import { DbError, type Queryable } from '@helio/db';
 import { authorize, roleIn } from '../auth/principal.js';
-import { roleAtMost, type Role } from '../auth/roles.js';
+import { roleAtMost, withArticle, type Role } from '../auth/roles.js';
 import { hashPassword, verifyPassword } from '../auth/secrets.js';
 import { allocateChangeSeqs } from '../changes.js';
 import type { ServiceContext } from '../context.js';
@@ -87,7 +87,7 @@ export async function membershipsOf(ctx: Pick<ServiceContext, 'db'>, userId: str
 function checkGrant(ctx: ServiceContext, organisationId: string, role: Role): void {
   authorize(ctx.principal, organisationId, 'manage', 'organisation', organisationId);
   const callerRole = roleIn(ctx.principal, organisationId)!;
-  if (!roleAtMost(role, callerRole)) throw forbidden(`a ${callerRole} cannot grant the ${role} role`);
+  if (!roleAtMost(role, callerRole)) throw forbidden(`${withArticle(callerRole)} cannot grant the ${role} role`);
 }
 
 async function upsertMembership(tx: Queryable, ctx: ServiceContext, organisationId: string, userId: string, role: Role): Promise<Membership> {
