@@ -12,6 +12,7 @@ export const errorCodes = [
   'UPLOAD_TOKEN_INVALID',
   'UPLOAD_TOKEN_EXPIRED',
   'UPLOAD_MISMATCH',
+  'UNSUPPORTED_VERSION',
   'INTERNAL_ERROR',
 ] as const;
 

@@ -30,3 +30,4 @@ export { createDocumentTokenSigner, type DocumentTokenSigner } from './documents
 export { appRouter, createCaller, type AppRouter } from './trpc/router.js';
 export type { RouterContext } from './trpc/init.js';
 export { trpcCodeByErrorCode } from './trpc/errors.js';
+export * as sync from './sync/index.js';

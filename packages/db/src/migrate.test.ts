@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { openPglite } from './drivers/pglite.js';
 import { DbError } from './errors.js';
 import { assertMigrated, migrate, migrationStatus, MigrationMismatchError } from './migrate.js';
+import { nestedDb } from './nested.js';
 import { describeEachEngine } from './testing.js';
 
 describe('migration runner', () => {
@@ -95,5 +96,23 @@ describe('migration status', () => {
     } finally {
       await db.close();
     }
+  });
+});
+
+describeEachEngine('nested transactions', (getDb) => {
+  it('rolls back only the failed savepoint and commits the rest with the outer transaction', async () => {
+    const db = getDb();
+    await db.transaction(async (tx) => {
+      const nested = nestedDb(tx, db.engine);
+      await nested.transaction((t) => t.query(`INSERT INTO users (id, email, name) VALUES ($1, 'kept@example.com', 'K')`, ['0190a0d0-0000-7000-8000-000000000011']));
+      await expect(
+        nested.transaction(async (t) => {
+          await t.query(`INSERT INTO users (id, email, name) VALUES ($1, 'undone@example.com', 'U')`, ['0190a0d0-0000-7000-8000-000000000012']);
+          throw new Error('reject this one');
+        }),
+      ).rejects.toThrow('reject this one');
+    });
+    const { rows } = await db.query<{ email: string }>('SELECT email FROM users ORDER BY email');
+    expect(rows.map((r) => r.email)).toEqual(['kept@example.com']);
   });
 });

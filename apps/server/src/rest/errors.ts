@@ -16,6 +16,7 @@ export const httpStatusByCode: Record<ErrorCode, number> = {
   UPLOAD_TOKEN_INVALID: 403,
   UPLOAD_TOKEN_EXPIRED: 403,
   UPLOAD_MISMATCH: 400,
+  UNSUPPORTED_VERSION: 426,
   INTERNAL_ERROR: 500,
 };
 

@@ -188,3 +188,21 @@ async function portfolioWithItsSites(ctx: ServiceContext, id: string): Promise<P
   );
   return { ...p, sites: rows.map(toSite) };
 }
+
+/** Brings a deleted portfolio back, without its former sites (they were unassigned when it was deleted). */
+export async function restorePortfolio(ctx: ServiceContext, id: string): Promise<Portfolio> {
+  parseId(id);
+  return ctx.db.transaction(async (tx) => {
+    const { rows: found } = await tx.query<PortfolioRow & { deleted_at: Date | null }>(`SELECT ${COLUMNS}, deleted_at FROM portfolios WHERE id = $1 FOR UPDATE`, [id]);
+    const current = found[0];
+    if (!current) throw notFound('portfolio', id);
+    authorize(ctx.principal, current.organisation_id, 'write', 'portfolio', id);
+    if (!current.deleted_at) return toPortfolio(current);
+    const seq = await allocateChangeSeqs(tx, current.organisation_id);
+    const { rows } = await tx.query<PortfolioRow>(
+      `UPDATE portfolios SET deleted_at = NULL, updated_at = $2, change_seq = $3 WHERE id = $1 RETURNING ${COLUMNS}`,
+      [id, ctx.clock.now(), seq],
+    );
+    return toPortfolio(rows[0]!);
+  });
+}

@@ -46,7 +46,7 @@ export function toSite(r: SiteRow): Site {
 }
 
 // Maps API field names to columns; the one place a site field's column is named.
-const columnOf = {
+export const siteColumns = {
   siteName: 'site_name',
   address: 'address',
   capacity: 'capacity',
@@ -166,9 +166,9 @@ export async function updateSite(ctx: ServiceContext, id: string, input: unknown
     const current = await loadSite(tx, ctx, id, true);
     authorize(ctx.principal, current.organisation_id, 'write', 'site', id);
     if (patch.portfolioId && portfolioOrganisation !== current.organisation_id) throw notFound('portfolio', patch.portfolioId);
-    const entries = Object.entries(patch).filter(([, v]) => v !== undefined) as [keyof typeof columnOf, unknown][];
+    const entries = Object.entries(patch).filter(([, v]) => v !== undefined) as [keyof typeof siteColumns, unknown][];
     const seq = await allocateChangeSeqs(tx, current.organisation_id);
-    const sets = entries.map(([field], i) => `${columnOf[field]} = $${i + 4}`);
+    const sets = entries.map(([field], i) => `${siteColumns[field]} = $${i + 4}`);
     const { rows } = await tx.query<SiteRow>(
       `UPDATE sites SET ${['updated_at = $2', 'change_seq = $3', ...sets].join(', ')}
        WHERE id = $1 RETURNING ${SITE_COLUMNS}`,
@@ -188,6 +188,28 @@ export async function deleteSite(ctx: ServiceContext, id: string): Promise<Site>
     const { rows } = await tx.query<SiteRow>(
       `UPDATE sites SET deleted_at = $2, updated_at = $2, change_seq = $3 WHERE id = $1 RETURNING ${SITE_COLUMNS}`,
       [id, now, seq],
+    );
+    return toSite(rows[0]!);
+  });
+}
+
+/** Brings a deleted site back (a sync conflict resolution, or undoing a delete). */
+export async function restoreSite(ctx: ServiceContext, id: string): Promise<Site> {
+  parseId(id);
+  return ctx.db.transaction(async (tx) => {
+    const { rows: found } = await tx.query<SiteRow & { deleted_at: Date | null }>(`SELECT ${SITE_COLUMNS}, deleted_at FROM sites WHERE id = $1 FOR UPDATE`, [id]);
+    const current = found[0];
+    if (!current) throw notFound('site', id);
+    authorize(ctx.principal, current.organisation_id, 'write', 'site', id);
+    if (!current.deleted_at) return toSite(current);
+    // Its portfolio may have gone meanwhile: the site comes back unassigned then.
+    const portfolioLive = current.portfolio_id
+      ? (await tx.query('SELECT 1 FROM portfolios WHERE id = $1 AND deleted_at IS NULL', [current.portfolio_id])).rowCount > 0
+      : true;
+    const seq = await allocateChangeSeqs(tx, current.organisation_id);
+    const { rows } = await tx.query<SiteRow>(
+      `UPDATE sites SET deleted_at = NULL, updated_at = $2, change_seq = $3${portfolioLive ? '' : ', portfolio_id = NULL'} WHERE id = $1 RETURNING ${SITE_COLUMNS}`,
+      [id, ctx.clock.now(), seq],
     );
     return toSite(rows[0]!);
   });

@@ -7,6 +7,7 @@ import * as organisations from '../organisations/service.js';
 import * as portfolios from '../portfolios/service.js';
 import { addSitesInput, createPortfoliosInput, updatePortfolioInput } from '../portfolios/schema.js';
 import * as sites from '../sites/service.js';
+import { pull, push } from '../sync/index.js';
 import { createSiteInput, listSitesInput, updateSiteInput } from '../sites/schema.js';
 import { createCallerFactory, procedure, router } from './init.js';
 
@@ -69,6 +70,13 @@ const documentsRouter = router({
     .mutation(({ ctx, input }) => documents.reviewDocument(ctx.service, input.id, { status: input.status })),
 });
 
+// The sync protocol (packages/core/src/sync): inputs are validated by the
+// services, which also check the protocol version before anything else.
+const syncRouter = router({
+  push: procedure.input(z.unknown()).mutation(({ ctx, input }) => push(ctx.service, input)),
+  pull: procedure.input(z.unknown()).query(({ ctx, input }) => pull(ctx.service, input)),
+});
+
 /** The one router: called in-process by the desktop app and mounted at /trpc by the server. */
 export const appRouter = router({
   me,
@@ -77,6 +85,7 @@ export const appRouter = router({
   portfolios: portfoliosRouter,
   apiKeys: apiKeysRouter,
   documents: documentsRouter,
+  sync: syncRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,4 +1,5 @@
 import foundation from './0001-foundation.js';
+import sync from './0002-sync.js';
 
 export interface Migration {
   /** Stable, ordered name; never renamed once released. */
@@ -7,4 +8,7 @@ export interface Migration {
 }
 
 /** The one ordered list, run unchanged on PGlite and PostgreSQL. Append only. */
-export const migrations: readonly Migration[] = [{ id: '0001-foundation', sql: foundation }];
+export const migrations: readonly Migration[] = [
+  { id: '0001-foundation', sql: foundation },
+  { id: '0002-sync', sql: sync },
+];

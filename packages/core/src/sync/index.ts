@@ -1,0 +1,4 @@
+export * from './protocol.js';
+export { push } from './push.js';
+export { pull } from './pull.js';
+export { HybridClock, clampHlc, compareHlc, formatHlc, parseHlc, isHlc, MAX_CLOCK_SKEW_MS } from './hlc.js';

@@ -1,0 +1,68 @@
+// sync.pull on the server: the rows each of the caller's organisations
+// changed after the client's cursor, in change-sequence order, a page at a time.
+import type { Queryable } from '@helio/db';
+import type { ServiceContext } from '../context.js';
+import { parseInput } from '../validation.js';
+import { pullRequest, syncedTables, type MutationResult, type OrganisationPage, type PullResponse, type RowChange, type SyncedTableName } from './protocol.js';
+import { checkVersions, syncUser } from './session.js';
+
+/** Columns that stay on the server. */
+const privateColumns: Partial<Record<SyncedTableName, readonly string[]>> = {
+  documents: ['storage_key'],
+};
+
+/** Columns holding user ids, whose users the client needs in its directory. */
+const userColumns: Partial<Record<SyncedTableName, readonly string[]>> = {
+  memberships: ['user_id'],
+  documents: ['uploaded_by'],
+  sync_conflicts: ['lost_by', 'resolved_by'],
+};
+
+// One statement, so one snapshot: writers of an organisation take its change
+// counter's row lock and so commit in sequence order; any snapshot therefore
+// holds a gapless prefix of the organisation's sequence, and a cursor taken
+// from it never skips a change committed later with a lower number.
+const PAGE_SQL = `${syncedTables
+  .map((t) => `SELECT '${t}' AS table_name, change_seq, to_jsonb(x) AS row FROM ${t} x WHERE organisation_id = $1 AND change_seq > $2`)
+  .join('\nUNION ALL\n')}
+ORDER BY change_seq
+LIMIT $3`;
+
+async function organisationPage(q: Queryable, organisationId: string, cursor: number, limit: number): Promise<OrganisationPage> {
+  const { rows } = await q.query<{ table_name: SyncedTableName; change_seq: number; row: Record<string, unknown> }>(PAGE_SQL, [organisationId, cursor, limit + 1]);
+  const hasMore = rows.length > limit;
+  const page = rows.slice(0, limit);
+  const userIds = new Set<string>();
+  const changes: RowChange[] = page.map(({ table_name: table, change_seq: changeSeq, row }) => {
+    const { field_clocks: fieldClocks, ...data } = row as { field_clocks: Record<string, string> } & Record<string, unknown>;
+    for (const column of privateColumns[table] ?? []) delete data[column];
+    for (const column of userColumns[table] ?? []) if (typeof data[column] === 'string') userIds.add(data[column] as string);
+    return { table, id: data['id'] as string, changeSeq, deletedAt: (data['deleted_at'] as string | null) ?? null, fieldClocks, row: data };
+  });
+  const users =
+    userIds.size === 0 ? []
+    : (await q.query<{ id: string; email: string; name: string }>('SELECT id, email, name FROM users WHERE id = ANY($1::uuid[]) ORDER BY id', [[...userIds]])).rows;
+  return { organisationId, changes, users, cursor: page.at(-1)?.change_seq ?? cursor, hasMore };
+}
+
+/**
+ * The organisations served are the caller's memberships, never the client's
+ * say; an organisation the client has a cursor for but the user no longer
+ * belongs to is reported as revoked.
+ */
+export async function pull(ctx: ServiceContext, input: unknown): Promise<PullResponse> {
+  await checkVersions(ctx, input, { park: false });
+  const req = parseInput(pullRequest, input);
+  const userId = syncUser(ctx);
+  const memberships = ctx.principal.kind === 'user' ? [...ctx.principal.memberships.keys()].sort() : [];
+  const revoked = Object.keys(req.cursors).filter((org) => !memberships.includes(org)).sort();
+  const organisations: OrganisationPage[] = [];
+  for (const org of memberships) organisations.push(await organisationPage(ctx.db, org, req.cursors[org] ?? 0, req.limit));
+  const client = await ctx.db.query<{ user_id: string; last_seq: number }>('SELECT user_id, last_seq FROM sync_clients WHERE client_id = $1', [req.clientId]);
+  const own = client.rows[0]?.user_id === userId;
+  const mutations =
+    own ?
+      (await ctx.db.query<{ result: MutationResult }>('SELECT result FROM sync_mutations WHERE client_id = $1 AND seq > $2 ORDER BY seq LIMIT 1000', [req.clientId, req.ackedSeq])).rows.map((r) => r.result)
+    : [];
+  return { organisations, revoked, lastAppliedSeq: own ? client.rows[0]!.last_seq : 0, mutations };
+}

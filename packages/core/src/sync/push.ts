@@ -1,0 +1,219 @@
+// sync.push on the server: applies a client's mutation log in one
+// transaction, through the same services as REST, exactly once per (clientId, seq).
+import { nestedDb, type Queryable } from '@helio/db';
+import { authorize } from '../auth/principal.js';
+import { allocateChangeSeqs } from '../changes.js';
+import type { ServiceContext } from '../context.js';
+import { toDomainError } from '../db-errors.js';
+import { isDomainError, notFound, validationError } from '../errors.js';
+import { parseInput } from '../validation.js';
+import { clampHlc, compareHlc } from './hlc.js';
+import { pushRequest, type MutationResult, type ParsedMutation, type PushResponse } from './protocol.js';
+import { bindClient, checkVersions, syncUser } from './session.js';
+import { writable, type WritableTable } from './tables.js';
+
+type RowMutation = Extract<ParsedMutation, { table: 'sites' | 'portfolios' }>;
+type ResolveMutation = Extract<ParsedMutation, { table: 'sync_conflicts' }>;
+
+interface LoadedRow {
+  organisation_id: string;
+  deleted_at: Date | null;
+  field_clocks: Record<string, string>;
+  [column: string]: unknown;
+}
+
+interface ConflictRecord {
+  table: string;
+  rowId: string;
+  field: string | null;
+  kind: 'field' | 'delete';
+  kept: unknown;
+  lost: unknown;
+  keptClock: string | null;
+  lostClock: string | null;
+  lostBy: string | null;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
+
+async function loadRow(tx: Queryable, table: string, id: string): Promise<LoadedRow | undefined> {
+  const { rows } = await tx.query<LoadedRow>(`SELECT * FROM ${table} WHERE id = $1 FOR UPDATE`, [id]);
+  return rows[0];
+}
+
+async function recordConflicts(tx: Queryable, ctx: ServiceContext, organisationId: string, m: ParsedMutation, clientId: string, records: ConflictRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  const first = await allocateChangeSeqs(tx, organisationId, records.length);
+  for (const [i, c] of records.entries()) {
+    await tx.query(
+      `INSERT INTO sync_conflicts (id, organisation_id, table_name, row_id, field, kind, kept, lost, kept_clock, lost_clock,
+         lost_by, client_id, mutation_seq, created_at, updated_at, change_seq)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11, $12, $13, $14, $14, $15)`,
+      [
+        ctx.ids.uuid(), organisationId, c.table, c.rowId, c.field, c.kind, JSON.stringify(c.kept ?? null), JSON.stringify(c.lost ?? null),
+        c.keptClock, c.lostClock, c.lostBy, clientId, m.seq, ctx.clock.now(), first + i,
+      ],
+    );
+  }
+}
+
+/** The columns of a row as API fields, for the fields the table lets clients write. */
+function apiValues(table: WritableTable, row: LoadedRow, fields?: readonly string[]): Record<string, unknown> {
+  const names = fields ?? Object.keys(table.columns);
+  return Object.fromEntries(names.map((f) => [f, row[table.columns[f]!] ?? null]));
+}
+
+async function applyRowMutation(ctx: ServiceContext, tx: Queryable, m: RowMutation, clientId: string, clock: string): Promise<'applied' | 'conflict'> {
+  const table = writable[m.table];
+  const unknown = Object.keys(m.fields).filter((f) => !(f in table.columns));
+  if (unknown.length > 0) {
+    throw validationError(`unknown ${table.entity} fields: ${unknown.join(', ')}`, unknown.map((f) => ({ path: `fields.${f}`, message: 'unknown field' })));
+  }
+  const userId = syncUser(ctx);
+
+  if (m.op === 'create') {
+    await table.create(ctx, m.id, m.organisationId, m.fields);
+    return 'applied';
+  }
+
+  const row = await loadRow(tx, m.table, m.id);
+  if (!row || row.organisation_id !== m.organisationId) throw notFound(table.entity, m.id);
+  authorize(ctx.principal, row.organisation_id, 'write', table.entity, m.id);
+  const clockOf = (field: string) => row.field_clocks[table.columns[field]!] ?? null;
+
+  if (m.op === 'restore') {
+    if (row.deleted_at) await table.restore(ctx, m.id);
+    return 'applied';
+  }
+
+  if (m.op === 'delete') {
+    if (row.deleted_at) return 'applied';
+    // Someone changed the row since this client last saw it: the delete wins,
+    // and what it removed is kept in a conflict record, restorable.
+    const changed = Object.keys(table.columns).filter((f) => f in m.base && clockOf(f) !== m.base[f]);
+    await table.remove(ctx, m.id);
+    if (changed.length === 0) return 'applied';
+    await recordConflicts(tx, ctx, row.organisation_id, m, clientId, [
+      { table: m.table, rowId: m.id, field: null, kind: 'delete', kept: null, lost: apiValues(table, row), keptClock: clock, lostClock: null, lostBy: null },
+    ]);
+    return 'conflict';
+  }
+
+  // update
+  if (row.deleted_at) {
+    // Deleted concurrently: the delete wins; the update is kept, restorable.
+    await recordConflicts(tx, ctx, row.organisation_id, m, clientId, [
+      { table: m.table, rowId: m.id, field: null, kind: 'delete', kept: null, lost: m.fields, keptClock: row.field_clocks['deleted_at'] ?? null, lostClock: clock, lostBy: userId },
+    ]);
+    return 'conflict';
+  }
+  const winners: Record<string, unknown> = {};
+  const conflicts: ConflictRecord[] = [];
+  for (const [field, value] of Object.entries(m.fields)) {
+    const current = clockOf(field);
+    const base = m.base[field] ?? null;
+    const stored = row[table.columns[field]!] ?? null;
+    if (current === null || current === base) {
+      winners[field] = value;
+    } else if (sameValue(stored, value)) {
+      // Both sides wrote the same value: nothing to choose between.
+    } else if (compareHlc(clock, current) > 0) {
+      winners[field] = value;
+      conflicts.push({ table: m.table, rowId: m.id, field, kind: 'field', kept: value, lost: stored, keptClock: clock, lostClock: current, lostBy: null });
+    } else {
+      conflicts.push({ table: m.table, rowId: m.id, field, kind: 'field', kept: stored, lost: value, keptClock: current, lostClock: clock, lostBy: userId });
+    }
+  }
+  if (Object.keys(winners).length > 0) await table.update(ctx, m.id, winners);
+  await recordConflicts(tx, ctx, row.organisation_id, m, clientId, conflicts);
+  return conflicts.length > 0 ? 'conflict' : 'applied';
+}
+
+async function applyResolve(ctx: ServiceContext, tx: Queryable, m: ResolveMutation): Promise<'applied'> {
+  const { rows } = await tx.query<{ organisation_id: string; table_name: 'sites' | 'portfolios'; row_id: string; field: string | null; kind: 'field' | 'delete'; lost: unknown; resolution: string | null }>(
+    'SELECT organisation_id, table_name, row_id, field, kind, lost, resolution FROM sync_conflicts WHERE id = $1 FOR UPDATE',
+    [m.id],
+  );
+  const c = rows[0];
+  if (!c || c.organisation_id !== m.organisationId) throw notFound('conflict', m.id);
+  authorize(ctx.principal, c.organisation_id, 'write', 'conflict', m.id);
+  if (c.resolution) return 'applied';
+  const table = writable[c.table_name];
+  if (m.fields.resolution === 'restored') {
+    if (c.kind === 'field' && c.field) {
+      await table.update(ctx, c.row_id, { [c.field]: c.lost });
+    } else {
+      const row = await loadRow(tx, c.table_name, c.row_id);
+      if (row?.deleted_at) await table.restore(ctx, c.row_id);
+      const lost = (c.lost ?? {}) as Record<string, unknown>;
+      const fields = Object.fromEntries(Object.entries(lost).filter(([f]) => f in table.columns));
+      if (Object.keys(fields).length > 0) await table.update(ctx, c.row_id, fields);
+    }
+  }
+  const seq = await allocateChangeSeqs(tx, c.organisation_id);
+  await tx.query(
+    'UPDATE sync_conflicts SET resolution = $2, resolved_by = $3, resolved_at = $4, updated_at = $4, change_seq = $5 WHERE id = $1',
+    [m.id, m.fields.resolution, syncUser(ctx), ctx.clock.now(), seq],
+  );
+  return 'applied';
+}
+
+async function applyOne(ctx: ServiceContext, m: ParsedMutation, clientId: string): Promise<MutationResult> {
+  const clock = clampHlc(m.hlc, ctx.clock.now());
+  try {
+    return await ctx.db.transaction(async (tx) => {
+      // The trigger stamps the fields this mutation changes with its (clamped) clock.
+      await tx.query("SELECT set_config('helio.hlc', $1, true)", [clock]);
+      const status = m.table === 'sync_conflicts' ? await applyResolve(ctx, tx, m) : await applyRowMutation(ctx, tx, m, clientId, clock);
+      const { rows } = await tx.query<{ last_seq: number }>('SELECT last_seq FROM organisation_change_counters WHERE organisation_id = $1', [m.organisationId]);
+      await tx.query("SELECT set_config('helio.hlc', '', true)");
+      return { seq: m.seq, status, organisationId: m.organisationId, changeSeq: rows[0]?.last_seq ?? null, code: null, message: null };
+    });
+  } catch (err) {
+    const domain = toDomainError(err);
+    if (!isDomainError(domain)) throw err;
+    return { seq: m.seq, status: 'rejected', organisationId: m.organisationId, changeSeq: null, code: domain.code, message: domain.message };
+  }
+}
+
+/**
+ * Applies a batch in one transaction. A seq already applied returns its
+ * stored result again; the next seq is applied; a later one (a gap) stops the
+ * batch. An invalid or forbidden mutation is rejected with its reason and the
+ * queue goes on.
+ */
+export async function push(ctx: ServiceContext, input: unknown): Promise<PushResponse> {
+  await checkVersions(ctx, input, { park: true });
+  const req = parseInput(pushRequest, input);
+  const mutations = [...req.mutations].sort((a, b) => a.seq - b.seq);
+  return ctx.db.transaction(async (tx) => {
+    let last = await bindClient(tx, ctx, req.clientId);
+    const inner: ServiceContext = { ...ctx, db: nestedDb(tx, ctx.db.engine) };
+    const results: MutationResult[] = [];
+    let gap = false;
+    for (const m of mutations) {
+      if (m.seq <= last) {
+        const stored = await tx.query<{ result: MutationResult }>('SELECT result FROM sync_mutations WHERE client_id = $1 AND seq = $2', [req.clientId, m.seq]);
+        if (stored.rows[0]) results.push(stored.rows[0].result);
+        continue;
+      }
+      if (gap || m.seq !== last + 1) {
+        gap = true;
+        results.push({ seq: m.seq, status: 'gap', organisationId: null, changeSeq: null, code: 'SYNC_GAP', message: `mutation ${last + 1} has not arrived yet` });
+        continue;
+      }
+      const result = await applyOne(inner, m, req.clientId);
+      await tx.query(
+        `INSERT INTO sync_mutations (client_id, seq, status, organisation_id, change_seq, result, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)`,
+        [req.clientId, m.seq, result.status, result.organisationId, result.changeSeq, JSON.stringify(result), ctx.clock.now()],
+      );
+      results.push(result);
+      last = m.seq;
+    }
+    await tx.query('UPDATE sync_clients SET last_seq = $2, last_seen_at = $3 WHERE client_id = $1', [req.clientId, last, ctx.clock.now()]);
+    return { results, lastAppliedSeq: last };
+  });
+}
