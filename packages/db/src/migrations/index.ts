@@ -1,5 +1,6 @@
 import foundation from './0001-foundation.js';
 import sync from './0002-sync.js';
+import syncClient from './0003-sync-client.js';
 
 export interface Migration {
   /** Stable, ordered name; never renamed once released. */
@@ -11,4 +12,5 @@ export interface Migration {
 export const migrations: readonly Migration[] = [
   { id: '0001-foundation', sql: foundation },
   { id: '0002-sync', sql: sync },
+  { id: '0003-sync-client', sql: syncClient },
 ];

@@ -1,0 +1,224 @@
+// The sync client: local writes go through the same services as on the
+// server, into the local database, with a mutation appended to the outbox in
+// the same transaction; push sends the outbox, pull brings the server's
+// changes and confirms (only then drops) pending mutations.
+import { nestedDb, type Db, type Transaction } from '@helio/db';
+import type { ServiceContext } from '../context.js';
+import type { Clock, IdGenerator } from '../ids.js';
+import { membershipsOf } from '../users/service.js';
+import { HybridClock } from './hlc.js';
+import {
+  PROTOCOL_VERSION,
+  SCHEMA_VERSION,
+  type MutationResult,
+  type ParsedMutation,
+  type PullRequest,
+  type PullResponse,
+  type PushRequest,
+  type PushResponse,
+  type WritableTableName,
+} from './protocol.js';
+import { applyChange, ensureShadow, loadLocalRow, purgeOrganisation, readState, rebuildRow, replicaMode, writeState } from './client-store.js';
+import { writable } from './tables.js';
+
+/** How the client reaches the server: tRPC over HTTP in the app, direct calls in tests. */
+export interface SyncTransport {
+  push(request: PushRequest): Promise<PushResponse>;
+  pull(request: PullRequest): Promise<PullResponse>;
+}
+
+export interface LocalWrite {
+  table: WritableTableName;
+  op: 'create' | 'update' | 'delete' | 'restore';
+  id?: string;
+  organisationId: string;
+  fields?: Record<string, unknown>;
+}
+
+export interface SyncClientOptions {
+  db: Db;
+  clock: Clock;
+  ids: IdGenerator;
+  /** The signed-in user: local writes act with their (synced) memberships. */
+  userId: string;
+  transport: SyncTransport;
+}
+
+const versions = { protocolVersion: PROTOCOL_VERSION, schemaVersion: SCHEMA_VERSION };
+
+export class SyncClient {
+  private constructor(
+    private readonly options: SyncClientOptions,
+    readonly clientId: string,
+    private readonly hlc: HybridClock,
+  ) {}
+
+  /** Opens the client's sync state, creating its id on first use. */
+  static async open(options: SyncClientOptions): Promise<SyncClient> {
+    let clientId = await readState<string>(options.db, 'clientId');
+    if (!clientId) {
+      clientId = options.ids.uuid();
+      await writeState(options.db, 'clientId', clientId);
+    }
+    const client = new SyncClient(options, clientId, new HybridClock(clientId.replaceAll('-', ''), options.clock));
+    const last = await readState<string>(options.db, 'hlc');
+    if (last) client.hlc.receive(last);
+    return client;
+  }
+
+  /** A service context acting as the signed-in user over the local database. */
+  async context(db: Db = this.options.db): Promise<ServiceContext> {
+    const memberships = await membershipsOf({ db }, this.options.userId);
+    return { db, clock: this.options.clock, ids: this.options.ids, principal: { kind: 'user', userId: this.options.userId, memberships } };
+  }
+
+  /** A local write: validated and applied by the services locally, queued for the server in the same transaction. */
+  async write(input: LocalWrite): Promise<{ id: string; seq: number }> {
+    const table = writable[input.table];
+    const id = input.id ?? this.options.ids.uuid();
+    const fields = input.fields ?? {};
+    return this.options.db.transaction(async (tx) => {
+      const clock = this.hlc.now();
+      await tx.query("SELECT set_config('helio.hlc', $1, true)", [clock]);
+      await writeState(tx, 'hlc', clock);
+      const before = await loadLocalRow(tx, input.table, id);
+      const clocks = (before?.['field_clocks'] as Record<string, string> | undefined) ?? {};
+      const seen = input.op === 'delete' ? Object.keys(table.columns) : Object.keys(fields);
+      const base = Object.fromEntries(seen.map((f) => [f, clocks[table.columns[f] ?? ''] ?? null]));
+      await ensureShadow(tx, input.table, id);
+      const ctx = await this.context(nestedDb(tx, this.options.db.engine));
+      if (input.op === 'create') await table.create(ctx, id, input.organisationId, fields);
+      else if (input.op === 'update') await table.update(ctx, id, fields);
+      else if (input.op === 'delete') await table.remove(ctx, id);
+      else await table.restore(ctx, id);
+      const seq = (await readState<number>(tx, 'nextSeq')) ?? 1;
+      await writeState(tx, 'nextSeq', seq + 1);
+      const mutation: ParsedMutation = { seq, table: input.table, op: input.op, id, organisationId: input.organisationId, fields, base, hlc: clock };
+      await tx.query(
+        'INSERT INTO sync_outbox (seq, organisation_id, table_name, row_id, mutation) VALUES ($1, $2, $3, $4, $5::jsonb)',
+        [seq, input.organisationId, input.table, id, JSON.stringify(mutation)],
+      );
+      return { id, seq };
+    });
+  }
+
+  /** Sends unanswered mutations (up to one batch); returns how many were sent. */
+  async pushOnce(limit = 500): Promise<number> {
+    const { rows } = await this.options.db.query<{ mutation: ParsedMutation }>('SELECT mutation FROM sync_outbox WHERE result IS NULL ORDER BY seq LIMIT $1', [limit]);
+    if (rows.length === 0) return 0;
+    const response = await this.options.transport.push({ ...versions, clientId: this.clientId, mutations: rows.map((r) => r.mutation) });
+    await this.options.db.transaction((tx) => this.recordResults(tx, response.results));
+    return rows.length;
+  }
+
+  private async recordResults(tx: Transaction, results: readonly MutationResult[]): Promise<void> {
+    let acked = (await readState<number>(tx, 'ackedSeq')) ?? 0;
+    for (const result of results) {
+      if (result.status === 'gap') continue;
+      const { rows } = await tx.query<{ table_name: WritableTableName; row_id: string; mutation: ParsedMutation; organisation_id: string }>(
+        'SELECT table_name, row_id, mutation, organisation_id FROM sync_outbox WHERE seq = $1',
+        [result.seq],
+      );
+      const entry = rows[0];
+      acked = Math.max(acked, result.seq);
+      if (!entry) continue;
+      if (result.status === 'rejected') {
+        await tx.query(
+          `INSERT INTO sync_rejected (seq, organisation_id, mutation, code, message) VALUES ($1, $2, $3::jsonb, $4, $5) ON CONFLICT (seq) DO NOTHING`,
+          [result.seq, entry.organisation_id, JSON.stringify(entry.mutation), result.code ?? 'REJECTED', result.message ?? 'rejected by the server'],
+        );
+        await tx.query('DELETE FROM sync_outbox WHERE seq = $1', [result.seq]);
+        await replicaMode(tx);
+        if (entry.table_name in writable) await rebuildRow(tx, entry.table_name, entry.row_id);
+      } else {
+        await tx.query('UPDATE sync_outbox SET result = $2::jsonb WHERE seq = $1', [result.seq, JSON.stringify(result)]);
+      }
+    }
+    await writeState(tx, 'ackedSeq', acked);
+    await this.confirm(tx);
+  }
+
+  /** Drops mutations whose effect a pulled page has delivered, and rebuilds their rows from the server's version. */
+  private async confirm(tx: Transaction): Promise<void> {
+    const { rows } = await tx.query<{ seq: number; table_name: WritableTableName; row_id: string }>(
+      `SELECT o.seq, o.table_name, o.row_id FROM sync_outbox o JOIN sync_cursors c ON c.organisation_id = o.organisation_id
+       WHERE o.result IS NOT NULL AND (o.result->>'changeSeq')::bigint <= c.cursor ORDER BY o.seq`,
+    );
+    if (rows.length === 0) return;
+    await replicaMode(tx);
+    for (const r of rows) await tx.query('DELETE FROM sync_outbox WHERE seq = $1', [r.seq]);
+    const touched = new Map(rows.map((r) => [`${r.table_name}:${r.row_id}`, r]));
+    for (const r of touched.values()) await rebuildRow(tx, r.table_name, r.row_id);
+  }
+
+  /** Pulls one page per organisation; returns whether any organisation has more. */
+  async pullOnce(limit?: number): Promise<boolean> {
+    const db = this.options.db;
+    const { rows: cursorRows } = await db.query<{ organisation_id: string; cursor: number }>('SELECT organisation_id, cursor FROM sync_cursors');
+    const cursors = Object.fromEntries(cursorRows.map((r) => [r.organisation_id, r.cursor]));
+    const ackedSeq = (await readState<number>(db, 'ackedSeq')) ?? 0;
+    const response = await this.options.transport.pull({ ...versions, clientId: this.clientId, cursors, ackedSeq, ...(limit ? { limit } : {}) });
+    for (const page of response.organisations) {
+      // One page and its cursor commit together: a crash repeats at most this page.
+      await db.transaction(async (tx) => {
+        await replicaMode(tx);
+        await tx.query('INSERT INTO organisation_change_counters (organisation_id, last_seq) VALUES ($1, 0) ON CONFLICT (organisation_id) DO NOTHING', [page.organisationId]);
+        for (const u of page.users) {
+          await tx.query(
+            'INSERT INTO users (id, email, name) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET email = EXCLUDED.email, name = EXCLUDED.name',
+            [u.id, u.email, u.name],
+          );
+        }
+        for (const change of page.changes) {
+          for (const clock of Object.values(change.fieldClocks)) this.hlc.receive(clock);
+          await applyChange(tx, change);
+        }
+        await tx.query(
+          'INSERT INTO sync_cursors (organisation_id, cursor) VALUES ($1, $2) ON CONFLICT (organisation_id) DO UPDATE SET cursor = EXCLUDED.cursor',
+          [page.organisationId, page.cursor],
+        );
+        await this.confirm(tx);
+      });
+    }
+    await db.transaction(async (tx) => {
+      await this.recordResults(tx, response.mutations);
+      for (const org of response.revoked) {
+        await replicaMode(tx);
+        const { rows } = await tx.query<{ seq: number; mutation: ParsedMutation }>('SELECT seq, mutation FROM sync_outbox WHERE organisation_id = $1', [org]);
+        for (const r of rows) {
+          await tx.query(
+            `INSERT INTO sync_rejected (seq, organisation_id, mutation, code, message) VALUES ($1, $2, $3::jsonb, 'REVOKED', $4) ON CONFLICT (seq) DO NOTHING`,
+            [r.seq, org, JSON.stringify(r.mutation), 'your access to this organisation was revoked before this change reached the server'],
+          );
+        }
+        await tx.query('DELETE FROM sync_outbox WHERE organisation_id = $1', [org]);
+        await tx.query('DELETE FROM sync_shadows WHERE row_id IN (SELECT id FROM sites WHERE organisation_id = $1 UNION SELECT id FROM portfolios WHERE organisation_id = $1)', [org]);
+        await purgeOrganisation(tx, org);
+      }
+      await writeState(tx, 'hlc', this.hlc.now());
+      await writeState(tx, 'lastSyncAt', this.options.clock.now().toISOString());
+    });
+    return response.organisations.some((o) => o.hasMore);
+  }
+
+  /** Push everything, then pull until caught up. */
+  async sync(): Promise<void> {
+    while ((await this.pushOnce()) > 0) {
+      /* next batch */
+    }
+    while (await this.pullOnce()) {
+      /* next page */
+    }
+  }
+
+  async status(): Promise<{ pending: number; rejected: number; conflicts: number; lastSyncAt: string | null }> {
+    const db = this.options.db;
+    const count = async (sql: string) => (await db.query<{ n: number }>(sql)).rows[0]?.n ?? 0;
+    return {
+      pending: await count('SELECT count(*)::int AS n FROM sync_outbox'),
+      rejected: await count('SELECT count(*)::int AS n FROM sync_rejected'),
+      conflicts: await count('SELECT count(*)::int AS n FROM sync_conflicts WHERE resolution IS NULL AND deleted_at IS NULL'),
+      lastSyncAt: (await readState<string>(db, 'lastSyncAt')) ?? null,
+    };
+  }
+}
