@@ -116,3 +116,30 @@ describeEachEngine('nested transactions', (getDb) => {
     expect(rows.map((r) => r.email)).toEqual(['kept@example.com']);
   });
 });
+
+describeEachEngine('change notifications', (getDb) => {
+  it('announces an organisation change when, and only when, its transaction commits', async () => {
+    const db = getDb();
+    const seen: unknown[] = [];
+    const stop = await db.listen('helio_changes', (payload) => seen.push(JSON.parse(payload)));
+    try {
+      const org = '0190a0d0-0000-7000-8000-0000000000aa';
+      await db.query(`INSERT INTO organisations (id, organisation_id, name, change_seq) VALUES ($1, $1, 'N', 1)`, [org]);
+      await db.query('INSERT INTO organisation_change_counters (organisation_id, last_seq) VALUES ($1, 1)', [org]);
+      await expect(
+        db.transaction(async (tx) => {
+          await tx.query('UPDATE organisation_change_counters SET last_seq = 2 WHERE organisation_id = $1', [org]);
+          throw new Error('rolled back');
+        }),
+      ).rejects.toThrow('rolled back');
+      await db.transaction((tx) => tx.query('UPDATE organisation_change_counters SET last_seq = 3 WHERE organisation_id = $1', [org]));
+      for (let i = 0; i < 100 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(seen).toEqual([
+        { organisationId: org, changeSeq: 1 },
+        { organisationId: org, changeSeq: 3 },
+      ]);
+    } finally {
+      await stop();
+    }
+  });
+});

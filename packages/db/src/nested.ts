@@ -26,6 +26,9 @@ export function nestedDb(tx: Transaction, engine: Engine): Db {
         throw err;
       }
     },
+    listen: async () => {
+      throw new Error('listen on the outer Db, not inside a transaction');
+    },
     close: async () => {
       throw new Error('a nested Db is closed by its outer transaction');
     },

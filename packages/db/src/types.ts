@@ -26,5 +26,10 @@ export interface Db extends Queryable {
   transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
   /** Runs a multi-statement script (migrations) without parameters. */
   exec(sql: string): Promise<void>;
+  /**
+   * Calls `onPayload` for every NOTIFY on `channel`, delivered when the
+   * notifying transaction commits. Resolves to a function that stops listening.
+   */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }

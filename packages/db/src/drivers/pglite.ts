@@ -50,6 +50,12 @@ export class PgliteDb extends PgliteQueryable implements Db {
     }
   }
 
+  async listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>> {
+    if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`invalid channel name: ${channel}`);
+    const unlisten = await this.pglite.listen(channel, onPayload);
+    return () => unlisten();
+  }
+
   async close(): Promise<void> {
     if (!this.pglite.closed) await this.pglite.close();
   }

@@ -27,7 +27,12 @@ async function run<T>(client: pg.Pool | pg.PoolClient, sql: string, params?: rea
 export class PostgresDb implements Db {
   readonly engine = 'postgres' as const;
 
-  constructor(readonly pool: pg.Pool) {}
+  private readonly listeners = new Set<pg.Client>();
+
+  constructor(
+    readonly pool: pg.Pool,
+    private readonly connectionOptions: pg.ClientConfig = {},
+  ) {}
 
   query<T>(sql: string, params?: readonly unknown[]): Promise<QueryResult<T>> {
     return run<T>(this.pool, sql, params);
@@ -68,7 +73,31 @@ export class PostgresDb implements Db {
     }
   }
 
+  /** LISTEN holds a connection of its own, outside the pool, for as long as someone listens. */
+  async listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>> {
+    if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`invalid channel name: ${channel}`);
+    const client = new pg.Client(this.connectionOptions);
+    client.on('error', () => undefined);
+    client.on('notification', (msg) => {
+      if (msg.channel === channel) onPayload(msg.payload ?? '');
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${channel}`);
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw translateDbError(err);
+    }
+    this.listeners.add(client);
+    return async () => {
+      this.listeners.delete(client);
+      await client.end().catch(() => undefined);
+    };
+  }
+
   async close(): Promise<void> {
+    await Promise.all([...this.listeners].map((c) => c.end().catch(() => undefined)));
+    this.listeners.clear();
     await this.pool.end();
   }
 }
@@ -82,5 +111,5 @@ export function openPostgres(options: PostgresDbOptions): PostgresDb {
   });
   // An idle client losing its connection must not crash the process.
   pool.on('error', () => undefined);
-  return new PostgresDb(pool);
+  return new PostgresDb(pool, { connectionString: options.connectionString, options: '-c TimeZone=UTC' });
 }

@@ -1,6 +1,7 @@
 import foundation from './0001-foundation.js';
 import sync from './0002-sync.js';
 import syncClient from './0003-sync-client.js';
+import changeNotifications from './0004-change-notifications.js';
 
 export interface Migration {
   /** Stable, ordered name; never renamed once released. */
@@ -13,4 +14,5 @@ export const migrations: readonly Migration[] = [
   { id: '0001-foundation', sql: foundation },
   { id: '0002-sync', sql: sync },
   { id: '0003-sync-client', sql: syncClient },
+  { id: '0004-change-notifications', sql: changeNotifications },
 ];
