@@ -7,6 +7,7 @@ import { alentisApi, alentisSignedUrlApi } from './rest/alentis/index.js';
 import { DomainError, errorBody, errorHandler, sendError } from './rest/errors.js';
 import { oauthRoutes } from './rest/oauth.js';
 import { systemRoutes } from './rest/system.js';
+import { syncEventRoutes } from './rest/sync-events.js';
 import { trpcApi } from './rest/trpc.js';
 import { operations } from './openapi/operations.js';
 import { openApiRoutes } from './openapi/routes.js';
@@ -82,6 +83,7 @@ export async function buildApp(services: AppServices, options: BuildAppOptions =
   await app.register(alentisApi(services), { prefix: '/api' });
   await app.register(alentisSignedUrlApi(services), { prefix: '/api' });
   await app.register(trpcApi(services));
+  await app.register(syncEventRoutes(services));
   await app.register(openApiRoutes(operations));
   return app;
 }

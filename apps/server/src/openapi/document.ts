@@ -79,6 +79,7 @@ export function buildOpenApiDocument(operations: readonly OperationDoc[]): JsonS
     tags: [
       { name: 'Alentis', description: 'Organisations, portfolios, sites and documents, at /api' },
       { name: 'OAuth', description: 'Tokens for bearer authentication' },
+      { name: 'Sync', description: 'Notifications for syncing clients (the protocol itself is the tRPC sync router)' },
       { name: 'System', description: 'Health and version' },
     ],
     paths,

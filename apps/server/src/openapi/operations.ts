@@ -145,6 +145,21 @@ const system: OperationDoc[] = [
   },
   {
     method: 'get',
+    path: '/sync/events',
+    tag: 'Sync',
+    summary: 'Change notifications (server-sent events)',
+    description:
+      'A `text/event-stream` for a signed-in user: `event: ready` once, then `event: change` with data ' +
+      '`{"organisationId", "changeSeq"}` whenever one of their organisations commits a change, so the client pulls ' +
+      '(tRPC `sync.pull`) at once. Comment lines keep the stream alive every 25 s.',
+    auth: 'credentials',
+    responses: {
+      200: { description: 'The event stream', schema: z.string(), contentType: 'text/event-stream' },
+      401: { description: 'Missing or invalid credentials', schema: errorBodySchema },
+    },
+  },
+  {
+    method: 'get',
     path: '/health',
     tag: 'System',
     summary: 'Liveness',

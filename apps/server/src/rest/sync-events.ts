@@ -1,0 +1,51 @@
+import { sync } from '@helio/core';
+import type { FastifyInstance } from 'fastify';
+import type { AppServices } from '../services.js';
+import { authenticate } from './auth.js';
+
+/** Comment lines keep idle proxies from closing the stream. */
+const HEARTBEAT_MS = 25_000;
+
+/**
+ * GET /sync/events: a server-sent event stream telling a signed-in client
+ * that one of its organisations changed (`event: change`, data
+ * `{"organisationId", "changeSeq"}`), so it pulls at once.
+ */
+export function syncEventRoutes(services: AppServices) {
+  return async (app: FastifyInstance): Promise<void> => {
+    const feed = new sync.ChangeFeed(services.db);
+    await feed.start();
+    const open = new Set<() => void>();
+    // Streams never go idle, so the server would wait on them forever: end them before it closes.
+    app.addHook('preClose', async () => {
+      for (const end of [...open]) end();
+    });
+    app.addHook('onClose', () => feed.close());
+
+    app.get('/sync/events', async (request, reply) => {
+      const principal = await authenticate(request, services);
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      const send = (text: string) => {
+        if (!res.writableEnded) res.write(text);
+      };
+      send(`event: ready\ndata: {}\n\n`);
+      const unsubscribe = feed.subscribe(principal, (notice) => send(`event: change\ndata: ${JSON.stringify(notice)}\n\n`));
+      const heartbeat = setInterval(() => send(': keep-alive\n\n'), HEARTBEAT_MS);
+      const end = () => {
+        open.delete(end);
+        clearInterval(heartbeat);
+        unsubscribe();
+        if (!res.writableEnded) res.end();
+      };
+      open.add(end);
+      request.raw.once('close', end);
+    });
+  };
+}
