@@ -21,6 +21,19 @@ const corePatterns = [
   { group: ['@helio/*/src/*'], message: 'import packages through their exports map' },
 ];
 
+// Desktop: the renderer is a web page and knows the main process only by its
+// types; the preload script is one bridge; shared code runs in all three.
+const nodeOnly = [
+  { group: ['node:*'], message: 'Node APIs stay in the Electron main process' },
+  { group: ['electron'], message: 'the renderer reaches Electron only through window.helio (the preload bridge)' },
+];
+const rendererPatterns = [
+  ...nodeOnly,
+  { group: ['@helio/core', '@helio/db', '@helio/db/*', '@helio/server'], allowTypeImports: true, message: 'the renderer imports only types from core and db (`import type`)' },
+  { group: ['../main/*', '../../main/*'], allowTypeImports: true, message: 'the renderer imports only types from the main process (`import type`)' },
+  { group: ['@helio/*/src/*'], message: 'import packages through their exports map' },
+];
+
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', '.helio-data/**', 'test/screenshots/**'] },
   js.configs.recommended,
@@ -44,6 +57,36 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         { patterns: [{ group: ['@helio/core', '@helio/core/*', '@helio/server', '@helio/server/*'], message: 'db is the bottom layer' }] },
+      ],
+    },
+  },
+  {
+    files: ['apps/desktop/src/renderer/**/*.{ts,tsx}', 'apps/desktop/src/shared/**/*.ts'],
+    rules: {
+      'no-restricted-imports': 'off',
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: rendererPatterns }],
+    },
+  },
+  {
+    files: ['apps/desktop/src/preload/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['node:*', '@helio/*', '../main/*'], message: 'the preload script is one bridge: electron and ../shared only' }] },
+      ],
+    },
+  },
+  {
+    files: ['apps/desktop/src/main/**/*.ts', 'apps/desktop/src/web-host*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['../renderer/*', './renderer/*'], message: 'the main process never imports the renderer' },
+            { group: ['@helio/*/src/*'], message: 'import packages through their exports map' },
+          ],
+        },
       ],
     },
   },

@@ -1,6 +1,8 @@
 import { initTRPC, TRPCError } from '@trpc/server';
+import { z } from 'zod';
 import type { ServiceContext } from '../context.js';
 import { isDomainError } from '../errors.js';
+import { invalidInput } from '../validation.js';
 import { toTRPCError } from './errors.js';
 
 /**
@@ -14,9 +16,11 @@ export interface RouterContext {
 
 const t = initTRPC.context<RouterContext>().create({
   errorFormatter({ shape, error }) {
-    const domain = isDomainError(error.cause) ? error.cause : undefined;
+    // A procedure's `.input()` schema failing is the same VALIDATION_ERROR a service's parseInput throws.
+    const domain = isDomainError(error.cause) ? error.cause : error.cause instanceof z.ZodError ? invalidInput(error.cause) : undefined;
     return {
       ...shape,
+      message: domain?.message ?? shape.message,
       data: { ...shape.data, helioCode: domain?.code ?? null, details: domain?.details ?? [] },
     };
   },

@@ -1,0 +1,86 @@
+// The main-process services, shared by Electron and the web host: the local
+// database, the session, and captured files, all in one data directory that
+// only this process may open.
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import {
+  createDocumentTokenSigner,
+  createMemoryBlobStore,
+  createUuidV7Generator,
+  systemClock,
+  type Clock,
+  type documents,
+  type IdGenerator,
+} from '@helio/core';
+import { migrate, type Db } from '@helio/db';
+import { openPglite } from '@helio/db/pglite';
+import { capturedFilesIn, type CapturedFiles } from './captured-files.js';
+import { lockDataDir } from './data-dir-lock.js';
+import { bootstrapLocalSession, fileSessionStore, type SessionStore } from './local-session.js';
+
+/** The largest file the desktop captures; the server's own limit is checked again at upload. */
+export const MAX_CAPTURE_BYTES = 25 * 1024 * 1024;
+
+export interface DesktopServices {
+  dataDir: string;
+  db: Db;
+  clock: Clock;
+  ids: IdGenerator;
+  sessions: SessionStore;
+  capturedFiles: CapturedFiles;
+  /**
+   * What core's document service needs to create a document row. Upload
+   * tokens it signs are never used on the desktop (the key is thrown away at
+   * exit): the bytes wait in `capturedFiles` until sync uploads them to the server.
+   */
+  documentStorage: documents.DocumentStorage;
+  close(): Promise<void>;
+}
+
+export interface OpenDesktopOptions {
+  dataDir: string;
+  clock?: Clock;
+  /** Organisations the offline bootstrap creates on a first start without a session. */
+  bootstrapOrganisations?: readonly string[];
+}
+
+export async function openDesktopServices(options: OpenDesktopOptions): Promise<DesktopServices> {
+  const dataDir = resolve(options.dataDir);
+  const lock = lockDataDir(dataDir);
+  let db: Db | undefined;
+  try {
+    db = await openPglite({ dataDir: join(dataDir, 'pglite') });
+    await migrate(db);
+    const clock = options.clock ?? systemClock;
+    const ids = createUuidV7Generator(clock);
+    const sessions = fileSessionStore(join(dataDir, 'session.json'));
+    await bootstrapLocalSession({ db, clock, ids }, sessions, options.bootstrapOrganisations ?? ['My organisation']);
+    const opened = db;
+    let closing: Promise<void> | undefined;
+    return {
+      dataDir,
+      db,
+      clock,
+      ids,
+      sessions,
+      capturedFiles: capturedFilesIn(join(dataDir, 'captured')),
+      documentStorage: {
+        blobs: createMemoryBlobStore(),
+        signer: createDocumentTokenSigner(randomBytes(32)),
+        maxUploadBytes: MAX_CAPTURE_BYTES,
+      },
+      close: () =>
+        (closing ??= (async () => {
+          try {
+            await opened.close();
+          } finally {
+            lock.release();
+          }
+        })()),
+    };
+  } catch (err) {
+    await db?.close();
+    lock.release();
+    throw err;
+  }
+}

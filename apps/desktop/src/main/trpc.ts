@@ -1,0 +1,48 @@
+// The desktop's own procedures. They merge into core's appRouter (see
+// router.ts), whose error formatter then shapes their errors too, so a
+// domain error from here reaches the renderer with the same `data.helioCode`.
+import { isDomainError, toDomainError, trpcCodeByErrorCode, type RouterContext, type ServiceContext } from '@helio/core';
+import { initTRPC, TRPCError } from '@trpc/server';
+import type { DesktopServices } from './services.js';
+
+/** Signs in to a Helio server and replaces the local session; provided by the sync client. */
+export interface DesktopAuth {
+  signIn(input: { serverUrl: string; email: string; password: string }): Promise<void>;
+  signOut(): Promise<void>;
+}
+
+export interface DesktopContext extends RouterContext {
+  services: DesktopServices;
+  /** Absent until the sync client provides it: then `session.signIn` answers NOT_IMPLEMENTED. */
+  auth: DesktopAuth | undefined;
+}
+
+const t = initTRPC.context<DesktopContext>().create();
+
+export const router = t.router;
+export const mergeRouters = t.mergeRouters;
+
+/** A domain error (or a driver error core recognises) as the TRPCError core's formatter reads. */
+function asTRPCError(err: unknown): unknown {
+  const domain = toDomainError(err);
+  return isDomainError(domain) ? new TRPCError({ code: trpcCodeByErrorCode[domain.code], message: domain.message, cause: domain }) : err;
+}
+
+/** Needs no session: status and sign-in. */
+export const publicProcedure = t.procedure;
+
+/** Runs as the session's user, like every core procedure. */
+export const sessionProcedure = t.procedure.use(async ({ ctx, next }) => {
+  let service: ServiceContext;
+  try {
+    service = await ctx.authenticate();
+  } catch (err) {
+    throw asTRPCError(err);
+  }
+  const result = await next({ ctx: { ...ctx, service } });
+  if (!result.ok) {
+    const converted = asTRPCError(result.error.cause);
+    if (converted instanceof TRPCError) throw converted;
+  }
+  return result;
+});

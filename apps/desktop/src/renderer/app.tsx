@@ -1,0 +1,73 @@
+import { useEffect, useState } from 'react';
+import { api, type SessionStatus } from './client.js';
+import { ErrorMessage } from './components/error-message.js';
+import { OnlineIndicator } from './components/online-indicator.js';
+import { OrganisationSwitcher } from './components/organisation-switcher.js';
+import { navigate, useHashRoute, useLoad, useStoredState } from './hooks.js';
+import { ConnectScreen } from './screens/connect-screen.js';
+import { SiteDetail } from './screens/site-detail.js';
+import { SitesScreen } from './screens/sites-screen.js';
+import { SyncPanel } from './screens/sync-panel.js';
+
+const sections = [
+  { route: 'sites', label: 'Sites' },
+  { route: 'sync', label: 'Sync' },
+  { route: 'connect', label: 'Server' },
+] as const;
+
+/** The session as the main process has it, kept current by its subscription (sign-in, memberships pulled by sync). */
+function useSessionStatus(): { status: SessionStatus | undefined; error: unknown } {
+  const [status, setStatus] = useState<SessionStatus>();
+  const [error, setError] = useState<unknown>();
+  useEffect(() => {
+    const subscription = api.session.watch.subscribe(undefined, {
+      onData: (next) => {
+        setStatus(next);
+        setError(undefined);
+      },
+      onError: setError,
+    });
+    return () => subscription.unsubscribe();
+  }, []);
+  return { status, error };
+}
+
+export function App() {
+  const route = useHashRoute();
+  const { status, error: sessionError } = useSessionStatus();
+  const organisations = useLoad(() => api.organisations.list.query(), [status?.userId, status?.memberships.length]);
+  const [storedOrganisation, setOrganisation] = useStoredState('helio.organisation', '');
+  const list = organisations.data ?? [];
+  const organisationId = list.some((o) => o.id === storedOrganisation) ? storedOrganisation : list[0]?.id;
+  const section = route[0] ?? 'sites';
+
+  return (
+    <div className="shell">
+      <header className="topbar">
+        <span className="brand">Helio</span>
+        <OrganisationSwitcher organisations={list} value={organisationId} onChange={setOrganisation} />
+        <div className="topbar-end">
+          <span className="mode">{status?.mode === 'server' ? `Signed in to ${status.serverUrl}` : 'On this device'}</span>
+          <OnlineIndicator />
+        </div>
+      </header>
+      <nav className="sidebar" aria-label="Sections">
+        {sections.map((s) => (
+          <a key={s.route} href={`#/${s.route}`} aria-current={section === s.route ? 'page' : undefined}>
+            {s.label}
+          </a>
+        ))}
+      </nav>
+      <main className="content">
+        <ErrorMessage error={sessionError ?? organisations.error} title="Could not load your organisations" />
+        {section === 'sites' && organisationId && !route[1] && <SitesScreen organisationId={organisationId} />}
+        {section === 'sites' && route[1] && <SiteDetail siteId={route[1]} onClose={() => navigate('sites')} />}
+        {section === 'sync' && <SyncPanel status={status} />}
+        {section === 'connect' && <ConnectScreen status={status} />}
+        {section === 'sites' && !organisationId && !organisations.loading && !organisations.error && (
+          <p className="empty">You are not a member of any organisation yet.</p>
+        )}
+      </main>
+    </div>
+  );
+}

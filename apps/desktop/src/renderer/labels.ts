@@ -1,0 +1,55 @@
+// Human labels for core's enumerations. Each map is typed by the router's own
+// input type, so a value core adds is a type error here until it has a label.
+import type { Inputs } from './client.js';
+
+export type CapacityUnit = NonNullable<Inputs['sites']['update']['patch']['unit']>;
+export type DocumentType = NonNullable<Inputs['capture']['document']['documentType']>;
+
+export const capacityUnitLabels: Record<CapacityUnit, string> = {
+  W: 'W',
+  kW: 'kW',
+  MW: 'MW',
+  GW: 'GW',
+  Wp: 'Wp',
+  kWp: 'kWp',
+  MWp: 'MWp',
+  GWp: 'GWp',
+  kWh: 'kWh',
+  MWh: 'MWh',
+};
+
+export const documentTypeLabels: Record<DocumentType, string> = {
+  ppa: 'Power purchase agreement',
+  mcs_certificate: 'MCS certificate',
+  string_layout: 'String layout',
+  om_ticket: 'O&M ticket',
+  invoice: 'Invoice',
+  equipment_register: 'Equipment register',
+  warranty_information: 'Warranty information',
+  handover_document: 'Handover document',
+  ppm: 'Planned maintenance (PPM)',
+  epc: 'EPC contract',
+  finance_agreements: 'Finance agreement',
+  insurance: 'Insurance',
+  land_lease: 'Land lease',
+  om_contract: 'O&M contract',
+  spare_parts: 'Spare parts',
+  other: 'Other',
+};
+
+export function entries<K extends string>(labels: Record<K, string>): [K, string][] {
+  return Object.entries(labels) as [K, string][];
+}
+
+/** IANA zone names for the time zone pickers; the browser's own zone first. */
+export const timeZones: string[] = (() => {
+  const local = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const all = Intl.supportedValuesOf('timeZone');
+  return [local, ...all.filter((z) => z !== local), ...(all.includes('UTC') || local === 'UTC' ? [] : ['UTC'])];
+})();
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
