@@ -1,6 +1,7 @@
-import { apiKeys, oauth, unauthorized, type Principal } from '@helio/core';
+import { apiKeys, DomainError, oauth, unauthorized, type Principal } from '@helio/core';
 import type { FastifyRequest } from 'fastify';
 import type { AppServices } from '../services.js';
+import { batchLoader } from './batch-loader.js';
 
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
@@ -16,12 +17,28 @@ export function presentedCredential(request: FastifyRequest): string | undefined
   return match?.[1];
 }
 
+const apiKeyCheckers = new WeakMap<AppServices, (key: string) => Promise<Principal | DomainError>>();
+
+/** The API keys of concurrent requests are checked together, with shared reads (see `batchLoader`). */
+function apiKeyChecker(services: AppServices): (key: string) => Promise<Principal | DomainError> {
+  let check = apiKeyCheckers.get(services);
+  if (!check) {
+    check = batchLoader((keys: string[]) => apiKeys.authenticateApiKeys(services, keys));
+    apiKeyCheckers.set(services, check);
+  }
+  return check;
+}
+
 /** Resolves who is calling, or throws UNAUTHORIZED. */
 export async function authenticate(request: FastifyRequest, services: AppServices): Promise<Principal> {
   const credential = presentedCredential(request);
   if (!credential) {
     throw unauthorized('missing credentials: send an x-api-key header or Authorization: Bearer <token>');
   }
-  if (credential.startsWith('hk_')) return apiKeys.authenticateApiKey(services, credential);
+  if (credential.startsWith('hk_')) {
+    const result = await apiKeyChecker(services)(credential);
+    if (result instanceof DomainError) throw result;
+    return result;
+  }
   return oauth.authenticateAccessToken(services, credential);
 }

@@ -1,7 +1,8 @@
 import { describeEachEngine } from '@helio/db/testing';
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { contextFor, seedOrganisation } from '../testing.js';
-import { authenticateApiKey, createApiKey, listApiKeys, revokeApiKey } from './service.js';
+import { DomainError } from '../errors.js';
+import { authenticateApiKey, authenticateApiKeys, createApiKey, listApiKeys, revokeApiKey } from './service.js';
 
 describeEachEngine('API keys', (getDb) => {
   const keyCount = async () => (await getDb().query<{ n: number }>('SELECT count(*)::int AS n FROM api_keys')).rows[0]!.n;
@@ -55,5 +56,33 @@ describeEachEngine('API keys', (getDb) => {
     await expect(authenticateApiKey(contextFor(getDb()), created.key)).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
     // Revoking again keeps the first revocation time.
     expect((await revokeApiKey(a.as.admin, created.id)).revokedAt).toBe(revoked.revokedAt);
+  });
+
+  it('checks several keys in one read, each getting its own answer', async () => {
+    const a = await seedOrganisation(getDb(), 'A');
+    const b = await seedOrganisation(getDb(), 'B');
+    const ofA = await createApiKey(a.as.admin, { name: 'a', role: 'viewer' });
+    const ofB = await createApiKey(b.as.admin, { name: 'b', role: 'technician' });
+    const revoked = await createApiKey(a.as.admin, { name: 'old', role: 'admin' });
+    await revokeApiKey(a.as.owner, revoked.id);
+    const forged = `${ofB.prefix}_${'A'.repeat(43)}`;
+
+    const reads = vi.spyOn(getDb(), 'query');
+    const results = await authenticateApiKeys(contextFor(getDb()), [ofA.key, revoked.key, ofB.key, forged, 'not a key', ofA.key]);
+    // One read for the keys, one write for their first use.
+    expect(reads).toHaveBeenCalledTimes(2);
+    reads.mockRestore();
+
+    expect(results[0]).toMatchObject({ kind: 'apiKey', keyId: ofA.id, memberships: new Map([[a.id, 'viewer']]) });
+    expect(results[2]).toMatchObject({ kind: 'apiKey', keyId: ofB.id, memberships: new Map([[b.id, 'technician']]) });
+    expect(results[5]).toEqual(results[0]);
+    expect(results[1]).toMatchObject({ code: 'UNAUTHORIZED', message: 'this API key has been revoked' });
+    for (const refused of [results[3], results[4]]) {
+      expect(refused).toBeInstanceOf(DomainError);
+      expect(refused).toMatchObject({ code: 'UNAUTHORIZED', message: 'invalid API key' });
+    }
+    const used = await listApiKeys(a.as.owner);
+    expect(used.find((k) => k.id === ofA.id)?.lastUsedAt).not.toBeNull();
+    expect(used.find((k) => k.id === revoked.id)?.lastUsedAt).toBeNull();
   });
 });

@@ -1,9 +1,10 @@
 import type { Db } from '@helio/db';
 import { describeEachEngine } from '@helio/db/testing';
 import { expect, it } from 'vitest';
+import { systemPrincipal, type Principal } from '../auth/principal.js';
 import { addSitesToPortfolio, createPortfolios, removeSiteFromPortfolio, updatePortfolio } from '../portfolios/service.js';
 import { contextFor, lastChangeSeq, seedOrganisation } from '../testing.js';
-import { createSite, deleteSite, getSite, listSites, updateSite } from './service.js';
+import { createSite, deleteSite, getSite, listSites, siteListVersions, updateSite } from './service.js';
 
 describeEachEngine('sites', (getDb, engine) => {
   const seqOf = async (table: 'sites' | 'portfolios', id: string) =>
@@ -114,6 +115,37 @@ describeEachEngine('sites', (getDb, engine) => {
     expect((await updateSite(a.as.technician, site.id, { timezone: 'utc' })).timezone).toBe('UTC');
     await expect(updateSite(a.as.technician, site.id, { timezone: 'Europe/Atlantis' })).rejects.toMatchObject({ code: 'VALIDATION_ERROR' });
     expect((await getSite(a.as.viewer, site.id)).timezone).toBe('UTC');
+  });
+
+  it("changes a caller's list version with every write to its organisations, and only then", async () => {
+    const db = getDb();
+    const a = await seedOrganisation(db, 'A');
+    const b = await seedOrganisation(db, 'B');
+    const version = async (ctx: { principal: Principal }) => (await siteListVersions({ db }, [ctx.principal]))[0];
+    const site = await createSite(a.as.technician, { siteName: 'S' });
+    const seen = new Set([await version(a.as.viewer)]);
+    const expectChanged = async () => {
+      const now = await version(a.as.viewer);
+      expect(seen.has(now)).toBe(false);
+      seen.add(now);
+    };
+    await updateSite(a.as.technician, site.id, { capacity: 5 });
+    await expectChanged();
+    const [p] = await createPortfolios(a.as.technician, [{ name: 'P' }]);
+    await expectChanged();
+    await addSitesToPortfolio(a.as.technician, p!.id, { siteIds: [site.id] });
+    await expectChanged();
+    await deleteSite(a.as.technician, site.id);
+    await expectChanged();
+
+    const before = await version(a.as.viewer);
+    await createSite(b.as.technician, { siteName: 'Elsewhere' });
+    expect(await version(a.as.viewer)).toBe(before);
+    // One read answers for several callers, each with its own organisations; the system principal reads everything.
+    const [ofA, ofB, ofSystem] = await siteListVersions({ db }, [a.as.owner.principal, b.as.owner.principal, systemPrincipal]);
+    expect([ofA, ofB]).toEqual([before, await version(b.as.viewer)]);
+    expect(ofA).not.toBe(ofB);
+    expect(ofSystem).toBeNull();
   });
 });
 

@@ -1,5 +1,5 @@
 import type { Queryable } from '@helio/db';
-import { authorize, readableOrganisations, targetOrganisation } from '../auth/principal.js';
+import { authorize, readableOrganisations, targetOrganisation, type Principal } from '../auth/principal.js';
 import { allocateChangeSeqs } from '../changes.js';
 import type { ServiceContext } from '../context.js';
 import { notFound } from '../errors.js';
@@ -118,6 +118,28 @@ async function assertPortfolioReadable(ctx: ServiceContext, portfolioId: string)
   );
   if (!rows[0]) throw notFound('portfolio', portfolioId);
   authorize(ctx.principal, rows[0].organisation_id, 'read', 'portfolio', portfolioId);
+}
+
+/**
+ * For each principal, a token that changes whenever what `listSites` returns
+ * to it may have changed: the change sequences of the organisations it reads.
+ * Every write to a site or portfolio takes a new sequence of its organisation
+ * inside its transaction, so an unchanged token means an unchanged list,
+ * whichever process wrote. One read serves many principals (a server checks
+ * concurrent requests together); `null` for the system principal, which reads
+ * everything.
+ */
+export async function siteListVersions(ctx: Pick<ServiceContext, 'db'>, principals: readonly Principal[]): Promise<(string | null)[]> {
+  const readable = principals.map(readableOrganisations);
+  const wanted = [...new Set(readable.flatMap((orgs) => orgs ?? []))];
+  const { rows } = wanted.length
+    ? await ctx.db.query<{ organisation_id: string; last_seq: number }>(
+        'SELECT organisation_id, last_seq FROM organisation_change_counters WHERE organisation_id = ANY($1::uuid[])',
+        [wanted],
+      )
+    : { rows: [] };
+  const seqs = new Map(rows.map((r) => [r.organisation_id, r.last_seq]));
+  return readable.map((orgs) => orgs && [...orgs].sort().map((org) => `${org}:${seqs.get(org) ?? 0}`).join(','));
 }
 
 export async function getSite(ctx: ServiceContext, id: string): Promise<Site> {
