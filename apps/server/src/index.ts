@@ -1,0 +1,5 @@
+// What other workspaces (the bench, end-to-end tests) may use of the server.
+export { buildApp, type BuildAppOptions } from './app.js';
+export { ConfigError, describeConfig, loadConfig, type Config, type LoadConfigOptions } from './config.js';
+export { startServer, type RunningServer } from './server.js';
+export { serviceContext, type AppServices } from './services.js';
