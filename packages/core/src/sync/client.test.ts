@@ -1,8 +1,12 @@
 import { freshTestDb, testEngines, type TestDb } from '@helio/db/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSite, getSite, listSites } from '../sites/service.js';
+import { createSite, getSite, listSites, updateSite } from '../sites/service.js';
+import { createMemoryBlobStore } from '../documents/blob-store.js';
+import { getDocument, requestUploads } from '../documents/service.js';
+import { createDocumentTokenSigner } from '../documents/upload-token.js';
+import { createPortfolios, getPortfolio } from '../portfolios/service.js';
 import { contextFor, seedOrganisation, type TestOrganisation } from '../testing.js';
-import { membershipsOf } from '../users/service.js';
+import { addMember, membershipsOf } from '../users/service.js';
 import { SyncClient, type SyncTransport } from './client.js';
 import { pull } from './pull.js';
 import { push } from './push.js';
@@ -45,6 +49,13 @@ for (const engine of testEngines) {
       const db = await freshTestDb(e);
       dbs.push(db);
       return db;
+    };
+    /** A client on its own fresh PGlite, signed in as `userId`, after its initial sync. */
+    const openClient = async (server: Db, userId: string) => {
+      const local = await fresh('pglite');
+      const client = await SyncClient.open({ db: local, clock: { now: () => new Date() }, ids: contextFor(local).ids, userId, transport: transportFor(server, userId) });
+      await client.sync();
+      return { local, client };
     };
 
     it('keeps offline writes readable locally, then converges field by field with the server', async () => {
@@ -135,6 +146,90 @@ for (const engine of testEngines) {
       expect(rows[0]!.n).toBe(0);
       expect(await client.status()).toMatchObject({ pending: 0, rejected: 1 });
       expect((await local.query<{ code: string }>('SELECT code FROM sync_rejected')).rows).toEqual([{ code: 'REVOKED' }]);
+    });
+
+    it("keeps syncing after a revoked organisation's unsent change: later changes are not stuck behind a gap", async () => {
+      const server = await fresh(engine);
+      const former = await seedOrganisation(server, 'Former');
+      const current = await seedOrganisation(server, 'Current');
+      const userId = userOf(former, 'technician');
+      await addMember(contextFor(server), { organisationId: current.id, userId, role: 'technician' });
+      const { client } = await openClient(server, userId);
+      await client.write({ table: 'sites', op: 'create', organisationId: former.id, fields: { siteName: 'Never sent' } });
+      await server.query('UPDATE memberships SET deleted_at = now() WHERE user_id = $1 AND organisation_id = $2', [userId, former.id]);
+      await client.pullOnce();
+      const { id } = await client.write({ table: 'sites', op: 'create', organisationId: current.id, fields: { siteName: 'Sent later' } });
+      // Not sync(): before the fix, every push of seq 2 was answered 'gap' and sync() never returned.
+      for (let i = 0; i < 3; i++) {
+        await client.pushOnce();
+        await client.pullOnce();
+      }
+      expect(await getSite(current.as.viewer, id)).toMatchObject({ siteName: 'Sent later' });
+      expect(await client.status()).toMatchObject({ pending: 0, rejected: 1 });
+      const { rows } = await server.query<{ last_seq: number }>('SELECT last_seq FROM sync_clients WHERE client_id = $1', [client.clientId]);
+      expect(rows[0]!.last_seq).toBe(2);
+    });
+
+    it('does not list a change as could-not-sync when the server applied it before the revocation', async () => {
+      const server = await fresh(engine);
+      const org = await seedOrganisation(server, 'Former');
+      const userId = userOf(org, 'technician');
+      const { client } = await openClient(server, userId);
+      await client.write({ table: 'sites', op: 'create', organisationId: org.id, fields: { siteName: 'Delivered' } });
+      await client.pushOnce();
+      await server.query('UPDATE memberships SET deleted_at = now() WHERE user_id = $1', [userId]);
+      await client.pullOnce();
+      expect(await client.status()).toMatchObject({ pending: 0, rejected: 0 });
+    });
+
+    it("keeps showing a confirmed write while the row's newer version is still a page away", async () => {
+      const server = await fresh(engine);
+      const org = await seedOrganisation(server, 'Paged');
+      const site = await createSite(org.as.admin, { siteName: 'Original' });
+      const userId = userOf(org, 'technician');
+      const { client } = await openClient(server, userId);
+      await client.write({ table: 'sites', op: 'update', id: site.id, organisationId: org.id, fields: { siteName: 'Mine' } });
+      await client.pushOnce();
+      // The site changes again after the push, so it sorts after an unrelated change.
+      await createSite(org.as.admin, { siteName: 'Unrelated' });
+      await updateSite(org.as.admin, site.id, { capacity: 7 });
+      // This page holds only the unrelated site, yet its cursor passes the write's change sequence.
+      expect(await client.pullOnce(1)).toBe(true);
+      expect((await getSite(await client.context(), site.id)).siteName).toBe('Mine');
+      await client.sync();
+      expect(await getSite(await client.context(), site.id)).toMatchObject({ siteName: 'Mine', capacity: 7 });
+    });
+
+    it("puts a portfolio's sites back when the server rejects the portfolio's deletion", async () => {
+      const server = await fresh(engine);
+      const org = await seedOrganisation(server, 'Strict');
+      const [portfolio] = await createPortfolios(org.as.admin, [{ name: 'Rooftops' }]);
+      const site = await createSite(org.as.admin, { siteName: 'In it', portfolioId: portfolio!.id });
+      const userId = userOf(org, 'technician');
+      const { local, client } = await openClient(server, userId);
+      await client.write({ table: 'portfolios', op: 'delete', id: portfolio!.id, organisationId: org.id });
+      // Deleting the portfolio takes its sites out of it, locally as on the server.
+      expect((await getSite(await client.context(), site.id)).portfolioId).toBeNull();
+      await server.query("UPDATE memberships SET role = 'viewer' WHERE user_id = $1", [userId]);
+      await client.sync();
+      expect(await client.status()).toMatchObject({ pending: 0, rejected: 1 });
+      const ctx = await client.context();
+      expect((await getPortfolio(ctx, portfolio!.id)).name).toBe('Rooftops');
+      expect((await getSite(ctx, site.id)).portfolioId).toBe(portfolio!.id);
+      expect(await rowsOf(local, 'sites', org.id)).toEqual(await rowsOf(server, 'sites', org.id));
+    });
+
+    it('stores pulled documents, whose storage key stays on the server', async () => {
+      const server = await fresh(engine);
+      const org = await seedOrganisation(server, 'Papers');
+      const site = await createSite(org.as.admin, { siteName: 'With a report' });
+      const storage = { blobs: createMemoryBlobStore(), signer: createDocumentTokenSigner('a document token secret of 32+ bytes'), maxUploadBytes: 1_000_000 };
+      const [issued] = await requestUploads(org.as.admin, storage, { siteId: site.id, fileType: 'documents', files: [{ filename: 'report.pdf', mimeType: 'application/pdf', fileSize: 10 }] });
+      const userId = userOf(org, 'technician');
+      const { local, client } = await openClient(server, userId);
+      expect(await getDocument(await client.context(), issued!.document.id)).toMatchObject({ filename: 'report.pdf', siteId: site.id });
+      const { rows } = await local.query<{ storage_key: string }>('SELECT storage_key FROM documents');
+      expect(rows).toEqual([{ storage_key: '' }]);
     });
   });
 }

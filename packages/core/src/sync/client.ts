@@ -18,7 +18,19 @@ import {
   type PushResponse,
   type WritableTableName,
 } from './protocol.js';
-import { applyChange, ensureShadow, loadLocalRow, purgeOrganisation, readState, rebuildRow, replicaMode, writeState } from './client-store.js';
+import {
+  applyChange,
+  ensureShadow,
+  loadLocalRow,
+  pendingCascadesByTable,
+  purgeOrganisation,
+  readState,
+  rebuildDependents,
+  rebuildRow,
+  replicaMode,
+  shadowDependents,
+  writeState,
+} from './client-store.js';
 import { writable } from './tables.js';
 
 /** How the client reaches the server: tRPC over HTTP in the app, direct calls in tests. */
@@ -86,6 +98,7 @@ export class SyncClient {
       const seen = input.op === 'delete' ? Object.keys(table.columns) : Object.keys(fields);
       const base = Object.fromEntries(seen.map((f) => [f, clocks[table.columns[f] ?? ''] ?? null]));
       await ensureShadow(tx, input.table, id);
+      if (input.op === 'delete') await shadowDependents(tx, input.table, id);
       const ctx = await this.context(nestedDb(tx, this.options.db.engine));
       if (input.op === 'create') await table.create(ctx, id, input.organisationId, fields);
       else if (input.op === 'update') await table.update(ctx, id, fields);
@@ -107,11 +120,13 @@ export class SyncClient {
     const { rows } = await this.options.db.query<{ mutation: ParsedMutation }>('SELECT mutation FROM sync_outbox WHERE result IS NULL ORDER BY seq LIMIT $1', [limit]);
     if (rows.length === 0) return 0;
     const response = await this.options.transport.push({ ...versions, clientId: this.clientId, mutations: rows.map((r) => r.mutation) });
-    await this.options.db.transaction((tx) => this.recordResults(tx, response.results));
+    // Confirmation waits for a pull: only a page that catches up shows what the mutation did.
+    await this.options.db.transaction((tx) => this.recordResults(tx, response.results, []));
     return rows.length;
   }
 
-  private async recordResults(tx: Transaction, results: readonly MutationResult[]): Promise<void> {
+  /** Records the server's answers; then confirms what the organisations just caught up with (see confirm). */
+  private async recordResults(tx: Transaction, results: readonly MutationResult[], caughtUp: readonly string[]): Promise<void> {
     let acked = (await readState<number>(tx, 'ackedSeq')) ?? 0;
     for (const result of results) {
       if (result.status === 'gap') continue;
@@ -122,6 +137,8 @@ export class SyncClient {
       const entry = rows[0];
       acked = Math.max(acked, result.seq);
       if (!entry) continue;
+      // Listed as could-not-sync when its organisation was revoked, but still queued: see purgeRevoked.
+      const withdrawn = (await tx.query('SELECT 1 FROM sync_rejected WHERE seq = $1', [result.seq])).rowCount > 0;
       if (result.status === 'rejected') {
         await tx.query(
           `INSERT INTO sync_rejected (seq, organisation_id, mutation, code, message) VALUES ($1, $2, $3::jsonb, $4, $5) ON CONFLICT (seq) DO NOTHING`,
@@ -130,25 +147,40 @@ export class SyncClient {
         await tx.query('DELETE FROM sync_outbox WHERE seq = $1', [result.seq]);
         await replicaMode(tx);
         if (entry.table_name in writable) await rebuildRow(tx, entry.table_name, entry.row_id);
+        if (entry.mutation.op === 'delete') await rebuildDependents(tx, entry.table_name, entry.row_id);
+      } else if (withdrawn) {
+        // The server had applied it before the revocation (its answer was lost): it did sync after all.
+        await tx.query('DELETE FROM sync_rejected WHERE seq = $1', [result.seq]);
+        await tx.query('DELETE FROM sync_outbox WHERE seq = $1', [result.seq]);
       } else {
         await tx.query('UPDATE sync_outbox SET result = $2::jsonb WHERE seq = $1', [result.seq, JSON.stringify(result)]);
       }
     }
     await writeState(tx, 'ackedSeq', acked);
-    await this.confirm(tx);
+    await this.confirm(tx, caughtUp);
   }
 
-  /** Drops mutations whose effect a pulled page has delivered, and rebuilds their rows from the server's version. */
-  private async confirm(tx: Transaction): Promise<void> {
-    const { rows } = await tx.query<{ seq: number; table_name: WritableTableName; row_id: string }>(
-      `SELECT o.seq, o.table_name, o.row_id FROM sync_outbox o JOIN sync_cursors c ON c.organisation_id = o.organisation_id
-       WHERE o.result IS NOT NULL AND (o.result->>'changeSeq')::bigint <= c.cursor ORDER BY o.seq`,
+  /**
+   * Drops mutations whose effect a pulled page has delivered, and rebuilds
+   * their rows from the server's version. Only for organisations whose last
+   * page caught up with the server: a row changed again after the mutation
+   * sorts after it, so a cursor past the mutation does not mean the row's
+   * newer version has arrived, and rebuilding from an older one would show
+   * the row as it was before the user's write.
+   */
+  private async confirm(tx: Transaction, caughtUp: readonly string[]): Promise<void> {
+    if (caughtUp.length === 0) return;
+    const { rows } = await tx.query<{ seq: number; table_name: WritableTableName; row_id: string; op: string }>(
+      `SELECT o.seq, o.table_name, o.row_id, o.mutation->>'op' AS op FROM sync_outbox o JOIN sync_cursors c ON c.organisation_id = o.organisation_id
+       WHERE o.result IS NOT NULL AND (o.result->>'changeSeq')::bigint <= c.cursor AND o.organisation_id = ANY($1::uuid[]) ORDER BY o.seq`,
+      [caughtUp],
     );
     if (rows.length === 0) return;
     await replicaMode(tx);
     for (const r of rows) await tx.query('DELETE FROM sync_outbox WHERE seq = $1', [r.seq]);
     const touched = new Map(rows.map((r) => [`${r.table_name}:${r.row_id}`, r]));
     for (const r of touched.values()) await rebuildRow(tx, r.table_name, r.row_id);
+    for (const r of rows) if (r.op === 'delete') await rebuildDependents(tx, r.table_name, r.row_id);
   }
 
   /** Pulls one page per organisation; returns whether any organisation has more. */
@@ -169,36 +201,47 @@ export class SyncClient {
             [u.id, u.email, u.name],
           );
         }
+        const cascades = page.changes.length > 0 ? await pendingCascadesByTable(tx) : undefined;
         for (const change of page.changes) {
           for (const clock of Object.values(change.fieldClocks)) this.hlc.receive(clock);
-          await applyChange(tx, change);
+          await applyChange(tx, change, cascades);
         }
         await tx.query(
           'INSERT INTO sync_cursors (organisation_id, cursor) VALUES ($1, $2) ON CONFLICT (organisation_id) DO UPDATE SET cursor = EXCLUDED.cursor',
           [page.organisationId, page.cursor],
         );
-        await this.confirm(tx);
+        if (!page.hasMore) await this.confirm(tx, [page.organisationId]);
       });
     }
     await db.transaction(async (tx) => {
-      await this.recordResults(tx, response.mutations);
-      for (const org of response.revoked) {
-        await replicaMode(tx);
-        const { rows } = await tx.query<{ seq: number; mutation: ParsedMutation }>('SELECT seq, mutation FROM sync_outbox WHERE organisation_id = $1', [org]);
-        for (const r of rows) {
-          await tx.query(
-            `INSERT INTO sync_rejected (seq, organisation_id, mutation, code, message) VALUES ($1, $2, $3::jsonb, 'REVOKED', $4) ON CONFLICT (seq) DO NOTHING`,
-            [r.seq, org, JSON.stringify(r.mutation), 'your access to this organisation was revoked before this change reached the server'],
-          );
-        }
-        await tx.query('DELETE FROM sync_outbox WHERE organisation_id = $1', [org]);
-        await tx.query('DELETE FROM sync_shadows WHERE row_id IN (SELECT id FROM sites WHERE organisation_id = $1 UNION SELECT id FROM portfolios WHERE organisation_id = $1)', [org]);
-        await purgeOrganisation(tx, org);
-      }
+      const caughtUp = response.organisations.filter((o) => !o.hasMore).map((o) => o.organisationId);
+      await this.recordResults(tx, response.mutations, caughtUp);
+      for (const org of response.revoked) await this.purgeRevoked(tx, org);
       await writeState(tx, 'hlc', this.hlc.now());
       await writeState(tx, 'lastSyncAt', this.options.clock.now().toISOString());
     });
     return response.organisations.some((o) => o.hasMore);
+  }
+
+  /**
+   * Removes a revoked organisation's rows. Its mutations the server already
+   * answered are done with. The unanswered ones go to the could-not-sync
+   * list but stay queued: their seqs must still reach the server (which now
+   * rejects them, or returns what it applied before an answer was lost), or
+   * every later mutation of this client would wait behind a gap forever.
+   */
+  private async purgeRevoked(tx: Transaction, org: string): Promise<void> {
+    await replicaMode(tx);
+    await tx.query('DELETE FROM sync_outbox WHERE organisation_id = $1 AND result IS NOT NULL', [org]);
+    const { rows } = await tx.query<{ seq: number; mutation: ParsedMutation }>('SELECT seq, mutation FROM sync_outbox WHERE organisation_id = $1', [org]);
+    for (const r of rows) {
+      await tx.query(
+        `INSERT INTO sync_rejected (seq, organisation_id, mutation, code, message) VALUES ($1, $2, $3::jsonb, 'REVOKED', $4) ON CONFLICT (seq) DO NOTHING`,
+        [r.seq, org, JSON.stringify(r.mutation), 'your access to this organisation was revoked before this change reached the server'],
+      );
+    }
+    await tx.query('DELETE FROM sync_shadows WHERE row_id IN (SELECT id FROM sites WHERE organisation_id = $1 UNION SELECT id FROM portfolios WHERE organisation_id = $1)', [org]);
+    await purgeOrganisation(tx, org);
   }
 
   /** Push everything, then pull until caught up. */
@@ -215,7 +258,7 @@ export class SyncClient {
     const db = this.options.db;
     const count = async (sql: string) => (await db.query<{ n: number }>(sql)).rows[0]?.n ?? 0;
     return {
-      pending: await count('SELECT count(*)::int AS n FROM sync_outbox'),
+      pending: await count('SELECT count(*)::int AS n FROM sync_outbox o WHERE NOT EXISTS (SELECT 1 FROM sync_rejected r WHERE r.seq = o.seq)'),
       rejected: await count('SELECT count(*)::int AS n FROM sync_rejected'),
       conflicts: await count('SELECT count(*)::int AS n FROM sync_conflicts WHERE resolution IS NULL AND deleted_at IS NULL'),
       lastSyncAt: (await readState<string>(db, 'lastSyncAt')) ?? null,

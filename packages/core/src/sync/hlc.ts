@@ -74,6 +74,12 @@ export class HybridClock {
   }
 }
 
+/** Whether two clocks were stamped by the same node (the same client, or the server). */
+export function sameNode(a: string, b: string): boolean {
+  const na = parseHlc(a)?.node;
+  return na !== undefined && na === parseHlc(b)?.node;
+}
+
 /** A client clock may run ahead of the server's by at most this much; beyond it the clock is clamped. */
 export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 

@@ -5,11 +5,7 @@ import type { ServiceContext } from '../context.js';
 import { parseInput } from '../validation.js';
 import { pullRequest, syncedTables, type MutationResult, type OrganisationPage, type PullResponse, type RowChange, type SyncedTableName } from './protocol.js';
 import { checkVersions, syncUser } from './session.js';
-
-/** Columns that stay on the server. */
-const privateColumns: Partial<Record<SyncedTableName, readonly string[]>> = {
-  documents: ['storage_key'],
-};
+import { serverOnlyColumns } from './tables.js';
 
 /** Columns holding user ids, whose users the client needs in its directory. */
 const userColumns: Partial<Record<SyncedTableName, readonly string[]>> = {
@@ -35,7 +31,7 @@ async function organisationPage(q: Queryable, organisationId: string, cursor: nu
   const userIds = new Set<string>();
   const changes: RowChange[] = page.map(({ table_name: table, change_seq: changeSeq, row }) => {
     const { field_clocks: fieldClocks, ...data } = row as { field_clocks: Record<string, string> } & Record<string, unknown>;
-    for (const column of privateColumns[table] ?? []) delete data[column];
+    for (const column of serverOnlyColumns[table] ?? []) delete data[column];
     for (const column of userColumns[table] ?? []) if (typeof data[column] === 'string') userIds.add(data[column] as string);
     return { table, id: data['id'] as string, changeSeq, deletedAt: (data['deleted_at'] as string | null) ?? null, fieldClocks, row: data };
   });

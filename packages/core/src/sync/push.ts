@@ -7,7 +7,7 @@ import type { ServiceContext } from '../context.js';
 import { toDomainError } from '../db-errors.js';
 import { isDomainError, notFound, validationError } from '../errors.js';
 import { parseInput } from '../validation.js';
-import { clampHlc, compareHlc } from './hlc.js';
+import { clampHlc, compareHlc, sameNode } from './hlc.js';
 import { pushRequest, type MutationResult, type ParsedMutation, type PushResponse } from './protocol.js';
 import { bindClient, checkVersions, syncUser } from './session.js';
 import { writable, type WritableTable } from './tables.js';
@@ -82,6 +82,13 @@ async function applyRowMutation(ctx: ServiceContext, tx: Queryable, m: RowMutati
   if (!row || row.organisation_id !== m.organisationId) throw notFound(table.entity, m.id);
   authorize(ctx.principal, row.organisation_id, 'write', table.entity, m.id);
   const clockOf = (field: string) => row.field_clocks[table.columns[field]!] ?? null;
+  // Whether the client had seen the field's current value when it wrote: its
+  // base names that value's clock, or the value is the client's own earlier
+  // write (whose stored clock may be a clamped one the client never saw).
+  const seen = (field: string) => {
+    const current = clockOf(field);
+    return current === (m.base[field] ?? null) || (current !== null && sameNode(current, m.hlc));
+  };
 
   if (m.op === 'restore') {
     if (row.deleted_at) await table.restore(ctx, m.id);
@@ -92,7 +99,7 @@ async function applyRowMutation(ctx: ServiceContext, tx: Queryable, m: RowMutati
     if (row.deleted_at) return 'applied';
     // Someone changed the row since this client last saw it: the delete wins,
     // and what it removed is kept in a conflict record, restorable.
-    const changed = Object.keys(table.columns).filter((f) => f in m.base && clockOf(f) !== m.base[f]);
+    const changed = Object.keys(table.columns).filter((f) => f in m.base && !seen(f));
     await table.remove(ctx, m.id);
     if (changed.length === 0) return 'applied';
     await recordConflicts(tx, ctx, row.organisation_id, m, clientId, [
@@ -113,9 +120,8 @@ async function applyRowMutation(ctx: ServiceContext, tx: Queryable, m: RowMutati
   const conflicts: ConflictRecord[] = [];
   for (const [field, value] of Object.entries(m.fields)) {
     const current = clockOf(field);
-    const base = m.base[field] ?? null;
     const stored = row[table.columns[field]!] ?? null;
-    if (current === null || current === base) {
+    if (current === null || seen(field)) {
       winners[field] = value;
     } else if (sameValue(stored, value)) {
       // Both sides wrote the same value: nothing to choose between.

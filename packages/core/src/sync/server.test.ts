@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describeEachEngine } from '@helio/db/testing';
 import { expect, it } from 'vitest';
 import type { ServiceContext } from '../context.js';
+import type { Clock } from '../ids.js';
 import { createSite, getSite, updateSite } from '../sites/service.js';
 import { contextFor, seedOrganisation } from '../testing.js';
 import { addMember } from '../users/service.js';
@@ -14,9 +15,9 @@ import { push } from './push.js';
 
 const v = { protocolVersion: PROTOCOL_VERSION, schemaVersion: SCHEMA_VERSION };
 
-function clientOf(ctx: ServiceContext, node: string) {
+function clientOf(ctx: ServiceContext, node: string, wall: Clock = ctx.clock) {
   const clientId = randomUUID();
-  const clock = new HybridClock(node, ctx.clock);
+  const clock = new HybridClock(node, wall);
   let seq = 0;
   return {
     clientId,
@@ -165,5 +166,21 @@ describeEachEngine('sync push and pull', (getDb) => {
     const ctx = contextFor(getDb(), { kind: 'user', userId, memberships: await membershipsOf(a.as.viewer, userId) });
     const res = await clientOf(ctx, 'laptop1').pull();
     expect(res.organisations.map((o) => o.organisationId).sort()).toEqual([a.id, b.id].sort());
+  });
+
+  it("keeps a client's later edit over its own earlier one when the client's clock runs ahead of the clamp", async () => {
+    const a = await seedOrganisation(getDb(), 'A');
+    const site = await createSite(a.as.admin, { siteName: 'Roof' });
+    // A laptop whose clock is ten minutes ahead: the server clamps its clocks to five.
+    const ahead = { now: () => new Date(Date.now() + 10 * 60_000) };
+    const c = clientOf(a.as.technician, 'laptop1', ahead);
+    const seen = changesOf(await c.pull(), 'sites')[0]!.fieldClocks['site_name']!;
+    const first = c.next({ table: 'sites', op: 'update', id: site.id, organisationId: a.id, fields: { siteName: 'First' }, base: { siteName: seen } });
+    const second = c.next({ table: 'sites', op: 'update', id: site.id, organisationId: a.id, fields: { siteName: 'Second' }, base: { siteName: first.hlc } });
+    const del = c.next({ table: 'sites', op: 'delete', id: site.id, organisationId: a.id, base: { siteName: second.hlc } });
+    expect((await c.push([first, second])).results.map((r) => r.status)).toEqual(['applied', 'applied']);
+    expect((await getSite(a.as.viewer, site.id)).siteName).toBe('Second');
+    expect((await c.push([del])).results.map((r) => r.status)).toEqual(['applied']);
+    expect(changesOf(await c.pull(), 'sync_conflicts')).toEqual([]);
   });
 });

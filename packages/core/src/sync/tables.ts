@@ -5,7 +5,7 @@
 import type { ServiceContext } from '../context.js';
 import * as portfolios from '../portfolios/service.js';
 import * as sites from '../sites/service.js';
-import type { WritableTableName } from './protocol.js';
+import type { SyncedTableName, WritableTableName } from './protocol.js';
 
 export interface WritableTable {
   /** API field name → column. Only these fields may be set through sync. */
@@ -14,6 +14,12 @@ export interface WritableTable {
   create(ctx: ServiceContext, id: string, organisationId: string, fields: Record<string, unknown>): Promise<unknown>;
   update(ctx: ServiceContext, id: string, fields: Record<string, unknown>): Promise<unknown>;
   remove(ctx: ServiceContext, id: string): Promise<unknown>;
+  /**
+   * What `remove` does to another table's rows: those whose `column` names
+   * the removed row lose it (set to null). Declared so that a client can
+   * replay it when it rebuilds a row from the server's version.
+   */
+  onRemove?: { table: WritableTableName; column: string };
   restore(ctx: ServiceContext, id: string): Promise<unknown>;
 }
 
@@ -32,6 +38,16 @@ export const writable: Readonly<Record<WritableTableName, WritableTable>> = {
     create: (ctx, id, organisationId, fields) => portfolios.createPortfolios(ctx, [{ ...fields, id, organisationId }]),
     update: (ctx, id, fields) => portfolios.updatePortfolio(ctx, id, fields),
     remove: (ctx, id) => portfolios.deletePortfolio(ctx, id),
+    onRemove: { table: 'sites', column: 'portfolio_id' },
     restore: (ctx, id) => portfolios.restorePortfolio(ctx, id),
   },
+};
+
+/**
+ * Columns that stay on the server: pull leaves them out, and a client keeps
+ * its own value (an empty string in a row it has not got one for, as the
+ * columns are NOT NULL).
+ */
+export const serverOnlyColumns: Partial<Record<SyncedTableName, readonly string[]>> = {
+  documents: ['storage_key'],
 };
