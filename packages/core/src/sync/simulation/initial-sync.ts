@@ -1,0 +1,126 @@
+// Invariant 9: an initial sync killed at any statement and restarted ends in
+// the same state as one never killed, and each kill costs at most one page
+// fetched again (a page and its cursor commit together).
+import type { Db } from '@helio/db';
+import type { TestDb } from '@helio/db/testing';
+import { createDocumentTokenSigner } from '../../documents/upload-token.js';
+import { createMemoryBlobStore } from '../../documents/blob-store.js';
+import { requestUploads } from '../../documents/service.js';
+import { createOrganisation } from '../../organisations/service.js';
+import { createPortfolios } from '../../portfolios/service.js';
+import { createSite, deleteSite, updateSite } from '../../sites/service.js';
+import { addMember, createUser } from '../../users/service.js';
+import { SyncClient, type SyncTransport } from '../client.js';
+import { HybridClock } from '../hlc.js';
+import { PROTOCOL_VERSION, SCHEMA_VERSION, syncedTables } from '../protocol.js';
+import { pull } from '../pull.js';
+import { push } from '../push.js';
+import { Crash, crashableDb, Fuse, resetDatabase } from './databases.js';
+import { Rng, seededIds, SimClock } from './determinism.js';
+import { canonical } from './server-watch.js';
+import { SimServer } from './world.js';
+
+export interface InitialSyncServer {
+  server: SimServer;
+  userId: string;
+  organisations: number;
+}
+
+/** A server with two organisations of every synced kind of row (a conflict record and a document included), and a member of both. */
+export async function seedInitialSyncServer(db: Db): Promise<InitialSyncServer> {
+  await resetDatabase(db);
+  const clock = new SimClock(Date.UTC(2026, 0, 1));
+  const server = new SimServer(db, clock, seededIds(new Rng(9), clock));
+  const system = server.system();
+  const member = await createUser(system, { email: 'member@example.com', name: 'Member' });
+  const storage = { blobs: createMemoryBlobStore(), signer: createDocumentTokenSigner('initial sync document token secret'), maxUploadBytes: 1_000_000 };
+  for (const name of ['North', 'South']) {
+    const org = await createOrganisation(system, { name });
+    const owner = await createUser(system, { email: `owner@${name}.example.com`, name: `${name} owner`, organisationId: org.id, role: 'owner' });
+    await addMember(system, { organisationId: org.id, userId: member.id, role: 'technician' });
+    const ctx = await server.as(owner.id);
+    const portfolios = await createPortfolios(ctx, [1, 2, 3].map((i) => ({ organisationId: org.id, name: `${name} portfolio ${i}` })));
+    const sites = [];
+    for (let i = 0; i < 9; i++) {
+      clock.advance(1);
+      sites.push(await createSite(ctx, { organisationId: org.id, siteName: `${name} site ${i}`, portfolioId: portfolios[i % 3]!.id, capacity: i }));
+    }
+    clock.advance(1);
+    await updateSite(ctx, sites[0]!.id, { capacity: 99 });
+    await deleteSite(ctx, sites[1]!.id);
+    await requestUploads(ctx, storage, { siteId: sites[2]!.id, fileType: 'documents', files: [{ filename: 'survey.pdf', mimeType: 'application/pdf', fileSize: 10 }] });
+    // A conflict record: an edit based on a version of the name that is no longer current.
+    const laptop = new HybridClock('laptop', clock);
+    await push(ctx, {
+      protocolVersion: PROTOCOL_VERSION,
+      schemaVersion: SCHEMA_VERSION,
+      clientId: server.ids.uuid(),
+      mutations: [{ seq: 1, table: 'sites', op: 'update', id: sites[3]!.id, organisationId: org.id, fields: { siteName: 'Renamed offline' }, base: { siteName: null }, hlc: laptop.now() }],
+    });
+  }
+  return { server, userId: member.id, organisations: 2 };
+}
+
+export interface InitialSyncOutcome {
+  /** Pull answers received. */
+  responses: number;
+  /** Row changes received, repeats included. */
+  changes: number;
+  crashes: number;
+  /** Statements the client ran (for choosing where to kill it). */
+  statements: number;
+  /** Everything synced, as the client holds it. */
+  state: string[];
+}
+
+/**
+ * A fresh client's initial sync, in pages of `limit`, killed after each of
+ * `killAfter` statements (counted from the start, or from the previous
+ * kill) and started again from its database each time.
+ */
+export async function initialSync(local: TestDb, seeded: InitialSyncServer, limit: number, killAfter: readonly number[]): Promise<InitialSyncOutcome> {
+  await resetDatabase(local);
+  const outcome: InitialSyncOutcome = { responses: 0, changes: 0, crashes: 0, statements: 0, state: [] };
+  const transport: SyncTransport = {
+    push: async (req) => push(await seeded.server.as(seeded.userId), req),
+    pull: async (req) => {
+      const res = await pull(await seeded.server.as(seeded.userId), req);
+      outcome.responses++;
+      outcome.changes += res.organisations.reduce((n, o) => n + o.changes.length, 0);
+      return JSON.parse(JSON.stringify(res)) as typeof res;
+    },
+  };
+  const clock = seeded.server.clock;
+  const ids = seededIds(new Rng(17), clock);
+  let fuse = new Fuse();
+  const arm = () => {
+    fuse = new Fuse();
+    const next = killAfter[outcome.crashes];
+    if (next !== undefined) fuse.arm(next);
+  };
+  arm();
+  for (;;) {
+    try {
+      const client = await SyncClient.open({ db: crashableDb(local, fuse), clock, ids, userId: seeded.userId, transport });
+      while (await client.pullOnce(limit));
+      break;
+    } catch (err) {
+      if (!(err instanceof Crash)) throw err;
+      outcome.statements += fuse.statements;
+      outcome.crashes++;
+      arm();
+    }
+  }
+  outcome.statements += fuse.statements;
+  const dumps = [
+    ...syncedTables.map((t) => [t, `SELECT to_jsonb(x) AS row FROM ${t} x ORDER BY id`]),
+    // The user directory as pulled (its timestamps are local bookkeeping).
+    ['users', 'SELECT jsonb_build_object($$id$$, id, $$email$$, email, $$name$$, name) AS row FROM users ORDER BY id'],
+    ['sync_cursors', 'SELECT to_jsonb(x) AS row FROM sync_cursors x ORDER BY organisation_id'],
+  ];
+  for (const [table, sql] of dumps) {
+    const { rows } = await local.query<{ row: unknown }>(sql!);
+    outcome.state.push(...rows.map((r) => `${table} ${canonical(r.row)}`));
+  }
+  return outcome;
+}

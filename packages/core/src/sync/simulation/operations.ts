@@ -1,0 +1,195 @@
+// Runs one operation of a schedule in the world. Local writes go through
+// SyncClient.write; server-side writes through the same core services as
+// REST; membership changes as an operator would make them.
+import { allocateChangeSeqs } from '../../changes.js';
+import type { ServiceContext } from '../../context.js';
+import { requestUploads } from '../../documents/service.js';
+import { createMemoryBlobStore } from '../../documents/blob-store.js';
+import { createDocumentTokenSigner } from '../../documents/upload-token.js';
+import { isDomainError } from '../../errors.js';
+import { createPortfolios, deletePortfolio, restorePortfolio, updatePortfolio } from '../../portfolios/service.js';
+import { createSite, deleteSite, restoreSite, updateSite } from '../../sites/service.js';
+import { addMember, membershipsOf } from '../../users/service.js';
+import type { ParsedMutation } from '../protocol.js';
+import { Crash } from './databases.js';
+import { seededIds } from './determinism.js';
+import { fieldsFor, type FieldContext } from './fields.js';
+import type { Op, Table } from './schedule.js';
+import { checkWriteLeftNoTrace, checkWriteReadable, snapshotForWrite } from './checks.js';
+import { describeError, SimServer, type SimClient, type World } from './world.js';
+
+const documentStorage = { blobs: createMemoryBlobStore(), signer: createDocumentTokenSigner('simulation-secret-of-at-least-32-bytes'), maxUploadBytes: 1_000_000 };
+
+/** The clients an operation touched, whose local state is checked after it. */
+export async function perform(world: World, op: Op): Promise<SimClient[]> {
+  // Every step takes a little time, as every request on a real server does.
+  world.clock.advance(1);
+  const clientOf = (n: number) => world.clients[n % world.clients.length]!;
+  switch (op.kind) {
+    case 'write':
+      await localWrite(world, clientOf(op.client), op);
+      return [clientOf(op.client)];
+    case 'server-write':
+      await serverWrite(world, op);
+      return [];
+    case 'document':
+      await uploadRequest(world, op.org, op.target);
+      return [];
+    case 'push':
+    case 'pull': {
+      const client = clientOf(op.client);
+      if (client.task) return [];
+      const sync = client.sync;
+      await world.start(client, op.kind, () => (op.kind === 'push' ? sync.pushOnce(world.schedule.pushLimit) : sync.pullOnce(world.schedule.pageLimit)));
+      return [client];
+    }
+    case 'deliver': {
+      const message = await world.network.deliver(op.message, op.fate);
+      await world.resume(message);
+      return message ? [world.clients[message.client]!] : [];
+    }
+    case 'online':
+    case 'offline':
+      world.network.setOnline(clientOf(op.client).index, op.kind === 'online');
+      return [];
+    case 'tick':
+      world.clock.advance(op.ms);
+      return [];
+    case 'role': {
+      const org = world.organisations[op.org % world.organisations.length]!;
+      await addMember(world.server.system(), { organisationId: org.id, userId: world.users[op.user % world.users.length]!.id, role: op.role });
+      return [];
+    }
+    case 'revoke':
+      await revokeMembership(world, world.organisations[op.org % world.organisations.length]!.id, world.users[op.user % world.users.length]!.id);
+      return [];
+    case 'kill': {
+      const client = clientOf(op.client);
+      if (op.after === 0 || client.task) await world.crash(client);
+      else client.fuse.arm(op.after);
+      return [client];
+    }
+    case 'restart': {
+      world.server = new SimServer(world.dbs.server, world.clock, seededIds(world.rng.fork(), world.clock));
+      world.network.breakConnections();
+      for (const client of world.clients) await world.settle(client);
+      return world.clients;
+    }
+  }
+}
+
+function fieldContext(world: World, organisationId: string): FieldContext {
+  const portfolios = (org: (o: string) => boolean) => world.rows.filter((r) => r.table === 'portfolios' && org(r.organisationId)).map((r) => r.id);
+  return {
+    portfolio: (pick) => {
+      const own = portfolios((o) => o === organisationId);
+      return own.length > 0 ? own[pick % own.length] : undefined;
+    },
+    foreignPortfolio: (pick) => {
+      const foreign = portfolios((o) => o !== organisationId);
+      return foreign.length > 0 ? foreign[pick % foreign.length]! : '0190a0d0-0000-7000-8000-00000000f00d';
+    },
+  };
+}
+
+async function localWrite(world: World, client: SimClient, op: Extract<Op, { kind: 'write' }>): Promise<void> {
+  const local = [...(await membershipsOf({ db: client.db }, client.user.id)).keys()].sort();
+  let organisationId: string;
+  let id: string | undefined;
+  if (op.op === 'create') {
+    organisationId = local.length > 0 ? local[op.org % local.length]! : world.organisations[op.org % world.organisations.length]!.id;
+  } else {
+    // Mostly rows of the client's own organisations; now and then anyone's, which it must refuse.
+    const candidates = world.rows.filter((r) => r.table === op.table && (op.target % 7 === 0 || local.includes(r.organisationId)));
+    if (candidates.length === 0) return;
+    const row = candidates[op.target % candidates.length]!;
+    organisationId = row.organisationId;
+    id = row.id;
+  }
+  const fields = op.op === 'create' || op.op === 'update' ? fieldsFor(op.table, op.fields, op.op === 'create', fieldContext(world, organisationId), op.invalid) : {};
+  const before = await snapshotForWrite(client, op.table, id);
+  let written: { id: string; seq: number };
+  try {
+    written = await client.sync.write({ table: op.table, op: op.op, ...(id ? { id } : {}), organisationId, fields });
+  } catch (err) {
+    if (err instanceof Crash) await world.crash(client);
+    else if (isDomainError(err)) world.refuse(`local.${err.code}`);
+    else world.violation(`client ${client.index} local ${op.op} of ${op.table} failed: ${describeError(err)}`);
+    await checkWriteLeftNoTrace(world, client, op.table, before);
+    return;
+  }
+  const { rows } = await client.db.query<{ mutation: ParsedMutation }>('SELECT mutation FROM sync_outbox WHERE seq = $1', [written.seq]);
+  if (!rows[0]) {
+    world.violation(`client ${client.index} write seq ${written.seq} committed but is not in the outbox`);
+    return;
+  }
+  const write = { client: client.index, seq: written.seq, table: op.table, op: op.op, id: written.id, organisationId, mutation: rows[0].mutation };
+  world.writes.push(write);
+  if (op.op === 'create') world.rows.push({ table: op.table, id: written.id, organisationId });
+  await checkWriteReadable(world, client, write);
+}
+
+async function serverWrite(world: World, op: Extract<Op, { kind: 'server-write' }>): Promise<void> {
+  const org = world.organisations[op.org % world.organisations.length]!;
+  const ctx = await world.server.as(org.ownerId);
+  const candidates = world.rows.filter((r) => r.table === op.table && r.organisationId === org.id);
+  const target = candidates.length > 0 ? candidates[op.target % candidates.length]!.id : undefined;
+  const fields = fieldsFor(op.table, op.fields, op.op === 'create', fieldContext(world, org.id), null);
+  try {
+    if (op.op === 'create') {
+      const id = await createRow(ctx, op.table, org.id, fields);
+      world.rows.push({ table: op.table, id, organisationId: org.id });
+    } else if (target) {
+      const sites = op.table === 'sites';
+      if (op.op === 'update') await (sites ? updateSite(ctx, target, fields) : updatePortfolio(ctx, target, fields));
+      else if (op.op === 'delete') await (sites ? deleteSite(ctx, target) : deletePortfolio(ctx, target));
+      else await (sites ? restoreSite(ctx, target) : restorePortfolio(ctx, target));
+    }
+  } catch (err) {
+    // A REST caller gets 404 for a deleted row and 400 for a stale portfolio: that is not the simulation's business.
+    if (isDomainError(err)) world.refuse(`server.${err.code}`);
+    else world.violation(`server-side ${op.op} of ${op.table} failed: ${describeError(err)}`);
+  }
+}
+
+async function createRow(ctx: ServiceContext, table: Table, organisationId: string, fields: Record<string, unknown>): Promise<string> {
+  if (table === 'sites') return (await createSite(ctx, { organisationId, ...fields })).id;
+  const [portfolio] = await createPortfolios(ctx, [{ organisationId, ...fields }]);
+  return portfolio!.id;
+}
+
+async function uploadRequest(world: World, orgPick: number, target: number): Promise<void> {
+  const org = world.organisations[orgPick % world.organisations.length]!;
+  const sites = world.rows.filter((r) => r.table === 'sites' && r.organisationId === org.id);
+  if (sites.length === 0) return;
+  const ctx = await world.server.as(org.ownerId);
+  try {
+    await requestUploads(ctx, documentStorage, {
+      siteId: sites[target % sites.length]!.id,
+      fileType: 'documents',
+      files: [{ filename: `report-${target % 10}.pdf`, mimeType: 'application/pdf', fileSize: 1000 + (target % 1000) }],
+    });
+  } catch (err) {
+    if (isDomainError(err)) world.refuse(`document.${err.code}`);
+    else world.violation(`document upload request failed: ${describeError(err)}`);
+  }
+}
+
+/**
+ * Ends a membership, as an operator would. There is no service for it yet,
+ * so this does what one must: tombstone the row under a new change sequence,
+ * so that the other members receive the change.
+ */
+async function revokeMembership(world: World, organisationId: string, userId: string): Promise<void> {
+  await world.server.db.transaction(async (tx) => {
+    const { rows } = await tx.query('SELECT id FROM memberships WHERE organisation_id = $1 AND user_id = $2 AND deleted_at IS NULL FOR UPDATE', [organisationId, userId]);
+    if (rows.length === 0) return;
+    const seq = await allocateChangeSeqs(tx, organisationId);
+    await tx.query('UPDATE memberships SET deleted_at = $3, updated_at = $3, change_seq = $4 WHERE organisation_id = $1 AND user_id = $2 AND deleted_at IS NULL', [
+      organisationId,
+      userId,
+      world.clock.now(),
+      seq,
+    ]);
+  });
+}
