@@ -29,5 +29,5 @@ export { assertBlobKey, createMemoryBlobStore, type BlobStore, type StoredBlob }
 export { createDocumentTokenSigner, type DocumentTokenSigner } from './documents/upload-token.js';
 export { appRouter, createCaller, type AppRouter } from './trpc/router.js';
 export type { RouterContext } from './trpc/init.js';
-export { trpcCodeByErrorCode } from './trpc/errors.js';
+export { toTRPCError, trpcCodeByErrorCode } from './trpc/errors.js';
 export * as sync from './sync/index.js';

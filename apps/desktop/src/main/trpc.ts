@@ -1,7 +1,7 @@
 // The desktop's own procedures. They merge into core's appRouter (see
 // router.ts), whose error formatter then shapes their errors too, so a
 // domain error from here reaches the renderer with the same `data.helioCode`.
-import { isDomainError, toDomainError, trpcCodeByErrorCode, type RouterContext, type ServiceContext } from '@helio/core';
+import { toTRPCError, type RouterContext, type ServiceContext } from '@helio/core';
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { DesktopServices } from './services.js';
 
@@ -22,12 +22,6 @@ const t = initTRPC.context<DesktopContext>().create();
 export const router = t.router;
 export const mergeRouters = t.mergeRouters;
 
-/** A domain error (or a driver error core recognises) as the TRPCError core's formatter reads. */
-function asTRPCError(err: unknown): unknown {
-  const domain = toDomainError(err);
-  return isDomainError(domain) ? new TRPCError({ code: trpcCodeByErrorCode[domain.code], message: domain.message, cause: domain }) : err;
-}
-
 /** Needs no session: status and sign-in. */
 export const publicProcedure = t.procedure;
 
@@ -37,11 +31,11 @@ export const sessionProcedure = t.procedure.use(async ({ ctx, next }) => {
   try {
     service = await ctx.authenticate();
   } catch (err) {
-    throw asTRPCError(err);
+    throw toTRPCError(err);
   }
   const result = await next({ ctx: { ...ctx, service } });
   if (!result.ok) {
-    const converted = asTRPCError(result.error.cause);
+    const converted = toTRPCError(result.error.cause);
     if (converted instanceof TRPCError) throw converted;
   }
   return result;
