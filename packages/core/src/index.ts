@@ -22,6 +22,7 @@ export * as sites from './sites/service.js';
 export * as oauthSchemas from './oauth/schema.js';
 export * as oauth from './oauth/service.js';
 export { OAuthError, type OAuthErrorCode } from './oauth/errors.js';
+export { DESKTOP_CLIENT_ID } from './oauth/schema.js';
 export * as documentSchemas from './documents/schema.js';
 export * as documents from './documents/service.js';
 export * as documentTransfer from './documents/transfer.js';

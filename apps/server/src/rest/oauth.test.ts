@@ -1,3 +1,4 @@
+import { DESKTOP_CLIENT_ID } from '@helio/core';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { describeEachEngine } from '../test-engines.js';
 import {
@@ -182,6 +183,33 @@ describeEachEngine('POST /oauth/token', (engine) => {
     expect((await sitesWith(renewed.json().access_token)).statusCode).toBe(401);
     clock.advance(30 * 24 * 3600);
     expect((await refreshGrant(renewed.json().refresh_token)).json()).toMatchObject({ error: 'invalid_grant' });
+  });
+
+  it('lets the desktop app, a public client, use the password and refresh grants with its client_id alone', async () => {
+    const desktop = { client_id: DESKTOP_CLIENT_ID };
+    const first = await postTokenForm(t, { grant_type: 'password', ...desktop, username: a.owner.email, password: a.owner.password });
+    expect(first.statusCode).toBe(200);
+    const tokens = first.json();
+    expect((await sitesWith(tokens.access_token)).statusCode).toBe(200);
+    const refreshed = await postTokenForm(t, { grant_type: 'refresh_token', ...desktop, refresh_token: tokens.refresh_token });
+    expect(refreshed.statusCode).toBe(200);
+
+    // It has no secret to send, cannot act as itself, and cannot take another client's refresh tokens.
+    const withSecret = await postTokenForm(t, { grant_type: 'password', ...desktop, client_secret: 'guess', username: a.owner.email, password: a.owner.password });
+    expect(withSecret.json()).toMatchObject({ error: 'invalid_client', error_description: expect.stringMatching(/public/) });
+    expect((await postTokenForm(t, { grant_type: 'client_credentials', ...desktop })).json()).toMatchObject({ error: 'unauthorized_client' });
+    const confidential = (await passwordGrant(a)).json();
+    expect((await postTokenForm(t, { grant_type: 'refresh_token', ...desktop, refresh_token: confidential.refresh_token })).json()).toMatchObject({
+      error: 'invalid_grant',
+    });
+    expect((await postTokenForm(t, { grant_type: 'password', username: a.owner.email, password: a.owner.password })).json()).toMatchObject({
+      error: 'invalid_client',
+    });
+
+    // An operator can switch desktop sign-in off.
+    await t.services.db.query('UPDATE oauth_clients SET revoked_at = now() WHERE client_id = $1', [DESKTOP_CLIENT_ID]);
+    const revoked = await postTokenForm(t, { grant_type: 'password', ...desktop, username: a.owner.email, password: a.owner.password });
+    expect(revoked.json()).toMatchObject({ error: 'invalid_client' });
   });
 
   it('stores tokens, keys, client secrets and passwords only as hashes', async () => {

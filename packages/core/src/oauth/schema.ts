@@ -5,6 +5,9 @@ export const grantTypes = ['password', 'refresh_token', 'client_credentials'] as
 export const grantType = z.enum(grantTypes);
 export type GrantType = z.infer<typeof grantType>;
 
+/** The desktop app's client_id: a public client (no secret), registered by migration 0005. */
+export const DESKTOP_CLIENT_ID = 'helio-desktop';
+
 export const ACCESS_TOKEN_TTL_SECONDS = 3600;
 export const REFRESH_TOKEN_TTL_SECONDS = 30 * 24 * 3600;
 

@@ -23,7 +23,8 @@ import {
 interface ClientRow {
   id: string;
   client_id: string;
-  secret_hash: string;
+  /** Null for a public client (see migration 0005): it has no secret to present. */
+  secret_hash: string | null;
   name: string;
   grants: GrantType[];
   organisation_id: string | null;
@@ -68,12 +69,17 @@ export async function createOAuthClient(ctx: ServiceContext, input: unknown): Pr
 }
 
 async function authenticateClient(q: Queryable, clientId: string | undefined, secret: string | undefined): Promise<ClientRow> {
-  if (!clientId || !secret) throw new OAuthError('invalid_client', 'client_id and client_secret are required');
+  if (!clientId) throw new OAuthError('invalid_client', 'client_id is required');
   const { rows } = await q.query<ClientRow>('SELECT * FROM oauth_clients WHERE client_id = $1', [clientId]);
   const client = rows[0];
-  if (!client || client.revoked_at || !tokensEqual(client.secret_hash, hashToken(secret))) {
-    throw new OAuthError('invalid_client', 'unknown client or wrong client secret');
+  if (!client || client.revoked_at) throw new OAuthError('invalid_client', 'unknown client or wrong client secret');
+  if (client.secret_hash === null) {
+    // A public client (the desktop app): it has no secret, so one presented is a mistake worth saying.
+    if (secret !== undefined) throw new OAuthError('invalid_client', 'this client is public: send client_id without a client_secret');
+    return client;
   }
+  if (!secret) throw new OAuthError('invalid_client', 'client_id and client_secret are required');
+  if (!tokensEqual(client.secret_hash, hashToken(secret))) throw new OAuthError('invalid_client', 'unknown client or wrong client secret');
   return client;
 }
 

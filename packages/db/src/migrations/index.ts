@@ -2,6 +2,7 @@ import foundation from './0001-foundation.js';
 import sync from './0002-sync.js';
 import syncClient from './0003-sync-client.js';
 import changeNotifications from './0004-change-notifications.js';
+import publicClients from './0005-public-clients.js';
 
 export interface Migration {
   /** Stable, ordered name; never renamed once released. */
@@ -15,4 +16,5 @@ export const migrations: readonly Migration[] = [
   { id: '0002-sync', sql: sync },
   { id: '0003-sync-client', sql: syncClient },
   { id: '0004-change-notifications', sql: changeNotifications },
+  { id: '0005-public-clients', sql: publicClients },
 ];
