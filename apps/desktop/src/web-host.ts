@@ -10,7 +10,6 @@ import { RENDERER_HEADERS } from './main/content-security-policy.js';
 import { resolveRendererFile } from './main/renderer-files.js';
 import { createDesktopContext, desktopRouter } from './main/router.js';
 import { MAX_CAPTURE_BYTES, openDesktopServices, type DesktopServices, type OpenDesktopOptions } from './main/services.js';
-import type { DesktopAuth } from './main/trpc.js';
 
 export interface WebHostOptions extends OpenDesktopOptions {
   /** The built renderer (vite build output). */
@@ -19,7 +18,6 @@ export interface WebHostOptions extends OpenDesktopOptions {
   host?: string;
   /** 0 picks a free port. */
   port?: number;
-  auth?: DesktopAuth;
 }
 
 export interface WebHost {
@@ -42,7 +40,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     basePath: '/trpc/',
     // Base64 grows a file by a third; leave room for the rest of the request.
     maxBodySize: Math.ceil((MAX_CAPTURE_BYTES * 4) / 3) + 64 * 1024,
-    createContext: () => createDesktopContext(services, options.auth),
+    createContext: () => createDesktopContext(services),
   });
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {

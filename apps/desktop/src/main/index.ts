@@ -1,11 +1,12 @@
 // The Electron main process: one instance, one window, the local database
 // and core in-process, the renderer served from app://helio.
 import { join } from 'node:path';
-import { app, dialog, session, type BrowserWindow } from 'electron';
+import { app, dialog, powerMonitor, safeStorage, session, type BrowserWindow } from 'electron';
 import { serveRenderer } from './app-protocol.js';
 import { loadDesktopConfig } from './config.js';
 import { DataDirInUseError } from './data-dir-lock.js';
 import { registerBridge } from './ipc.js';
+import { refreshTokenVault } from './refresh-token-vault.js';
 import { createDesktopContext, desktopRouter } from './router.js';
 import { hardenSession, hardenWebContents, registerAppScheme } from './security.js';
 import { openDesktopServices, type DesktopServices } from './services.js';
@@ -25,7 +26,9 @@ async function start(): Promise<void> {
   const config = loadDesktopConfig();
   hardenSession(session.defaultSession);
   try {
-    services = await openDesktopServices({ dataDir: config.dataDir ?? join(app.getPath('userData'), 'data') });
+    const dataDir = config.dataDir ?? join(app.getPath('userData'), 'data');
+    // The refresh token is encrypted with the OS keychain; without one, the user signs in at each start.
+    services = await openDesktopServices({ dataDir, vault: refreshTokenVault(safeStorage, join(dataDir, 'refresh-token.bin')) });
   } catch (err) {
     dialog.showErrorBox(
       err instanceof DataDirInUseError ? 'Helio is already open' : 'Helio could not open its data',
@@ -35,8 +38,10 @@ async function start(): Promise<void> {
     return;
   }
   const opened = services;
-  // The sync client starts here and passes its DesktopAuth to createDesktopContext.
   registerBridge(desktopRouter, () => createDesktopContext(opened));
+  // Waking from sleep or unlocking: sockets may be dead and the server may have news.
+  powerMonitor.on('resume', () => opened.sync.syncNow());
+  powerMonitor.on('unlock-screen', () => opened.sync.syncNow());
   serveRenderer(session.defaultSession, join(distDir, 'renderer'));
   showWindow();
 }

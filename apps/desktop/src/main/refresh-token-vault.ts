@@ -51,3 +51,16 @@ export function refreshTokenVault(safeStorage: SafeStorageLike, path: string): R
     clear,
   };
 }
+
+/**
+ * A vault that forgets at exit: the web host's, which has no keychain. After a
+ * restart the user signs in again; local data and queued changes are kept.
+ */
+export function memoryTokenVault(): RefreshTokenVault {
+  let token: string | undefined;
+  return {
+    save: (next) => void (token = next),
+    load: () => token,
+    clear: () => void (token = undefined),
+  };
+}

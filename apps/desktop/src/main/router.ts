@@ -1,27 +1,36 @@
 // The desktop router: every procedure of core's appRouter (the same paths
 // the server mounts at /trpc), called in-process as the session's user, plus
-// what only a desktop has. New desktop-only routers go in `desktopOnly`;
-// their keys must not collide with appRouter's (mergeRouters throws if they do).
+// what only a desktop has.
 import { appRouter, unauthorized, type ServiceContext } from '@helio/core';
 import { sessionPrincipal } from './local-session.js';
 import { captureRouter } from './routers/capture.js';
 import { sessionRouter } from './routers/session.js';
+import { syncClientRouter } from './routers/sync-client.js';
+import { desktopApiKeys, desktopDocuments, syncedPortfolios, syncedSites } from './routers/synced-writes.js';
 import type { DesktopServices } from './services.js';
-import { mergeRouters, router, type DesktopAuth, type DesktopContext } from './trpc.js';
+import { router, type DesktopContext } from './trpc.js';
 
-const desktopOnly = router({
+const { me, organisations, sync } = appRouter._def.record;
+
+export const desktopRouter = router({
+  me,
+  organisations,
+  sync,
+  // Writes of synced tables go through the sync client (see synced-writes.ts).
+  sites: syncedSites,
+  portfolios: syncedPortfolios,
+  documents: desktopDocuments,
+  apiKeys: desktopApiKeys,
   session: sessionRouter,
   capture: captureRouter,
+  syncClient: syncClientRouter,
 });
-
-export const desktopRouter = mergeRouters(appRouter, desktopOnly);
 export type DesktopRouter = typeof desktopRouter;
 
 /** The context of every call, from IPC or the web host: the session as it is at the moment of the call. */
-export function createDesktopContext(services: DesktopServices, auth?: DesktopAuth): DesktopContext {
+export function createDesktopContext(services: DesktopServices): DesktopContext {
   return {
     services,
-    auth,
     async authenticate(): Promise<ServiceContext> {
       const session = services.sessions.current();
       if (!session) throw unauthorized('not signed in: connect to a server and sign in');

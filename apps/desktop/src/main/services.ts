@@ -17,6 +17,8 @@ import { openPglite } from '@helio/db/pglite';
 import { capturedFilesIn, type CapturedFiles } from './captured-files.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { bootstrapLocalSession, fileSessionStore, type SessionStore } from './local-session.js';
+import { memoryTokenVault, type RefreshTokenVault } from './refresh-token-vault.js';
+import { DesktopSync } from './sync/desktop-sync.js';
 
 /** The largest file the desktop captures; the server's own limit is checked again at upload. */
 export const MAX_CAPTURE_BYTES = 25 * 1024 * 1024;
@@ -34,6 +36,8 @@ export interface DesktopServices {
    * exit): the bytes wait in `capturedFiles` until sync uploads them to the server.
    */
   documentStorage: documents.DocumentStorage;
+  /** The sync client, the server connection once signed in, and the sync loop. */
+  sync: DesktopSync;
   close(): Promise<void>;
 }
 
@@ -42,6 +46,10 @@ export interface OpenDesktopOptions {
   clock?: Clock;
   /** Organisations the offline bootstrap creates on a first start without a session. */
   bootstrapOrganisations?: readonly string[];
+  /** Where the server's refresh token is kept: safeStorage in Electron; by default memory (sign in again after a restart). */
+  vault?: RefreshTokenVault;
+  /** How often the sync loop polls when the server's events are not flowing (default 30 s). */
+  pollMs?: number;
 }
 
 export async function openDesktopServices(options: OpenDesktopOptions): Promise<DesktopServices> {
@@ -57,7 +65,7 @@ export async function openDesktopServices(options: OpenDesktopOptions): Promise<
     await bootstrapLocalSession({ db, clock, ids }, sessions, options.bootstrapOrganisations ?? ['My organisation']);
     const opened = db;
     let closing: Promise<void> | undefined;
-    return {
+    const services: DesktopServices = {
       dataDir,
       db,
       clock,
@@ -69,15 +77,19 @@ export async function openDesktopServices(options: OpenDesktopOptions): Promise<
         signer: createDocumentTokenSigner(randomBytes(32)),
         maxUploadBytes: MAX_CAPTURE_BYTES,
       },
+      sync: undefined as unknown as DesktopSync, // set just below: it needs the rest
       close: () =>
         (closing ??= (async () => {
           try {
+            await services.sync?.close();
             await opened.close();
           } finally {
             lock.release();
           }
         })()),
     };
+    services.sync = await DesktopSync.open(services, { vault: options.vault ?? memoryTokenVault(), ...(options.pollMs ? { pollMs: options.pollMs } : {}) });
+    return services;
   } catch (err) {
     await db?.close();
     lock.release();

@@ -1,7 +1,7 @@
 // The desktop's own procedures. They merge into core's appRouter (see
 // router.ts), whose error formatter then shapes their errors too, so a
 // domain error from here reaches the renderer with the same `data.helioCode`.
-import { toTRPCError, type RouterContext, type ServiceContext } from '@helio/core';
+import { errorFormatter, toTRPCError, type RouterContext, type ServiceContext } from '@helio/core';
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { DesktopServices } from './services.js';
 
@@ -13,14 +13,11 @@ export interface DesktopAuth {
 
 export interface DesktopContext extends RouterContext {
   services: DesktopServices;
-  /** Absent until the sync client provides it: then `session.signIn` answers NOT_IMPLEMENTED. */
-  auth: DesktopAuth | undefined;
 }
 
-const t = initTRPC.context<DesktopContext>().create();
+const t = initTRPC.context<DesktopContext>().create({ errorFormatter });
 
 export const router = t.router;
-export const mergeRouters = t.mergeRouters;
 
 /** Needs no session: status and sign-in. */
 export const publicProcedure = t.procedure;

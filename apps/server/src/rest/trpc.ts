@@ -2,6 +2,7 @@ import { appRouter, type RouterContext } from '@helio/core';
 import { fastifyTRPCPlugin, type CreateFastifyContextOptions } from '@trpc/server/adapters/fastify';
 import type { FastifyInstance } from 'fastify';
 import { serviceContext, type AppServices } from '../services.js';
+import { documentStorage } from './alentis/documents.js';
 import { authenticate } from './auth.js';
 
 /** The core router at /trpc, authenticated with the same credentials as the REST APIs. */
@@ -13,6 +14,7 @@ export function trpcApi(services: AppServices) {
         router: appRouter,
         createContext: ({ req }: CreateFastifyContextOptions): RouterContext => ({
           authenticate: async () => serviceContext(services, await authenticate(req, services)),
+          documentStorage: documentStorage(services),
         }),
       },
     });

@@ -169,6 +169,19 @@ export function bulkUploadRequestSchema(maxFileBytes: number) {
     });
 }
 
+/** A document captured on a device, uploaded under the id it was given there (see requestCapturedUpload). */
+export function capturedUploadSchema(maxFileBytes: number) {
+  return z.strictObject({
+    id: z.uuid(),
+    siteId: z.uuid(),
+    fileType: z.literal('documents').default('documents'),
+    filename,
+    mimeType,
+    fileSize: z.number().int().positive().max(maxFileBytes, { message: `must be at most ${maxFileBytes} bytes` }),
+    documentType: z.enum(documentTypes).optional(),
+  });
+}
+
 /** The request shape for documentation; the service checks sizes against the configured limit. */
 export const bulkUploadRequest = bulkUploadRequestSchema(Number.MAX_SAFE_INTEGER);
 export type BulkUploadRequest = z.input<typeof bulkUploadRequest>;

@@ -9,6 +9,7 @@ import type { BlobStore } from './blob-store.js';
 import { DOCUMENT_COLUMNS, findDocumentRow, toDocument, type DocumentRow } from './document-row.js';
 import {
   bulkUploadRequestSchema,
+  capturedUploadSchema,
   reviewDocumentInput,
   reviewTransitions,
   statusesWithContent,
@@ -73,47 +74,110 @@ export async function requestUploads(ctx: ServiceContext, storage: DocumentStora
     const firstSeq = await allocateChangeSeqs(tx, organisationId, data.files.length);
     const created: DocumentRow[] = [];
     for (const [i, file] of data.files.entries()) {
-      const id = ctx.ids.uuid();
-      const { rows: inserted } = await tx.query<DocumentRow>(
-        `INSERT INTO documents (id, organisation_id, site_id, file_type, document_type, om_record_id, filename,
-           mime_type, size_bytes, status, storage_key, uploaded_by, created_at, updated_at, change_seq)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $11, $12, $12, $13)
-         RETURNING ${DOCUMENT_COLUMNS}`,
-        [
-          id,
-          organisationId,
-          site.id,
-          data.fileType,
-          file.documentType ?? null,
-          data.omRecordId ?? null,
-          file.filename,
-          file.mimeType,
-          file.fileSize,
-          // The document's namespace in blob storage; each upload attempt stores under it.
-          `${organisationId}/${id}`,
-          uploadedBy,
-          now,
-          firstSeq + i,
-        ],
-      );
-      created.push(inserted[0]!);
+      const pending = { id: ctx.ids.uuid(), organisationId, siteId: site.id, fileType: data.fileType, omRecordId: data.omRecordId, ...file };
+      created.push(await insertPending(tx, pending, uploadedBy, now, firstSeq + i));
     }
     return created;
   });
+  return rows.map((row) => issueUpload(storage, row, expiresAt));
+}
 
-  return rows.map((row) => ({
+interface PendingDocument {
+  id: string;
+  organisationId: string;
+  siteId: string;
+  fileType: string;
+  omRecordId?: string | undefined;
+  filename: string;
+  mimeType: string;
+  fileSize: number;
+  documentType?: string | undefined;
+}
+
+async function insertPending(tx: Queryable, doc: PendingDocument, uploadedBy: string | null, now: Date, changeSeq: number): Promise<DocumentRow> {
+  const { rows } = await tx.query<DocumentRow>(
+    `INSERT INTO documents (id, organisation_id, site_id, file_type, document_type, om_record_id, filename,
+       mime_type, size_bytes, status, storage_key, uploaded_by, created_at, updated_at, change_seq)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $11, $12, $12, $13)
+     RETURNING ${DOCUMENT_COLUMNS}`,
+    [
+      doc.id,
+      doc.organisationId,
+      doc.siteId,
+      doc.fileType,
+      doc.documentType ?? null,
+      doc.omRecordId ?? null,
+      doc.filename,
+      doc.mimeType,
+      doc.fileSize,
+      // The document's namespace in blob storage; each upload attempt stores under it.
+      `${doc.organisationId}/${doc.id}`,
+      uploadedBy,
+      now,
+      changeSeq,
+    ],
+  );
+  return rows[0]!;
+}
+
+function issueUpload(storage: DocumentStorage, row: DocumentRow, expiresAt: number): IssuedUpload {
+  return {
     filename: row.filename,
     document: toDocument(row),
     token: storage.signer.sign({
       purpose: 'upload',
       documentId: row.id,
-      organisationId,
+      organisationId: row.organisation_id,
       sizeBytes: row.size_bytes,
       mimeType: row.mime_type,
       expiresAt,
     }),
     expiresAt: new Date(expiresAt).toISOString(),
-  }));
+  };
+}
+
+/**
+ * The upload of a document captured offline (the desktop app): the document
+ * keeps the id it was given on the device, so the row the device already
+ * shows becomes the server's. Safe to repeat: while the document is pending
+ * a fresh token is issued; once its bytes arrived, `token` is null and
+ * nothing more is needed. The same id with other metadata is a CONFLICT.
+ */
+export async function requestCapturedUpload(
+  ctx: ServiceContext,
+  storage: DocumentStorage,
+  input: unknown,
+): Promise<{ document: Document; token: string | null; expiresAt: string | null }> {
+  const data = parseInput(capturedUploadSchema(storage.maxUploadBytes), input);
+  const site = await sites.getSite(ctx, data.siteId);
+  authorize(ctx.principal, site.organisationId, 'write', 'site', site.id);
+  const now = ctx.clock.now();
+  const expiresAt = now.getTime() + UPLOAD_TOKEN_TTL_MS;
+  const row = await ctx.db.transaction(async (tx) => {
+    const existing = await findDocumentRow(tx, data.id, true);
+    if (existing) {
+      const same =
+        existing.organisation_id === site.organisationId &&
+        existing.site_id === site.id &&
+        existing.size_bytes === data.fileSize &&
+        existing.mime_type === data.mimeType &&
+        existing.filename === data.filename;
+      if (!same) throw conflict(`document ${data.id} already exists with other metadata`);
+      if (existing.status !== 'failed') return existing;
+      // An earlier attempt sent bytes that did not match: the document waits for them again.
+      const seq = await allocateChangeSeqs(tx, existing.organisation_id);
+      const { rows: reopened } = await tx.query<DocumentRow>(
+        `UPDATE documents SET status = 'pending', updated_at = $2, change_seq = $3 WHERE id = $1 RETURNING ${DOCUMENT_COLUMNS}`,
+        [existing.id, now, seq],
+      );
+      return reopened[0]!;
+    }
+    const seq = await allocateChangeSeqs(tx, site.organisationId);
+    return insertPending(tx, { ...data, organisationId: site.organisationId }, actingUserId(ctx.principal), now, seq);
+  });
+  if (row.status !== 'pending') return { document: toDocument(row), token: null, expiresAt: null };
+  const issued = issueUpload(storage, row, expiresAt);
+  return { document: issued.document, token: issued.token, expiresAt: issued.expiresAt };
 }
 
 export async function getDocument(ctx: ServiceContext, id: string): Promise<Document> {

@@ -2,7 +2,10 @@
 // server, into the local database, with a mutation appended to the outbox in
 // the same transaction; push sends the outbox, pull brings the server's
 // changes and confirms (only then drops) pending mutations.
-import { nestedDb, type Db, type Transaction } from '@helio/db';
+import { nestedDb, type Db, type Queryable, type Transaction } from '@helio/db';
+import { authorize } from '../auth/principal.js';
+import { conflict, notFound } from '../errors.js';
+import { parseId } from '../validation.js';
 import type { ServiceContext } from '../context.js';
 import type { Clock, IdGenerator } from '../ids.js';
 import { membershipsOf } from '../users/service.js';
@@ -56,9 +59,51 @@ export interface SyncClientOptions {
   transport: SyncTransport;
 }
 
+/** A conflict to show side by side: what the server kept and what was lost, and who lost it. */
+export interface OpenConflict {
+  id: string;
+  organisationId: string;
+  table: WritableTableName;
+  rowId: string;
+  /** The site's or portfolio's name, as this client has it. */
+  rowLabel: string | null;
+  /** The API field (siteName, capacity, ...); null for a delete conflict. */
+  field: string | null;
+  kind: 'field' | 'delete';
+  kept: unknown;
+  lost: unknown;
+  keptClock: string | null;
+  lostClock: string | null;
+  lostBy: { id: string; name: string | null } | null;
+  createdAt: string;
+}
+
+export interface RejectedChange {
+  seq: number;
+  organisationId: string;
+  table: string;
+  op: string;
+  rowId: string;
+  fields: Record<string, unknown>;
+  code: string;
+  message: string;
+  /** Still queued: its seq must reach the server (see purgeRevoked), so it cannot be dismissed yet. */
+  stillQueued: boolean;
+}
+
+/** The server answered a push with gaps only: it lacks earlier changes of this client. */
+export class SyncGapError extends Error {
+  constructor(readonly firstSent: number, readonly serverLastApplied: number) {
+    super(`the server has applied this device's changes only up to #${serverLastApplied} and refuses #${firstSent}: it is missing changes it acknowledged before (was it restored from a backup?)`);
+    this.name = 'SyncGapError';
+  }
+}
+
 const versions = { protocolVersion: PROTOCOL_VERSION, schemaVersion: SCHEMA_VERSION };
 
 export class SyncClient {
+  private received = 0;
+
   private constructor(
     private readonly options: SyncClientOptions,
     readonly clientId: string,
@@ -86,32 +131,145 @@ export class SyncClient {
 
   /** A local write: validated and applied by the services locally, queued for the server in the same transaction. */
   async write(input: LocalWrite): Promise<{ id: string; seq: number }> {
+    return this.options.db.transaction((tx) => this.queueWrite(tx, input));
+  }
+
+  private async queueWrite(tx: Transaction, input: LocalWrite): Promise<{ id: string; seq: number }> {
     const table = writable[input.table];
     const id = input.id ?? this.options.ids.uuid();
     const fields = input.fields ?? {};
+    const clock = await this.tick(tx);
+    await tx.query("SELECT set_config('helio.hlc', $1, true)", [clock]);
+    const before = await loadLocalRow(tx, input.table, id);
+    const clocks = (before?.['field_clocks'] as Record<string, string> | undefined) ?? {};
+    const seen = input.op === 'delete' ? Object.keys(table.columns) : Object.keys(fields);
+    const base = Object.fromEntries(seen.map((f) => [f, clocks[table.columns[f] ?? ''] ?? null]));
+    await ensureShadow(tx, input.table, id);
+    if (input.op === 'delete') await shadowDependents(tx, input.table, id);
+    const ctx = await this.context(nestedDb(tx, this.options.db.engine));
+    if (input.op === 'create') await table.create(ctx, id, input.organisationId, fields);
+    else if (input.op === 'update') await table.update(ctx, id, fields);
+    else if (input.op === 'delete') await table.remove(ctx, id);
+    else await table.restore(ctx, id);
+    const seq = await this.enqueue(tx, { table: input.table, op: input.op, id, organisationId: input.organisationId, fields, base, hlc: clock });
+    return { id, seq };
+  }
+
+  /** The next clock of this client, kept across restarts. */
+  private async tick(tx: Transaction): Promise<string> {
+    const clock = this.hlc.now();
+    await writeState(tx, 'hlc', clock);
+    return clock;
+  }
+
+  /** Appends a mutation to the outbox under the next seq. */
+  private async enqueue(tx: Transaction, mutation: Omit<ParsedMutation, 'seq'>): Promise<number> {
+    const seq = (await readState<number>(tx, 'nextSeq')) ?? 1;
+    await writeState(tx, 'nextSeq', seq + 1);
+    await tx.query('INSERT INTO sync_outbox (seq, organisation_id, table_name, row_id, mutation) VALUES ($1, $2, $3, $4, $5::jsonb)', [
+      seq,
+      mutation.organisationId,
+      mutation.table,
+      mutation.id,
+      JSON.stringify({ ...mutation, seq }),
+    ]);
+    return seq;
+  }
+
+  /**
+   * Resolves a conflict: `kept` accepts what the server kept; `restored`
+   * puts the lost value (or the deleted row) back. Queued like any write, in
+   * one transaction: restoring is a local write of the lost value (shown at
+   * once, offline too), then the resolution itself, which the server records
+   * for every member to see.
+   */
+  async resolveConflict(id: string, resolution: 'kept' | 'restored'): Promise<{ seq: number }> {
+    parseId(id);
     return this.options.db.transaction(async (tx) => {
-      const clock = this.hlc.now();
-      await tx.query("SELECT set_config('helio.hlc', $1, true)", [clock]);
-      await writeState(tx, 'hlc', clock);
-      const before = await loadLocalRow(tx, input.table, id);
-      const clocks = (before?.['field_clocks'] as Record<string, string> | undefined) ?? {};
-      const seen = input.op === 'delete' ? Object.keys(table.columns) : Object.keys(fields);
-      const base = Object.fromEntries(seen.map((f) => [f, clocks[table.columns[f] ?? ''] ?? null]));
-      await ensureShadow(tx, input.table, id);
-      if (input.op === 'delete') await shadowDependents(tx, input.table, id);
+      const conflictRow = (await this.openConflicts(tx, id))[0];
+      if (!conflictRow) throw notFound('conflict', id);
       const ctx = await this.context(nestedDb(tx, this.options.db.engine));
-      if (input.op === 'create') await table.create(ctx, id, input.organisationId, fields);
-      else if (input.op === 'update') await table.update(ctx, id, fields);
-      else if (input.op === 'delete') await table.remove(ctx, id);
-      else await table.restore(ctx, id);
-      const seq = (await readState<number>(tx, 'nextSeq')) ?? 1;
-      await writeState(tx, 'nextSeq', seq + 1);
-      const mutation: ParsedMutation = { seq, table: input.table, op: input.op, id, organisationId: input.organisationId, fields, base, hlc: clock };
-      await tx.query(
-        'INSERT INTO sync_outbox (seq, organisation_id, table_name, row_id, mutation) VALUES ($1, $2, $3, $4, $5::jsonb)',
-        [seq, input.organisationId, input.table, id, JSON.stringify(mutation)],
-      );
-      return { id, seq };
+      authorize(ctx.principal, conflictRow.organisationId, 'write', 'conflict', id);
+      const { organisationId, table, rowId } = conflictRow;
+      if (resolution === 'restored') {
+        if (conflictRow.kind === 'field' && conflictRow.field) {
+          await this.queueWrite(tx, { table, op: 'update', id: rowId, organisationId, fields: { [conflictRow.field]: conflictRow.lost } });
+        } else {
+          const row = await loadLocalRow(tx, table, rowId);
+          if (row?.['deleted_at']) await this.queueWrite(tx, { table, op: 'restore', id: rowId, organisationId });
+          const lost = (conflictRow.lost ?? {}) as Record<string, unknown>;
+          const fields = Object.fromEntries(Object.entries(lost).filter(([f]) => f in writable[table].columns));
+          if (Object.keys(fields).length > 0) await this.queueWrite(tx, { table, op: 'update', id: rowId, organisationId, fields });
+        }
+      }
+      const hlc = await this.tick(tx);
+      const seq = await this.enqueue(tx, { table: 'sync_conflicts', op: 'resolve', id, organisationId, fields: { resolution }, base: {}, hlc });
+      return { seq };
+    });
+  }
+
+  /** Conflicts nobody has resolved yet (nor this client, still queued), oldest first; `id` narrows to one. */
+  async openConflicts(q: Queryable = this.options.db, id?: string): Promise<OpenConflict[]> {
+    const { rows } = await q.query<{
+      id: string; organisation_id: string; table_name: WritableTableName; row_id: string; row_label: string | null; field: string | null;
+      kind: 'field' | 'delete'; kept: unknown; lost: unknown; kept_clock: string | null; lost_clock: string | null;
+      lost_by: string | null; lost_by_name: string | null; created_at: string;
+    }>(
+      `SELECT c.id, c.organisation_id, c.table_name, c.row_id, COALESCE(s.site_name, p.name) AS row_label, c.field, c.kind, c.kept, c.lost,
+              c.kept_clock, c.lost_clock, c.lost_by, u.name AS lost_by_name, c.created_at
+       FROM sync_conflicts c
+       LEFT JOIN users u ON u.id = c.lost_by
+       LEFT JOIN sites s ON c.table_name = 'sites' AND s.id = c.row_id
+       LEFT JOIN portfolios p ON c.table_name = 'portfolios' AND p.id = c.row_id
+       WHERE c.resolution IS NULL AND c.deleted_at IS NULL AND ($1::uuid IS NULL OR c.id = $1)
+         AND NOT EXISTS (SELECT 1 FROM sync_outbox o WHERE o.table_name = 'sync_conflicts' AND o.row_id = c.id
+                           AND NOT EXISTS (SELECT 1 FROM sync_rejected r WHERE r.seq = o.seq))
+       ORDER BY c.created_at, c.id`,
+      [id ?? null],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      organisationId: r.organisation_id,
+      table: r.table_name,
+      rowId: r.row_id,
+      rowLabel: r.row_label,
+      field: r.field,
+      kind: r.kind,
+      kept: r.kept,
+      lost: r.lost,
+      keptClock: r.kept_clock,
+      lostClock: r.lost_clock,
+      lostBy: r.lost_by ? { id: r.lost_by, name: r.lost_by_name } : null,
+      createdAt: new Date(r.created_at).toISOString(),
+    }));
+  }
+
+  /** Changes the server refused (or that could not reach it: a revoked organisation), with its reasons. */
+  async rejectedChanges(): Promise<RejectedChange[]> {
+    const { rows } = await this.options.db.query<{ seq: number; organisation_id: string; mutation: ParsedMutation; code: string; message: string; queued: boolean }>(
+      `SELECT r.seq, r.organisation_id, r.mutation, r.code, r.message, EXISTS (SELECT 1 FROM sync_outbox o WHERE o.seq = r.seq) AS queued
+       FROM sync_rejected r ORDER BY r.seq`,
+    );
+    return rows.map((r) => ({
+      seq: Number(r.seq),
+      organisationId: r.organisation_id,
+      table: r.mutation.table,
+      op: r.mutation.op,
+      rowId: r.mutation.id,
+      fields: r.mutation.fields,
+      code: r.code,
+      message: r.message,
+      stillQueued: r.queued,
+    }));
+  }
+
+  /** Removes a refused change from the list once the user has read it. */
+  async dismissRejected(seq: number): Promise<void> {
+    await this.options.db.transaction(async (tx) => {
+      if ((await tx.query('SELECT 1 FROM sync_outbox WHERE seq = $1', [seq])).rowCount > 0) {
+        throw conflict('this change is still being delivered to the server: it can be dismissed once the server has answered');
+      }
+      await tx.query('DELETE FROM sync_rejected WHERE seq = $1', [seq]);
     });
   }
 
@@ -120,6 +278,10 @@ export class SyncClient {
     const { rows } = await this.options.db.query<{ mutation: ParsedMutation }>('SELECT mutation FROM sync_outbox WHERE result IS NULL ORDER BY seq LIMIT $1', [limit]);
     if (rows.length === 0) return 0;
     const response = await this.options.transport.push({ ...versions, clientId: this.clientId, mutations: rows.map((r) => r.mutation) });
+    if (response.results.length > 0 && response.results.every((r) => r.status === 'gap')) {
+      // Nothing was applied: the server lacks changes this client sent and was answered for earlier (restored from a backup?).
+      throw new SyncGapError(rows[0]!.mutation.seq, response.lastAppliedSeq);
+    }
     // Confirmation waits for a pull: only a page that catches up shows what the mutation did.
     await this.options.db.transaction((tx) => this.recordResults(tx, response.results, []));
     return rows.length;
@@ -190,6 +352,7 @@ export class SyncClient {
     const cursors = Object.fromEntries(cursorRows.map((r) => [r.organisation_id, r.cursor]));
     const ackedSeq = (await readState<number>(db, 'ackedSeq')) ?? 0;
     const response = await this.options.transport.pull({ ...versions, clientId: this.clientId, cursors, ackedSeq, ...(limit ? { limit } : {}) });
+    let received = response.revoked.length + response.mutations.length;
     for (const page of response.organisations) {
       // One page and its cursor commit together: a crash repeats at most this page.
       await db.transaction(async (tx) => {
@@ -202,6 +365,7 @@ export class SyncClient {
           );
         }
         const cascades = page.changes.length > 0 ? await pendingCascadesByTable(tx) : undefined;
+        received += page.changes.length;
         for (const change of page.changes) {
           for (const clock of Object.values(change.fieldClocks)) this.hlc.receive(clock);
           await applyChange(tx, change, cascades);
@@ -220,7 +384,13 @@ export class SyncClient {
       await writeState(tx, 'hlc', this.hlc.now());
       await writeState(tx, 'lastSyncAt', this.options.clock.now().toISOString());
     });
+    this.received += received;
     return response.organisations.some((o) => o.hasMore);
+  }
+
+  /** How many rows, results and revocations pulls have brought since this client was opened: when it grows, local data may have changed. */
+  get receivedChanges(): number {
+    return this.received;
   }
 
   /**

@@ -1,6 +1,7 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import type { ServiceContext } from '../context.js';
+import type { DocumentStorage } from '../documents/service.js';
 import { isDomainError } from '../errors.js';
 import { invalidInput } from '../validation.js';
 import { toTRPCError } from './errors.js';
@@ -12,19 +13,22 @@ import { toTRPCError } from './errors.js';
  */
 export interface RouterContext {
   authenticate(): Promise<ServiceContext>;
+  /** Where document bytes go: given by the server, absent on the desktop (whose uploads go to the server). */
+  documentStorage?: DocumentStorage;
 }
 
-const t = initTRPC.context<RouterContext>().create({
-  errorFormatter({ shape, error }) {
-    // A procedure's `.input()` schema failing is the same VALIDATION_ERROR a service's parseInput throws.
-    const domain = isDomainError(error.cause) ? error.cause : error.cause instanceof z.ZodError ? invalidInput(error.cause) : undefined;
-    return {
-      ...shape,
-      message: domain?.message ?? shape.message,
-      data: { ...shape.data, helioCode: domain?.code ?? null, details: domain?.details ?? [] },
-    };
-  },
-});
+/** Adds core's stable code and details to every error: shared by every router built on core's procedures. */
+export function errorFormatter<Shape extends { message: string; data: object }>({ shape, error }: { shape: Shape; error: { cause?: unknown } }) {
+  // A procedure's `.input()` schema failing is the same VALIDATION_ERROR a service's parseInput throws.
+  const domain = isDomainError(error.cause) ? error.cause : error.cause instanceof z.ZodError ? invalidInput(error.cause) : undefined;
+  return {
+    ...shape,
+    message: domain?.message ?? shape.message,
+    data: { ...shape.data, helioCode: domain?.code ?? null, details: domain?.details ?? [] },
+  };
+}
+
+const t = initTRPC.context<RouterContext>().create({ errorFormatter });
 
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;

@@ -1,3 +1,4 @@
+import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import * as apiKeys from '../api-keys/service.js';
 import { createApiKeyInput } from '../api-keys/schema.js';
@@ -12,6 +13,8 @@ import { createSiteInput, listSitesInput, updateSiteInput } from '../sites/schem
 import { createCallerFactory, procedure, router } from './init.js';
 
 const byId = z.strictObject({ id: z.uuid() });
+
+const notImplemented = (message: string) => new TRPCError({ code: 'NOT_IMPLEMENTED', message });
 
 const me = procedure.query(({ ctx }) => {
   const p = ctx.service.principal;
@@ -65,6 +68,11 @@ const documentsRouter = router({
     .input(z.strictObject({ siteId: z.uuid() }))
     .query(({ ctx, input }) => documents.listSiteDocuments(ctx.service, input.siteId)),
   get: procedure.input(byId).query(({ ctx, input }) => documents.getDocument(ctx.service, input.id)),
+  /** A document captured offline on the desktop, uploaded under its own id: see documents.requestCapturedUpload. */
+  requestCapturedUpload: procedure.input(z.unknown()).mutation(({ ctx, input }) => {
+    if (!ctx.documentStorage) throw notImplemented('this Helio stores no document bytes: upload to the server');
+    return documents.requestCapturedUpload(ctx.service, ctx.documentStorage, input);
+  }),
   review: procedure
     .input(reviewDocumentInput.extend({ id: z.uuid() }))
     .mutation(({ ctx, input }) => documents.reviewDocument(ctx.service, input.id, { status: input.status })),

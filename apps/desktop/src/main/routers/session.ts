@@ -1,6 +1,9 @@
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import type { LocalSession, SessionStore } from '../local-session.js';
+import { burstsOf } from './bursts.js';
+import type { LocalSession } from '../local-session.js';
+import { TokenEncryptionUnavailableError } from '../refresh-token-vault.js';
+import { ServerRefusedError, ServerUnreachableError } from '../sync/server-connection.js';
 import { publicProcedure, router } from '../trpc.js';
 
 export interface SessionStatus {
@@ -9,42 +12,15 @@ export interface SessionStatus {
   serverUrl: string | null;
   userId: string | null;
   memberships: { organisationId: string; role: string }[];
-  /** Whether this build can sign in to a server (the sync client provides it). */
-  canSignIn: boolean;
 }
 
-function statusOf(session: LocalSession | undefined, canSignIn: boolean): SessionStatus {
+function statusOf(session: LocalSession | undefined): SessionStatus {
   return {
     mode: session ? session.source : 'signedOut',
     serverUrl: session?.serverUrl ?? null,
     userId: session?.userId ?? null,
     memberships: session ? [...session.organisations].map(([organisationId, role]) => ({ organisationId, role })) : [],
-    canSignIn,
   };
-}
-
-/** Yields once per burst of session changes until `signal` aborts. */
-async function* sessionChanges(store: SessionStore, signal: AbortSignal | undefined): AsyncGenerator<void> {
-  let changed = false;
-  let wake: (() => void) | undefined;
-  const stop = store.onChange(() => {
-    changed = true;
-    wake?.();
-  });
-  const onAbort = () => wake?.();
-  signal?.addEventListener('abort', onAbort);
-  try {
-    while (!signal?.aborted) {
-      if (!changed) await new Promise<void>((resolve) => (wake = resolve));
-      wake = undefined;
-      if (signal?.aborted) return;
-      changed = false;
-      yield;
-    }
-  } finally {
-    stop();
-    signal?.removeEventListener('abort', onAbort);
-  }
 }
 
 export const signInInput = z.strictObject({
@@ -54,18 +30,29 @@ export const signInInput = z.strictObject({
 });
 
 export const sessionRouter = router({
-  status: publicProcedure.query(({ ctx }) => statusOf(ctx.services.sessions.current(), Boolean(ctx.auth))),
+  status: publicProcedure.query(({ ctx }) => statusOf(ctx.services.sessions.current())),
   /** The status now and after every change (sign-in, sign-out, memberships pulled by sync). */
   watch: publicProcedure.subscription(async function* ({ ctx, signal }) {
     const { sessions } = ctx.services;
-    yield statusOf(sessions.current(), Boolean(ctx.auth));
-    for await (const _ of sessionChanges(sessions, signal)) yield statusOf(sessions.current(), Boolean(ctx.auth));
+    yield statusOf(sessions.current());
+    for await (const _ of burstsOf((listener) => sessions.onChange(listener), signal)) yield statusOf(sessions.current());
   }),
   signIn: publicProcedure.input(signInInput).mutation(async ({ ctx, input }) => {
-    if (!ctx.auth) {
-      throw new TRPCError({ code: 'NOT_IMPLEMENTED', message: 'signing in to a server is not available in this build yet: Helio works offline on this device' });
+    try {
+      await ctx.services.sync.signIn(input);
+    } catch (err) {
+      throw signInError(err);
     }
-    await ctx.auth.signIn(input);
-    return statusOf(ctx.services.sessions.current(), true);
+    return statusOf(ctx.services.sessions.current());
   }),
 });
+
+/** What the sign-in form shows: the server's reason, with a code the renderer can rely on. */
+function signInError(err: unknown): TRPCError {
+  if (err instanceof ServerUnreachableError) return new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: err.message, cause: err });
+  if (err instanceof ServerRefusedError) {
+    return new TRPCError({ code: err.code === 'INVALID_CREDENTIALS' ? 'UNAUTHORIZED' : 'BAD_REQUEST', message: err.message, cause: err });
+  }
+  if (err instanceof TokenEncryptionUnavailableError) return new TRPCError({ code: 'PRECONDITION_FAILED', message: err.message, cause: err });
+  return err instanceof TRPCError ? err : new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: err instanceof Error ? err.message : String(err), cause: err });
+}

@@ -1,0 +1,294 @@
+// The desktop's line to one Helio server: OAuth2 sign-in (the password grant,
+// as the public client `helio-desktop`), access tokens refreshed before they
+// expire, the core router at /trpc as the sync transport, and the server's
+// change events. Failures are sorted into the three kinds the sync loop
+// treats differently: unreachable, signed out, or a refusal to show.
+import { DESKTOP_CLIENT_ID, type AppRouter, type sync } from '@helio/core';
+import { createTRPCClient, httpLink, TRPCClientError, type TRPCClient } from '@trpc/client';
+import type { RefreshTokenVault } from '../refresh-token-vault.js';
+
+/** The server cannot be reached (no network, server down, timeout): retry later. */
+export class ServerUnreachableError extends Error {
+  readonly code = 'SERVER_UNREACHABLE';
+  constructor(serverUrl: string, cause: unknown) {
+    super(`cannot reach ${serverUrl}: ${describeCause(cause)}`, { cause });
+    this.name = 'ServerUnreachableError';
+  }
+}
+
+/** The server no longer accepts this device's sign-in: the user must sign in again (local data and queued changes are kept). */
+export class SignInRequiredError extends Error {
+  readonly code = 'SIGN_IN_REQUIRED';
+  constructor(message: string) {
+    super(message);
+    this.name = 'SignInRequiredError';
+  }
+}
+
+/** The server answered with an error meant for the user (wrong password, unsupported version, ...). */
+export class ServerRefusedError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ServerRefusedError';
+  }
+}
+
+function describeCause(cause: unknown): string {
+  const inner = cause instanceof Error && cause.cause instanceof Error ? cause.cause : cause;
+  if (inner instanceof Error) return (inner as NodeJS.ErrnoException).code ?? inner.message;
+  return String(inner);
+}
+
+const REQUEST_TIMEOUT_MS = 30_000;
+/** Refresh this long before the access token expires, so a call never starts with one about to lapse. */
+const REFRESH_MARGIN_MS = 60_000;
+
+interface TokenAnswer {
+  access_token: string;
+  refresh_token?: string;
+  expires_in: number;
+}
+
+export interface Me {
+  userId: string;
+  memberships: { organisationId: string; role: string }[];
+}
+
+export interface ChangeEvent {
+  organisationId: string;
+  changeSeq: number;
+}
+
+export interface ServerConnectionOptions {
+  serverUrl: string;
+  vault: RefreshTokenVault;
+  fetch?: typeof fetch;
+  now?: () => number;
+}
+
+export class ServerConnection {
+  readonly serverUrl: string;
+  private readonly fetchFn: typeof fetch;
+  private readonly now: () => number;
+  private access: { token: string; expiresAt: number } | undefined;
+  private refreshing: Promise<string> | undefined;
+  private readonly trpc: TRPCClient<AppRouter>;
+
+  constructor(private readonly options: ServerConnectionOptions) {
+    this.serverUrl = options.serverUrl.replace(/\/+$/, '');
+    this.fetchFn = options.fetch ?? fetch;
+    this.now = options.now ?? Date.now;
+    this.trpc = createTRPCClient<AppRouter>({
+      links: [
+        httpLink({
+          url: `${this.serverUrl}/trpc`,
+          fetch: (url, init) => this.send(String(url), init as RequestInit),
+          headers: async () => ({ authorization: `Bearer ${await this.accessToken()}` }),
+        }),
+      ],
+    });
+  }
+
+  /** Signs in with the password grant: keeps the refresh token in the vault and returns who signed in. */
+  static async signIn(options: ServerConnectionOptions & { email: string; password: string }): Promise<{ connection: ServerConnection; me: Me }> {
+    const connection = new ServerConnection(options);
+    await connection.tokenRequest({ grant_type: 'password', username: options.email, password: options.password });
+    return { connection, me: await connection.me() };
+  }
+
+  /** Whether a refresh token is kept, so the connection can work without asking for the password. */
+  hasCredentials(): boolean {
+    return this.access !== undefined || this.options.vault.load() !== undefined;
+  }
+
+  forget(): void {
+    this.access = undefined;
+    this.options.vault.clear();
+  }
+
+  me(): Promise<Me> {
+    return this.call(async () => {
+      const me = await this.trpc.me.query();
+      if (!me.userId) throw new ServerRefusedError('NOT_A_USER', 'the server does not see a user behind this sign-in');
+      return { userId: me.userId, memberships: me.memberships };
+    });
+  }
+
+  /** The core router's sync procedures, authenticated, as the sync client's transport. */
+  transport(): sync.SyncTransport {
+    return {
+      push: (request) => this.call(() => this.trpc.sync.push.mutate(request)),
+      pull: (request) => this.call(() => this.trpc.sync.pull.query(request)),
+    };
+  }
+
+  /** Asks to upload a captured document under its own id (see core's requestCapturedUpload). */
+  requestCapturedUpload(input: { id: string; siteId: string; filename: string; mimeType: string; fileSize: number; documentType?: string | undefined }) {
+    return this.call(() => this.trpc.documents.requestCapturedUpload.mutate(input)) as Promise<{ token: string | null; document: { status: string } }>;
+  }
+
+  /** Sends a document's bytes to its signed upload URL, reporting each chunk sent. */
+  async upload(documentId: string, token: string, mimeType: string, bytes: Uint8Array, onProgress: (sent: number) => void): Promise<void> {
+    const chunk = 256 * 1024;
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= bytes.byteLength) {
+          controller.close();
+          return;
+        }
+        const next = bytes.subarray(sent, Math.min(sent + chunk, bytes.byteLength));
+        sent += next.byteLength;
+        controller.enqueue(next);
+        onProgress(sent);
+      },
+    });
+    const url = `${this.serverUrl}/api/docs/${encodeURIComponent(documentId)}/upload?token=${encodeURIComponent(token)}`;
+    const res = await this.send(url, {
+      method: 'PUT',
+      headers: { 'content-type': mimeType, 'content-length': String(bytes.byteLength) },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    if (!res.ok) throw await refusal(res);
+  }
+
+  /**
+   * Reads the server's change events until `signal` aborts or the stream
+   * ends (then it resolves; the caller reconnects). `onReady` runs when the
+   * stream is open; `idleMs` without even a heartbeat counts as a dead line.
+   */
+  async events(signal: AbortSignal, handlers: { onReady(): void; onChange(event: ChangeEvent): void }, idleMs = 60_000): Promise<void> {
+    const opened = await this.call(async () => {
+      const headers = { authorization: `Bearer ${await this.accessToken()}`, accept: 'text/event-stream' };
+      const res = await this.send(`${this.serverUrl}/sync/events`, { headers, signal }, null);
+      if (!res.ok || !res.body) throw await refusal(res);
+      return res.body;
+    });
+    const reader = opened.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    let idle: NodeJS.Timeout | undefined;
+    const armIdle = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => void reader.cancel(new Error('no heartbeat from the server')), idleMs);
+    };
+    try {
+      armIdle();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        armIdle();
+        buffer += value;
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const lines = block.split('\n');
+          const event = lines.find((l) => l.startsWith('event:'))?.slice(6).trim();
+          const data = lines
+            .filter((l) => l.startsWith('data:'))
+            .map((l) => l.slice(5).trim())
+            .join('\n');
+          if (event === 'ready') handlers.onReady();
+          if (event === 'change') handlers.onChange(JSON.parse(data) as ChangeEvent);
+        }
+      }
+    } catch (err) {
+      if (signal.aborted) return;
+      throw new ServerUnreachableError(this.serverUrl, err);
+    } finally {
+      clearTimeout(idle);
+      reader.releaseLock();
+    }
+  }
+
+  /** Runs `fn` with a valid access token; after a 401 it refreshes once and tries again. */
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    await this.accessToken();
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isUnauthorized(err)) throw translate(err, this.serverUrl);
+      this.access = undefined;
+      await this.accessToken();
+      try {
+        return await fn();
+      } catch (again) {
+        if (isUnauthorized(again)) throw new SignInRequiredError('the server no longer accepts this sign-in: sign in again');
+        throw translate(again, this.serverUrl);
+      }
+    }
+  }
+
+  /** A valid access token, refreshed with the stored refresh token when needed (one refresh at a time: tokens rotate). */
+  private async accessToken(): Promise<string> {
+    if (this.access && this.access.expiresAt - REFRESH_MARGIN_MS > this.now()) return this.access.token;
+    this.refreshing ??= (async () => {
+      try {
+        const refreshToken = this.options.vault.load();
+        if (!refreshToken) throw new SignInRequiredError('not signed in on this device: sign in again');
+        return await this.tokenRequest({ grant_type: 'refresh_token', refresh_token: refreshToken });
+      } finally {
+        this.refreshing = undefined;
+      }
+    })();
+    return this.refreshing;
+  }
+
+  private async tokenRequest(form: Record<string, string>): Promise<string> {
+    const res = await this.send(`${this.serverUrl}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ ...form, client_id: DESKTOP_CLIENT_ID }).toString(),
+    });
+    if (!res.ok) {
+      const body = (await res.json().catch(() => ({}))) as { error?: string; error_description?: string; message?: string };
+      if (body.error === 'invalid_grant' && form['grant_type'] === 'refresh_token') {
+        this.options.vault.clear();
+        throw new SignInRequiredError('your sign-in has expired or was revoked: sign in again');
+      }
+      if (body.error === 'invalid_grant') throw new ServerRefusedError('INVALID_CREDENTIALS', 'wrong email or password');
+      if (body.error === 'invalid_client') throw new ServerRefusedError('DESKTOP_SIGN_IN_DISABLED', `this server does not accept sign-in from the desktop app: ${body.error_description ?? ''}`.trim());
+      throw new ServerRefusedError(body.error ?? `HTTP_${res.status}`, body.error_description ?? body.message ?? `the server answered ${res.status}`);
+    }
+    const answer = (await res.json()) as TokenAnswer;
+    this.access = { token: answer.access_token, expiresAt: this.now() + answer.expires_in * 1000 };
+    if (answer.refresh_token) this.options.vault.save(answer.refresh_token);
+    return answer.access_token;
+  }
+
+  /** fetch with a timeout; network failures become ServerUnreachableError. `timeoutMs` null: none (event streams). */
+  private async send(url: string, init: RequestInit, timeoutMs: number | null = REQUEST_TIMEOUT_MS): Promise<Response> {
+    const signals = [init.signal, timeoutMs === null ? undefined : AbortSignal.timeout(timeoutMs)].filter((s): s is AbortSignal => Boolean(s));
+    try {
+      return await this.fetchFn(url, { ...init, signal: signals.length > 0 ? AbortSignal.any(signals) : null });
+    } catch (err) {
+      if (init.signal?.aborted) throw err;
+      throw new ServerUnreachableError(this.serverUrl, err);
+    }
+  }
+}
+
+function isUnauthorized(err: unknown): boolean {
+  if (err instanceof TRPCClientError) return (err.data as { httpStatus?: number } | undefined)?.httpStatus === 401;
+  return err instanceof ServerRefusedError && err.code === 'UNAUTHORIZED';
+}
+
+function translate(err: unknown, serverUrl: string): unknown {
+  if (err instanceof TRPCClientError) {
+    if (err.cause instanceof ServerUnreachableError || err.cause instanceof SignInRequiredError) return err.cause;
+    const data = err.data as { helioCode?: string | null; code?: string } | undefined;
+    if (!data) return new ServerUnreachableError(serverUrl, err);
+    return new ServerRefusedError(data.helioCode ?? data.code ?? 'SERVER_ERROR', err.message);
+  }
+  return err;
+}
+
+async function refusal(res: Response): Promise<Error> {
+  const body = (await res.json().catch(() => ({}))) as { code?: string; message?: string };
+  if (res.status === 401) return new ServerRefusedError('UNAUTHORIZED', body.message ?? 'not signed in');
+  return new ServerRefusedError(body.code ?? `HTTP_${res.status}`, body.message ?? `the server answered ${res.status}`);
+}
