@@ -3,11 +3,13 @@ import { api, type SessionStatus } from './client.js';
 import { ErrorMessage } from './components/error-message.js';
 import { OnlineIndicator } from './components/online-indicator.js';
 import { OrganisationSwitcher } from './components/organisation-switcher.js';
+import { SyncIndicator } from './components/sync-indicator.js';
 import { navigate, useHashRoute, useLoad, useStoredState } from './hooks.js';
 import { ConnectScreen } from './screens/connect-screen.js';
 import { SiteDetail } from './screens/site-detail.js';
 import { SitesScreen } from './screens/sites-screen.js';
 import { SyncPanel } from './screens/sync-panel.js';
+import { plural, SyncStatusProvider, useDataVersion, useSyncStatus } from './sync-status.js';
 
 const sections = [
   { route: 'sites', label: 'Sites' },
@@ -33,9 +35,33 @@ function useSessionStatus(): { status: SessionStatus | undefined; error: unknown
 }
 
 export function App() {
+  return (
+    <SyncStatusProvider>
+      <Shell />
+    </SyncStatusProvider>
+  );
+}
+
+/** The Sync link, with a badge while conflicts wait for a person to resolve them. */
+function SyncNavLink({ current }: { current: boolean }) {
+  const conflicts = useSyncStatus().status?.conflicts ?? 0;
+  return (
+    <a href="#/sync" aria-current={current ? 'page' : undefined}>
+      Sync
+      {conflicts > 0 && (
+        <span className="nav-badge" aria-label={plural(conflicts, 'conflict', 'conflicts')}>
+          {conflicts}
+        </span>
+      )}
+    </a>
+  );
+}
+
+function Shell() {
   const route = useHashRoute();
   const { status, error: sessionError } = useSessionStatus();
-  const organisations = useLoad(() => api.organisations.list.query(), [status?.userId, status?.memberships.length]);
+  const dataVersion = useDataVersion();
+  const organisations = useLoad(() => api.organisations.list.query(), [status?.userId, status?.memberships.length, dataVersion]);
   const [storedOrganisation, setOrganisation] = useStoredState('helio.organisation', '');
   const list = organisations.data ?? [];
   const organisationId = list.some((o) => o.id === storedOrganisation) ? storedOrganisation : list[0]?.id;
@@ -48,21 +74,32 @@ export function App() {
         <OrganisationSwitcher organisations={list} value={organisationId} onChange={setOrganisation} />
         <div className="topbar-end">
           <span className="mode">{status?.mode === 'server' ? `Signed in to ${status.serverUrl}` : 'On this device'}</span>
-          <OnlineIndicator />
+          <span className="indicator-group">
+            <span className="indicator-caption">Sync</span>
+            <SyncIndicator />
+          </span>
+          <span className="indicator-group">
+            <span className="indicator-caption">Network</span>
+            <OnlineIndicator />
+          </span>
         </div>
       </header>
       <nav className="sidebar" aria-label="Sections">
-        {sections.map((s) => (
-          <a key={s.route} href={`#/${s.route}`} aria-current={section === s.route ? 'page' : undefined}>
-            {s.label}
-          </a>
-        ))}
+        {sections.map((s) =>
+          s.route === 'sync' ? (
+            <SyncNavLink key={s.route} current={section === s.route} />
+          ) : (
+            <a key={s.route} href={`#/${s.route}`} aria-current={section === s.route ? 'page' : undefined}>
+              {s.label}
+            </a>
+          ),
+        )}
       </nav>
       <main className="content">
         <ErrorMessage error={sessionError ?? organisations.error} title="Could not load your organisations" />
         {section === 'sites' && organisationId && !route[1] && <SitesScreen organisationId={organisationId} />}
-        {section === 'sites' && route[1] && <SiteDetail siteId={route[1]} onClose={() => navigate('sites')} />}
-        {section === 'sync' && <SyncPanel status={status} />}
+        {section === 'sites' && route[1] && <SiteDetail key={route[1]} siteId={route[1]} onClose={() => navigate('sites')} />}
+        {section === 'sync' && <SyncPanel session={status} organisations={list} />}
         {section === 'connect' && <ConnectScreen status={status} />}
         {section === 'sites' && !organisationId && !organisations.loading && !organisations.error && (
           <p className="empty">You are not a member of any organisation yet.</p>

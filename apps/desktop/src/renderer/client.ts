@@ -20,6 +20,9 @@ export type Portfolio = Outputs['portfolios']['list'][number];
 export type Organisation = Outputs['organisations']['list'][number];
 export type SiteDocument = Outputs['documents']['listBySite'][number];
 export type SessionStatus = Outputs['session']['status'];
+export type SyncStatus = Outputs['syncClient']['status'];
+export type OpenConflict = Outputs['syncClient']['conflicts'][number];
+export type RejectedChange = Outputs['syncClient']['rejected'][number];
 
 export const transport: 'ipc' | 'http' = window.helio ? 'ipc' : 'http';
 

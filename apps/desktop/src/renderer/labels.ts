@@ -4,6 +4,8 @@ import type { Inputs } from './client.js';
 
 export type CapacityUnit = NonNullable<Inputs['sites']['update']['patch']['unit']>;
 export type DocumentType = NonNullable<Inputs['capture']['document']['documentType']>;
+export type SiteField = keyof Inputs['sites']['update']['patch'];
+export type PortfolioField = Exclude<keyof Inputs['portfolios']['update'], 'id'>;
 
 export const capacityUnitLabels: Record<CapacityUnit, string> = {
   W: 'W',
@@ -35,6 +37,40 @@ export const documentTypeLabels: Record<DocumentType, string> = {
   om_contract: 'O&M contract',
   spare_parts: 'Spare parts',
   other: 'Other',
+};
+
+/** The API's field names (as sync reports them in conflicts and refused changes), as the site form labels them. */
+export const siteFieldLabels: Record<SiteField, string> = {
+  siteName: 'Site name',
+  address: 'Address',
+  capacity: 'Capacity',
+  unit: 'Capacity unit',
+  latitude: 'Latitude',
+  longitude: 'Longitude',
+  portfolioId: 'Portfolio',
+  siteManager: 'Site manager',
+  coverImageUrl: 'Cover image URL',
+  timezone: 'Time zone',
+};
+
+export const portfolioFieldLabels: Record<PortfolioField, string> = {
+  name: 'Portfolio name',
+};
+
+/** A synced field's label; a field core adds later shows its API name until it has one. */
+export function fieldLabel(table: string, field: string): string {
+  const labels: Record<string, string> = table === 'sites' ? siteFieldLabels : table === 'portfolios' ? portfolioFieldLabels : {};
+  return labels[field] ?? field;
+}
+
+export const tableLabels: Record<string, string> = { sites: 'site', portfolios: 'portfolio', documents: 'document', sync_conflicts: 'conflict' };
+
+export const operationLabels: Record<string, string> = {
+  create: 'Create',
+  update: 'Change',
+  delete: 'Delete',
+  restore: 'Restore',
+  resolve: 'Resolve',
 };
 
 export function entries<K extends string>(labels: Record<K, string>): [K, string][] {

@@ -1,13 +1,42 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { api, type SessionStatus } from '../client.js';
 import { ErrorMessage } from '../components/error-message.js';
 import { useAction } from '../hooks.js';
+import { connectionLabels, plural, useSyncStatus } from '../sync-status.js';
+
+/** Who is signed in where, and how sync stands: the first thing to check when changes do not arrive. */
+function SessionFacts({ status }: { status: SessionStatus | undefined }) {
+  const sync = useSyncStatus().status;
+  if (status?.mode !== 'server') {
+    return <p className="hint">You are working on this device only. Sign in to a Helio server to sync your organisations.</p>;
+  }
+  return (
+    <dl className="facts">
+      <dt>Server</dt>
+      <dd>Signed in to {status.serverUrl}</dd>
+      <dt>Organisations</dt>
+      <dd>{plural(status.memberships.length, 'organisation', 'organisations')}</dd>
+      <dt>Sync</dt>
+      <dd>
+        {sync ? connectionLabels[sync.connection] : '…'}
+        {sync?.connection === 'signInRequired' && ': the server no longer accepts this device’s sign-in. Sign in again below; nothing saved here is lost.'}
+        {sync && sync.pending > 0 && ` · ${plural(sync.pending, 'pending change', 'pending changes')}`}{' '}
+        <a href="#/sync">Open the sync panel</a>
+      </dd>
+    </dl>
+  );
+}
 
 export function ConnectScreen({ status }: { status: SessionStatus | undefined }) {
   const [serverUrl, setServerUrl] = useState(status?.serverUrl ?? '');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [done, setDone] = useState<string>();
+  // The session arrives by subscription, possibly after the first render.
+  const knownServer = status?.serverUrl;
+  useEffect(() => {
+    if (knownServer) setServerUrl((typed) => typed || knownServer);
+  }, [knownServer]);
   const signIn = useAction(async () => {
     setDone(undefined);
     const next = await api.session.signIn.mutate({ serverUrl, email, password });
@@ -22,13 +51,9 @@ export function ConnectScreen({ status }: { status: SessionStatus | undefined })
   return (
     <section className="panel connect" aria-labelledby="connect-heading">
       <h2 id="connect-heading">Connect to a server</h2>
-      <p className="hint">
-        {status?.mode === 'server'
-          ? `Signed in to ${status.serverUrl}.`
-          : 'You are working on this device only. Sign in to a Helio server to sync your organisations.'}
-        {status && !status.canSignIn && ' Signing in is not available in this build yet.'}
-      </p>
+      <SessionFacts status={status} />
       <form onSubmit={submit} aria-label="Sign in">
+        <h3>{status?.mode === 'server' ? 'Sign in again or to another server' : 'Sign in'}</h3>
         <div className="field">
           <label htmlFor="connect-server">Server URL</label>
           <input id="connect-server" type="url" placeholder="https://helio.example.com" value={serverUrl} onChange={(e) => setServerUrl(e.target.value)} required />
@@ -42,7 +67,7 @@ export function ConnectScreen({ status }: { status: SessionStatus | undefined })
           <input id="connect-password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required />
         </div>
         <button type="submit" disabled={signIn.busy}>
-          Sign in
+          {signIn.busy ? 'Signing in…' : 'Sign in'}
         </button>
         {done && <p role="status">{done}</p>}
         <ErrorMessage error={signIn.error} title="Could not sign in" />

@@ -1,8 +1,10 @@
 import { useState, type ChangeEvent } from 'react';
 import { api, type SiteDocument } from '../client.js';
 import { ErrorMessage } from '../components/error-message.js';
+import { UploadProgress } from '../components/upload-progress.js';
 import { useAction, useLoad } from '../hooks.js';
 import { documentTypeLabels, entries, formatBytes, type DocumentType } from '../labels.js';
+import { useSyncStatus } from '../sync-status.js';
 
 async function toBase64(file: File): Promise<string> {
   const bytes = new Uint8Array(await file.arrayBuffer());
@@ -17,8 +19,10 @@ function statusLabel(doc: SiteDocument, keptHere: boolean): string {
 }
 
 export function DocumentsPanel({ siteId }: { siteId: string }) {
-  const documents = useLoad(() => api.documents.listBySite.query({ siteId }), [siteId]);
-  const keptHere = useLoad(() => api.capture.pendingUploads.query(), [siteId]);
+  const sync = useSyncStatus().status;
+  const documents = useLoad(() => api.documents.listBySite.query({ siteId }), [siteId, sync?.dataVersion]);
+  // Files leave this device during a sync round: follow the count (and the upload under way) as well as pulled data.
+  const keptHere = useLoad(() => api.capture.pendingUploads.query(), [siteId, sync?.dataVersion, sync?.pendingUploads, sync?.upload?.documentId]);
   const [documentType, setDocumentType] = useState<DocumentType>('other');
   const [notice, setNotice] = useState<string>();
   const kept = new Set(keptHere.data ?? []);
@@ -67,7 +71,11 @@ export function DocumentsPanel({ siteId }: { siteId: string }) {
                 <td>{doc.documentType ? documentTypeLabels[doc.documentType] : '—'}</td>
                 <td>{formatBytes(doc.sizeBytes)}</td>
                 <td>
-                  <span className={`badge badge-${doc.status}`}>{statusLabel(doc, kept.has(doc.id))}</span>
+                  {sync?.upload?.documentId === doc.id ? (
+                    <UploadProgress filename={doc.filename} sentBytes={sync.upload.sentBytes} totalBytes={sync.upload.totalBytes} />
+                  ) : (
+                    <span className={`badge badge-${doc.status}`}>{statusLabel(doc, kept.has(doc.id))}</span>
+                  )}
                 </td>
               </tr>
             ))}

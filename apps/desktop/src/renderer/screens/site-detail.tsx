@@ -4,6 +4,7 @@ import { ErrorMessage } from '../components/error-message.js';
 import { TimeZoneInput } from '../components/time-zone-input.js';
 import { useAction, useLoad } from '../hooks.js';
 import { capacityUnitLabels, entries, type CapacityUnit } from '../labels.js';
+import { useDataVersion } from '../sync-status.js';
 import { DocumentsPanel } from './documents-panel.js';
 
 type SitePatch = Inputs['sites']['update']['patch'];
@@ -42,7 +43,7 @@ function toForm(site: Site): SiteForm {
 const orNull = (v: string) => (v.trim() === '' ? null : v.trim());
 const numberOrNull = (v: string) => (v.trim() === '' ? null : Number(v));
 
-function toPatch(form: SiteForm): SitePatch {
+function allFields(form: SiteForm): Required<SitePatch> {
   return {
     siteName: form.siteName,
     address: orNull(form.address),
@@ -57,19 +58,54 @@ function toPatch(form: SiteForm): SitePatch {
   };
 }
 
+/**
+ * Only the fields the user changed: each one saved becomes a synced change
+ * that wins or conflicts field by field, so an untouched field must not
+ * overwrite what someone else changed meanwhile.
+ */
+function toPatch(form: SiteForm, loaded: SiteForm): SitePatch {
+  const all = allFields(form);
+  return Object.fromEntries((Object.keys(all) as (keyof SiteForm)[]).filter((k) => form[k] !== loaded[k]).map((k) => [k, all[k]]));
+}
+
+const sameForm = (a: SiteForm, b: SiteForm) => (Object.keys(a) as (keyof SiteForm)[]).every((k) => a[k] === b[k]);
+
+/**
+ * The form as typed, and the site as last loaded. A reload (sync pulled a
+ * change) replaces the form only while it holds no unsaved edit; otherwise
+ * the edits stay and the user is told the site changed meanwhile.
+ */
+interface Editing {
+  form: SiteForm;
+  loaded: SiteForm;
+  changedElsewhere: boolean;
+}
+
 export function SiteDetail({ siteId, onClose }: { siteId: string; onClose(): void }) {
-  const site = useLoad(() => api.sites.get.query({ id: siteId }), [siteId]);
-  const portfolios = useLoad(() => api.portfolios.list.query(), []);
-  const [form, setForm] = useState<SiteForm>();
+  const dataVersion = useDataVersion();
+  const site = useLoad(() => api.sites.get.query({ id: siteId }), [siteId, dataVersion]);
+  const portfolios = useLoad(() => api.portfolios.list.query(), [dataVersion]);
+  const [editing, setEditing] = useState<Editing>();
   const [saved, setSaved] = useState<string>();
   const save = useAction(async (patch: SitePatch) => {
+    if (Object.keys(patch).length === 0) {
+      setSaved('No changes to save');
+      return;
+    }
     const updated = await api.sites.update.mutate({ id: siteId, patch });
-    setForm(toForm(updated));
+    const loaded = toForm(updated);
+    setEditing({ form: loaded, loaded, changedElsewhere: false });
     setSaved(`Saved at ${new Date(updated.updatedAt).toLocaleTimeString()}`);
   });
 
   useEffect(() => {
-    if (site.data) setForm(toForm(site.data));
+    if (!site.data) return;
+    const loaded = toForm(site.data);
+    setEditing((e) =>
+      !e || sameForm(e.form, e.loaded)
+        ? { form: loaded, loaded, changedElsewhere: false }
+        : { form: e.form, loaded, changedElsewhere: e.changedElsewhere || !sameForm(e.loaded, loaded) },
+    );
   }, [site.data]);
 
   if (site.error && !site.data) {
@@ -82,17 +118,19 @@ export function SiteDetail({ siteId, onClose }: { siteId: string; onClose(): voi
       </div>
     );
   }
-  if (!site.data || !form) return <p className="empty">Loading…</p>;
+  if (!site.data || !editing) return <p className="empty">Loading…</p>;
+  const { form } = editing;
 
   const orgPortfolios = (portfolios.data ?? []).filter((p) => p.organisationId === site.data!.organisationId);
   const set = (field: keyof SiteForm) => (value: string) => {
-    setForm({ ...form, [field]: value });
+    setEditing({ ...editing, form: { ...form, [field]: value } });
     setSaved(undefined);
   };
+  const discardEdits = () => setEditing({ form: editing.loaded, loaded: editing.loaded, changedElsewhere: false });
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    void save.run(toPatch(form));
+    void save.run(toPatch(form, editing.loaded));
   };
 
   const field = (key: keyof SiteForm, label: string, props: { type?: string; step?: string; inputMode?: 'decimal' } = {}) => (
@@ -109,6 +147,15 @@ export function SiteDetail({ siteId, onClose }: { siteId: string; onClose(): voi
       </p>
       <section className="panel" aria-labelledby="site-heading">
         <h2 id="site-heading">{site.data.siteName}</h2>
+        <ErrorMessage error={site.error} title="Could not reload the site" />
+        {editing.changedElsewhere && (
+          <div className="notice-warn" role="status">
+            <p>This site was changed elsewhere while you were editing it. Your unsaved edits are kept: saving them replaces those fields.</p>
+            <button type="button" className="secondary" onClick={discardEdits}>
+              Discard my edits
+            </button>
+          </div>
+        )}
         <form onSubmit={submit} aria-label="Site details">
           <div className="fields two-columns">
             {field('siteName', 'Site name')}

@@ -4,6 +4,7 @@ import { ErrorMessage } from '../components/error-message.js';
 import { TimeZoneInput } from '../components/time-zone-input.js';
 import { useAction, useLoad } from '../hooks.js';
 import { timeZones } from '../labels.js';
+import { useDataVersion } from '../sync-status.js';
 
 type PortfolioFilter = 'all' | 'none' | string;
 
@@ -14,8 +15,9 @@ function matches(site: Site, portfolioName: string | undefined, query: string): 
 }
 
 export function SitesScreen({ organisationId }: { organisationId: string }) {
-  const portfolios = useLoad(() => api.portfolios.list.query(), []);
-  const sites = useLoad(() => api.sites.list.query(), []);
+  const dataVersion = useDataVersion();
+  const portfolios = useLoad(() => api.portfolios.list.query(), [dataVersion]);
+  const sites = useLoad(() => api.sites.list.query(), [dataVersion]);
   const [filter, setFilter] = useState<PortfolioFilter>('all');
   const [query, setQuery] = useState('');
 

@@ -1,49 +1,138 @@
-// The sync panel. The network and the session are real; the three lists are
-// the places the sync client fills (pending changes, conflicts to resolve,
-// changes the server refused).
-import { api, type SessionStatus } from '../client.js';
+// The sync panel: the connection to the server and the state of the sync
+// loop, what waits on this device (changes and captured files, with the
+// upload under way), conflicts to resolve, and changes the server refused.
+import { useMemo } from 'react';
+import { api, type Organisation, type SessionStatus, type SyncStatus } from '../client.js';
 import { ErrorMessage } from '../components/error-message.js';
-import { useLoad, useOnline } from '../hooks.js';
+import { TimeAgo } from '../components/time-ago.js';
+import { UploadProgress } from '../components/upload-progress.js';
+import { useAction, useLoad, useNow, useOnline } from '../hooks.js';
+import { connectionLabels, plural, useSyncStatus } from '../sync-status.js';
+import { ConflictList } from './sync-conflicts.js';
+import { RejectedList } from './sync-rejected.js';
 
-export function SyncPanel({ status }: { status: SessionStatus | undefined }) {
-  const keptHere = useLoad(() => api.capture.pendingUploads.query(), []);
-  const files = keptHere.data?.length ?? 0;
+function Connection({ status }: { status: SyncStatus | undefined }) {
+  if (!status) return <>…</>;
+  return (
+    <>
+      <span className={`connection connection-${status.connection}`} role="status" aria-label="Connection">
+        {connectionLabels[status.connection]}
+      </span>
+      {status.connection === 'signInRequired' && (
+        <>
+          {' '}
+          <a href="#/connect">Sign in again</a>
+        </>
+      )}
+      {status.connection === 'offline' && <span className="hint"> — changes are kept on this device and sent when the server is reachable</span>}
+    </>
+  );
+}
+
+function StatusSection({ session, status }: { session: SessionStatus | undefined; status: SyncStatus | undefined }) {
   const online = useOnline();
+  // Seconds tick only while a retry is counted down.
+  const now = useNow(status?.nextAttemptAt ? 1_000 : 15_000);
+  const syncNow = useAction(async () => {
+    await api.syncClient.syncNow.mutate();
+  });
+  const connected = status !== undefined && status.connection !== 'local' && status.connection !== 'signInRequired';
+  return (
+    <section className="panel" aria-labelledby="sync-heading">
+      <h2 id="sync-heading">Sync</h2>
+      <dl className="facts">
+        <dt>Network</dt>
+        <dd className={online ? 'network-online' : 'network-offline'}>
+          {online ? 'Online' : 'Offline: changes are kept on this device until the network is back'}
+        </dd>
+        <dt>Server</dt>
+        <dd>
+          {session?.mode === 'server' ? session.serverUrl : 'Not connected. '}
+          {session?.mode !== 'server' && <a href="#/connect">Connect to a server</a>}
+        </dd>
+        <dt>Connection</dt>
+        <dd>
+          <Connection status={status} />
+        </dd>
+        <dt>Last sync</dt>
+        <dd>{status?.lastSyncAt ? <TimeAgo at={status.lastSyncAt} now={now} /> : 'Never'}</dd>
+        {status?.syncing && (
+          <>
+            <dt>Now</dt>
+            <dd className="syncing" role="status" aria-label="Syncing">
+              Syncing…
+            </dd>
+          </>
+        )}
+        {status?.nextAttemptAt && !status.syncing && (
+          <>
+            <dt>Next try</dt>
+            <dd>
+              <TimeAgo at={status.nextAttemptAt} now={now} />
+            </dd>
+          </>
+        )}
+        {status?.lastError && (
+          <>
+            <dt>Last error</dt>
+            <dd className="sync-error">
+              {status.lastError.message} <span className="error-code">({status.lastError.code})</span>
+            </dd>
+          </>
+        )}
+      </dl>
+      <div className="form-actions">
+        <button type="button" onClick={() => void syncNow.run()} disabled={!connected || syncNow.busy}>
+          Sync now
+        </button>
+        {!connected && status && <span className="hint">{status.connection === 'local' ? 'Sign in to a server to sync.' : 'Sign in again to sync.'}</span>}
+      </div>
+      <ErrorMessage error={syncNow.error} title="Could not start a sync" />
+      <p className="hint">Helio saves every change on this device first, so everything works without a network.</p>
+    </section>
+  );
+}
+
+function PendingSection({ status }: { status: SyncStatus | undefined }) {
+  // Asked on opening and after each sync round: the status may not count a file captured since the last one.
+  const keptHere = useLoad(() => api.capture.pendingUploads.query(), [status?.pendingUploads, status?.upload?.documentId, status?.lastSyncAt, status?.syncing]);
+  const files = keptHere.data?.length ?? status?.pendingUploads ?? 0;
+  const pending = status?.pending ?? 0;
+  return (
+    <section className="panel" aria-labelledby="pending-heading" data-sync-slot="pending">
+      <h2 id="pending-heading">Pending changes</h2>
+      <ErrorMessage error={keptHere.error} title="Could not count pending files" />
+      <p role="status" aria-label="Pending changes">
+        {pending === 0 ? 'No changes waiting to be sent.' : `${plural(pending, 'change is', 'changes are')} saved on this device, waiting to be sent to the server.`}
+      </p>
+      <p role="status" aria-label="Files waiting for upload">
+        {files === 0 ? 'No files waiting for upload.' : `${plural(files, 'file is', 'files are')} kept on this device, waiting for upload.`}
+      </p>
+      {status?.upload && (
+        <div className="upload">
+          <p>Uploading {status.upload.filename}</p>
+          <UploadProgress filename={status.upload.filename} sentBytes={status.upload.sentBytes} totalBytes={status.upload.totalBytes} />
+        </div>
+      )}
+    </section>
+  );
+}
+
+export function SyncPanel({ session, organisations }: { session: SessionStatus | undefined; organisations: Organisation[] }) {
+  const { status, error } = useSyncStatus();
+  const dataVersion = status?.dataVersion;
+  const portfolios = useLoad(() => api.portfolios.list.query(), [dataVersion, session?.userId]);
+  const sites = useLoad(() => api.sites.list.query(), [dataVersion, session?.userId]);
+  const portfolioNames = useMemo(() => new Map((portfolios.data ?? []).map((p) => [p.id, p.name])), [portfolios.data]);
+  const rowNames = useMemo(() => new Map([...portfolioNames, ...(sites.data ?? []).map((s) => [s.id, s.siteName] as const)]), [portfolioNames, sites.data]);
+  const organisationNames = useMemo(() => new Map(organisations.map((o) => [o.id, o.name])), [organisations]);
   return (
     <div className="sync-panel">
-      <section className="panel" aria-labelledby="sync-heading">
-        <h2 id="sync-heading">Sync</h2>
-        <dl className="facts">
-          <dt>Network</dt>
-          <dd className={online ? 'network-online' : 'network-offline'}>
-            {online ? 'Online' : 'Offline: changes are kept on this device until the network is back'}
-          </dd>
-          <dt>Server</dt>
-          <dd>
-            {status?.mode === 'server' ? status.serverUrl : 'Not connected. '}
-            {status?.mode !== 'server' && <a href="#/connect">Connect to a server</a>}
-          </dd>
-          <dt>Last sync</dt>
-          <dd>Never</dd>
-        </dl>
-        <p className="hint">Helio saves every change on this device first, so everything works without a network.</p>
-      </section>
-
-      <section className="panel" aria-labelledby="pending-heading" data-sync-slot="pending">
-        <h2 id="pending-heading">Pending changes</h2>
-        <ErrorMessage error={keptHere.error} title="Could not count pending files" />
-        <p>{files === 0 ? 'No files waiting for upload.' : `${files} ${files === 1 ? 'file is' : 'files are'} kept on this device, waiting for upload.`}</p>
-      </section>
-
-      <section className="panel" aria-labelledby="conflicts-heading" data-sync-slot="conflicts">
-        <h2 id="conflicts-heading">Conflicts</h2>
-        <p className="empty">No conflicts to review.</p>
-      </section>
-
-      <section className="panel" aria-labelledby="rejected-heading" data-sync-slot="rejected">
-        <h2 id="rejected-heading">Could not sync</h2>
-        <p className="empty">Nothing was refused.</p>
-      </section>
+      <ErrorMessage error={error} title="Lost touch with the sync service" />
+      <StatusSection session={session} status={status} />
+      <PendingSection status={status} />
+      <ConflictList organisationNames={organisationNames} portfolios={portfolioNames} />
+      <RejectedList rowNames={rowNames} portfolios={portfolioNames} />
     </div>
   );
 }
