@@ -3,6 +3,7 @@ import sync from './0002-sync.js';
 import syncClient from './0003-sync-client.js';
 import changeNotifications from './0004-change-notifications.js';
 import publicClients from './0005-public-clients.js';
+import uniqueServerClocks from './0006-unique-server-clocks.js';
 
 export interface Migration {
   /** Stable, ordered name; never renamed once released. */
@@ -17,4 +18,5 @@ export const migrations: readonly Migration[] = [
   { id: '0003-sync-client', sql: syncClient },
   { id: '0004-change-notifications', sql: changeNotifications },
   { id: '0005-public-clients', sql: publicClients },
+  { id: '0006-unique-server-clocks', sql: uniqueServerClocks },
 ];
