@@ -20,7 +20,8 @@ function SessionFacts({ status }: { status: SessionStatus | undefined }) {
       <dd>
         {sync ? connectionLabels[sync.connection] : '…'}
         {sync?.connection === 'signInRequired' && ': the server no longer accepts this device’s sign-in. Sign in again below; nothing saved here is lost.'}
-        {sync && sync.pending > 0 && ` · ${plural(sync.pending, 'pending change', 'pending changes')}`}{' '}
+        {sync && sync.pending > 0 && ` · ${plural(sync.pending, 'pending change', 'pending changes')}`}
+        {' · '}
         <a href="#/sync">Open the sync panel</a>
       </dd>
     </dl>
