@@ -25,6 +25,11 @@ export const addMemberInput = z.strictObject({
   role: roleSchema,
 });
 
+export const removeMemberInput = z.strictObject({
+  organisationId: z.uuid(),
+  userId: z.uuid(),
+});
+
 export const user = z.object({
   id: z.uuid(),
   email: z.string(),
@@ -41,3 +46,7 @@ export const membership = z.object({
   createdAt: z.iso.datetime(),
 });
 export type Membership = z.infer<typeof membership>;
+
+/** A membership that `removeMember` ended: kept as a tombstone so that sync clients learn of it. */
+export const removedMembership = membership.extend({ removedAt: z.iso.datetime() });
+export type RemovedMembership = z.infer<typeof removedMembership>;

@@ -5,9 +5,9 @@ import { hashPassword, verifyPassword } from '../auth/secrets.js';
 import { allocateChangeSeqs } from '../changes.js';
 import type { ServiceContext } from '../context.js';
 import { assertOrganisationExists } from '../organisations/service.js';
-import { conflict, forbidden, notFound } from '../errors.js';
+import { conflict, DomainError, forbidden, notFound } from '../errors.js';
 import { parseInput } from '../validation.js';
-import { addMemberInput, createUserInput, type Membership, type User } from './schema.js';
+import { addMemberInput, createUserInput, removeMemberInput, type Membership, type RemovedMembership, type User } from './schema.js';
 
 interface UserRow {
   id: string;
@@ -119,5 +119,55 @@ export async function addMember(ctx: ServiceContext, input: unknown): Promise<Me
     const userExists = await tx.query('SELECT 1 FROM users WHERE id = $1', [data.userId]);
     if (!userExists.rowCount) throw notFound('user', data.userId);
     return upsertMembership(tx, ctx, data.organisationId, data.userId, data.role);
+  });
+}
+
+/**
+ * Takes a user out of an organisation. The membership is tombstoned under a
+ * new change sequence: the other members' clients receive the tombstone, and
+ * the removed user's next pull reports the organisation revoked (principals
+ * are built from live memberships on every request, so their tokens stop
+ * reaching it at once). Nobody removes a member above their own role, and an
+ * organisation always keeps an owner.
+ */
+export async function removeMember(ctx: ServiceContext, input: unknown): Promise<RemovedMembership> {
+  const data = parseInput(removeMemberInput, input);
+  authorize(ctx.principal, data.organisationId, 'manage', 'organisation', data.organisationId);
+  const callerRole = roleIn(ctx.principal, data.organisationId)!;
+  return ctx.db.transaction(async (tx) => {
+    await assertOrganisationExists(tx, data.organisationId);
+    // First, so that it locks the organisation's change counter: every other
+    // membership write of the organisation waits, and the owner count below
+    // cannot change before this transaction ends (two owners removing each
+    // other at once would otherwise leave none). A refusal rolls it back.
+    const seq = await allocateChangeSeqs(tx, data.organisationId);
+    const { rows } = await tx.query<{ id: string; role: Role; created_at: Date }>(
+      'SELECT id, role, created_at FROM memberships WHERE organisation_id = $1 AND user_id = $2 AND deleted_at IS NULL',
+      [data.organisationId, data.userId],
+    );
+    const member = rows[0];
+    if (!member) throw new DomainError('NOT_FOUND', `user ${data.userId} is not a member of organisation ${data.organisationId}`);
+    if (!roleAtMost(member.role, callerRole)) throw forbidden(`${withArticle(callerRole)} cannot remove ${withArticle(member.role)}`);
+    if (member.role === 'owner') {
+      const others = await tx.query(
+        "SELECT 1 FROM memberships WHERE organisation_id = $1 AND role = 'owner' AND deleted_at IS NULL AND id <> $2 LIMIT 1",
+        [data.organisationId, member.id],
+      );
+      if (!others.rowCount) {
+        throw conflict(`user ${data.userId} is the last owner of organisation ${data.organisationId}: make another member an owner first`, [
+          { path: 'userId', message: 'last owner' },
+        ]);
+      }
+    }
+    const now = ctx.clock.now();
+    await tx.query('UPDATE memberships SET deleted_at = $2, updated_at = $2, change_seq = $3 WHERE id = $1', [member.id, now, seq]);
+    return {
+      id: member.id,
+      organisationId: data.organisationId,
+      userId: data.userId,
+      role: member.role,
+      createdAt: member.created_at.toISOString(),
+      removedAt: now.toISOString(),
+    };
   });
 }

@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { apikeyCreate, apikeyList, apikeyRevoke } from './apikey.js';
+import { memberAdd, memberRemove } from './member.js';
 import { migrate } from './migrate.js';
 import { oauthClientCreate } from './oauth-client.js';
 import { orgCreate, orgList } from './org.js';
@@ -13,6 +14,8 @@ export const commands: readonly Command[] = [
   orgCreate,
   orgList,
   userCreate,
+  memberAdd,
+  memberRemove,
   apikeyCreate,
   apikeyList,
   apikeyRevoke,
