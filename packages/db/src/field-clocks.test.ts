@@ -1,17 +1,17 @@
 // The field-clock trigger (migrations 0002 and 0006): server-made clocks of
 // one field never repeat, even within one millisecond.
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import { describeEachEngine, freshTestDb, type TestDb } from './testing.js';
+import { beforeEach, expect, it } from 'vitest';
+import type { Db } from './types.js';
+import { describeEachEngine } from './testing.js';
 
 const ORG = '01900000-0000-7000-8000-000000000001';
 
-describeEachEngine('field clocks', (engine) => {
-  let db: TestDb;
+describeEachEngine('field clocks', (getDb) => {
+  let db: Db;
   beforeEach(async () => {
-    db = await freshTestDb(engine);
+    db = getDb();
     await db.query(`INSERT INTO organisations (id, organisation_id, name, change_seq) VALUES ($1, $1, 'Clocks', 1)`, [ORG]);
   });
-  afterEach(() => db.dispose());
 
   const clockOfName = async () => (await db.query<{ c: string }>(`SELECT field_clocks->>'name' AS c FROM organisations WHERE id = $1`, [ORG])).rows[0]!.c;
   // Set as a pulled row is applied: without the trigger.
