@@ -196,15 +196,20 @@ describe('desktop app in Chromium', () => {
     expect(await page.getByLabel('Organisation').locator('option:checked').textContent()).toBe('Beta Energy');
   });
 
-  it('the sign-in form says why it cannot sign in yet', async () => {
+  it('the sign-in form says why it cannot sign in when the server cannot be reached', async () => {
     await page.getByRole('link', { name: 'Server' }).click();
-    await page.getByLabel('Server URL').fill('https://helio.example.com');
+    // Port 1 on the loopback interface: nothing listens there, and no DNS is needed.
+    await page.getByLabel('Server URL').fill('http://127.0.0.1:1');
     await page.getByLabel('Email').fill('ada@example.com');
     await page.getByLabel('Password').fill('a long and secret password');
     await page.getByRole('button', { name: 'Sign in' }).click();
     const alert = page.getByRole('alert');
     await alert.waitFor();
-    expect(await alert.textContent()).toContain('not available in this build yet');
+    const text = await alert.textContent();
+    expect(text).toContain('cannot reach http://127.0.0.1:1');
+    expect(text).toContain('SERVICE_UNAVAILABLE');
+    // Nothing changed: still working on this device.
+    expect((await fixture.api.session.status.query()).mode).toBe('local');
     await screenshot(page, 'desktop-connect');
   });
 });

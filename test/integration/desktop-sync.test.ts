@@ -91,9 +91,16 @@ describeEachEngine('desktop sync against a real server', (engine) => {
   it('signs in, pushes local writes, follows server changes by its events, and survives a network cut', async () => {
     desktop = await openDesktopServices({ dataDir, bootstrapOrganisations: ['Offline org'] });
     const d = desktop;
+    // Work done before ever signing in, in the device's own organisation, which no server has.
+    const [localOrg] = d.sessions.current()!.organisations.keys();
+    const early = await d.sync.write({ table: 'sites', op: 'create', organisationId: localOrg!, fields: { siteName: 'Before sign-in' } });
     await expect(d.sync.signIn({ serverUrl: proxy.url, email: w.a.owner.email, password: 'wrong password' })).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
     await signIn(d);
     expect(d.sessions.current()).toMatchObject({ source: 'server', serverUrl: proxy.url, userId: w.a.owner.id });
+    // It is listed as not sent, with why, and once the server has answered it may be dismissed.
+    const notSent = await eventually(async () => (await d.sync.syncClient.rejectedChanges()).find((r) => !r.stillQueued), 'the answer for the local change');
+    expect(notSent).toMatchObject({ seq: early.seq, code: 'LOCAL_ONLY', fields: { siteName: 'Before sign-in' }, message: expect.stringMatching(/before it signed in/) });
+    await d.sync.dismissRejected(early.seq);
 
     // A local write reaches the server without being asked.
     const client = d.sync.syncClient;

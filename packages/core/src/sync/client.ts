@@ -99,6 +99,17 @@ export class SyncGapError extends Error {
   }
 }
 
+/** Adds the unanswered mutations of these organisations to the could-not-sync list; returns how many. */
+async function listUnsent(tx: Queryable, organisationIds: readonly string[], code: string, message: string): Promise<number> {
+  const { rowCount } = await tx.query(
+    `INSERT INTO sync_rejected (seq, organisation_id, mutation, code, message)
+     SELECT seq, organisation_id, mutation, $2, $3 FROM sync_outbox WHERE organisation_id = ANY($1::uuid[]) AND result IS NULL
+     ON CONFLICT (seq) DO NOTHING`,
+    [organisationIds, code, message],
+  );
+  return rowCount;
+}
+
 const versions = { protocolVersion: PROTOCOL_VERSION, schemaVersion: SCHEMA_VERSION };
 
 export class SyncClient {
@@ -403,15 +414,19 @@ export class SyncClient {
   private async purgeRevoked(tx: Transaction, org: string): Promise<void> {
     await replicaMode(tx);
     await tx.query('DELETE FROM sync_outbox WHERE organisation_id = $1 AND result IS NOT NULL', [org]);
-    const { rows } = await tx.query<{ seq: number; mutation: ParsedMutation }>('SELECT seq, mutation FROM sync_outbox WHERE organisation_id = $1', [org]);
-    for (const r of rows) {
-      await tx.query(
-        `INSERT INTO sync_rejected (seq, organisation_id, mutation, code, message) VALUES ($1, $2, $3::jsonb, 'REVOKED', $4) ON CONFLICT (seq) DO NOTHING`,
-        [r.seq, org, JSON.stringify(r.mutation), 'your access to this organisation was revoked before this change reached the server'],
-      );
-    }
+    await listUnsent(tx, [org], 'REVOKED', 'your access to this organisation was revoked before this change reached the server');
     await tx.query('DELETE FROM sync_shadows WHERE row_id IN (SELECT id FROM sites WHERE organisation_id = $1 UNION SELECT id FROM portfolios WHERE organisation_id = $1)', [org]);
     await purgeOrganisation(tx, org);
+  }
+
+  /**
+   * Lists the queued changes of these organisations as could-not-sync with
+   * this reason, before the server answers them (it will refuse them): for
+   * organisations the server cannot know, such as those a device made while
+   * it worked on its own. They stay queued, like a revoked organisation's.
+   */
+  async withdraw(organisationIds: readonly string[], code: string, message: string): Promise<number> {
+    return this.options.db.transaction((tx) => listUnsent(tx, organisationIds, code, message));
   }
 
   /** Push everything, then pull until caught up. */

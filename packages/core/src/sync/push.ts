@@ -7,7 +7,7 @@ import type { ServiceContext } from '../context.js';
 import { toDomainError } from '../db-errors.js';
 import { isDomainError, notFound, validationError } from '../errors.js';
 import { parseInput } from '../validation.js';
-import { clampHlc, compareHlc, sameNode } from './hlc.js';
+import { clampHlc, compareHlc, parseHlc, sameNode } from './hlc.js';
 import { pushRequest, type MutationResult, type ParsedMutation, type PushResponse } from './protocol.js';
 import { bindClient, checkVersions, syncUser } from './session.js';
 import { writable, type WritableTable } from './tables.js';
@@ -127,7 +127,8 @@ async function applyRowMutation(ctx: ServiceContext, tx: Queryable, m: RowMutati
       // Both sides wrote the same value: nothing to choose between.
     } else if (compareHlc(clock, current) > 0) {
       winners[field] = value;
-      conflicts.push({ table: m.table, rowId: m.id, field, kind: 'field', kept: value, lost: stored, keptClock: clock, lostClock: current, lostBy: null });
+      const lostBy = await authorOfClock(tx, current);
+      conflicts.push({ table: m.table, rowId: m.id, field, kind: 'field', kept: value, lost: stored, keptClock: clock, lostClock: current, lostBy });
     } else {
       conflicts.push({ table: m.table, rowId: m.id, field, kind: 'field', kept: stored, lost: value, keptClock: current, lostClock: clock, lostBy: userId });
     }
@@ -135,6 +136,19 @@ async function applyRowMutation(ctx: ServiceContext, tx: Queryable, m: RowMutati
   if (Object.keys(winners).length > 0) await table.update(ctx, m.id, winners);
   await recordConflicts(tx, ctx, row.organisation_id, m, clientId, conflicts);
   return conflicts.length > 0 ? 'conflict' : 'applied';
+}
+
+/**
+ * Who wrote the value a clock stamps: a client's clocks carry its id as their
+ * node, and each client is bound to one user. Null for a write made on the
+ * server itself (REST, the CLI), whose clocks carry the node `server`.
+ */
+async function authorOfClock(tx: Queryable, clock: string): Promise<string | null> {
+  const node = parseHlc(clock)?.node ?? '';
+  if (!/^[0-9a-f]{32}$/.test(node)) return null;
+  const clientId = `${node.slice(0, 8)}-${node.slice(8, 12)}-${node.slice(12, 16)}-${node.slice(16, 20)}-${node.slice(20)}`;
+  const { rows } = await tx.query<{ user_id: string }>('SELECT user_id FROM sync_clients WHERE client_id = $1', [clientId]);
+  return rows[0]?.user_id ?? null;
 }
 
 async function applyResolve(ctx: ServiceContext, tx: Queryable, m: ResolveMutation): Promise<'applied'> {

@@ -15,9 +15,10 @@ import { push } from './push.js';
 
 const v = { protocolVersion: PROTOCOL_VERSION, schemaVersion: SCHEMA_VERSION };
 
-function clientOf(ctx: ServiceContext, node: string, wall: Clock = ctx.clock) {
+/** A client speaking the protocol; `node` names its clocks (`undefined`: its id, as SyncClient does). */
+function clientOf(ctx: ServiceContext, node: string | undefined, wall: Clock = ctx.clock) {
   const clientId = randomUUID();
-  const clock = new HybridClock(node, wall);
+  const clock = new HybridClock(node ?? clientId.replaceAll('-', ''), wall);
   let seq = 0;
   return {
     clientId,
@@ -96,6 +97,31 @@ describeEachEngine('sync push and pull', (getDb) => {
     expect(conflicts[0]!.row).toMatchObject({ field: 'siteName', kind: 'field', kept: 'From laptop 2', lost: 'From laptop 1', table_name: 'sites' });
     // Every member of the organisation receives it, both authors included.
     expect(changesOf(await clientOf(a.as.viewer, 'x').pull(), 'sync_conflicts')).toHaveLength(1);
+  });
+
+  it('names the author of the value that lost when the incoming edit wins, from its clock', async () => {
+    const a = await seedOrganisation(getDb(), 'A');
+    const site = await createSite(a.as.admin, { siteName: 'Shared' });
+    const first = clientOf(a.as.technician, undefined);
+    const second = clientOf(a.as.admin, undefined);
+    const seen = changesOf(await first.pull(), 'sites')[0]!.fieldClocks['site_name']!;
+    const early = first.next({ table: 'sites', op: 'update', id: site.id, organisationId: a.id, fields: { siteName: 'Early' }, base: { siteName: seen } });
+    await new Promise((r) => setTimeout(r, 5));
+    const late = second.next({ table: 'sites', op: 'update', id: site.id, organisationId: a.id, fields: { siteName: 'Late' }, base: { siteName: seen } });
+    expect((await first.push([early])).results[0]!.status).toBe('applied');
+    expect((await second.push([late])).results[0]!.status).toBe('conflict');
+    const [record] = changesOf(await second.pull(), 'sync_conflicts');
+    const technician = (a.as.technician.principal as { userId: string }).userId;
+    expect(record!.row).toMatchObject({ kept: 'Late', lost: 'Early', lost_by: technician });
+    // A value written on the server itself (REST) has no client author.
+    const third = clientOf(a.as.admin, undefined);
+    const now = changesOf(await third.pull(), 'sites')[0]!.fieldClocks['site_name']!;
+    await updateSite(a.as.admin, site.id, { siteName: 'Via REST' });
+    await new Promise((r) => setTimeout(r, 5));
+    const edit = third.next({ table: 'sites', op: 'update', id: site.id, organisationId: a.id, fields: { siteName: 'Offline edit' }, base: { siteName: now } });
+    expect((await third.push([edit])).results[0]!.status).toBe('conflict');
+    const records = changesOf(await third.pull(), 'sync_conflicts').map((c) => c.row);
+    expect(records.find((r) => r['lost'] === 'Via REST')).toMatchObject({ kept: 'Offline edit', lost_by: null });
   });
 
   it('lets a delete win over a concurrent update, restorably', async () => {

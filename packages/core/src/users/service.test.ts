@@ -175,3 +175,29 @@ describeEachEngine('removing a member', (getDb) => {
     expect(res.organisations.map((o) => o.organisationId)).toEqual([a.id]);
   });
 });
+
+describeEachEngine('changing a member role', (getDb) => {
+  it('lets nobody change the role of a member above their own, and keeps the last owner an owner', async () => {
+    const a = await seedOrganisation(getDb(), 'A');
+    const owner = userOf(a, 'owner');
+    const before = await lastChangeSeq(getDb(), a.id);
+    // An admin may not demote an owner (and then remove them as a viewer).
+    await expect(addMember(a.as.admin, { organisationId: a.id, userId: owner, role: 'viewer' })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      message: 'an admin cannot change the role of an owner',
+    });
+    // The only owner may not demote themselves, nor may the operator demote them.
+    for (const ctx of [a.as.owner, contextFor(getDb(), systemPrincipal)]) {
+      await expect(addMember(ctx, { organisationId: a.id, userId: owner, role: 'admin' })).rejects.toMatchObject({ code: 'CONFLICT' });
+    }
+    expect(await lastChangeSeq(getDb(), a.id)).toBe(before);
+    expect((await membershipsOf({ db: getDb() }, owner)).get(a.id)).toBe('owner');
+
+    // With a second owner, the first may step down; an admin may still change a technician.
+    await addMember(a.as.owner, { organisationId: a.id, userId: userOf(a, 'admin'), role: 'owner' });
+    await addMember(a.as.owner, { organisationId: a.id, userId: owner, role: 'admin' });
+    expect((await membershipsOf({ db: getDb() }, owner)).get(a.id)).toBe('admin');
+    await addMember(a.as.admin, { organisationId: a.id, userId: userOf(a, 'technician'), role: 'viewer' });
+    expect((await membershipsOf({ db: getDb() }, userOf(a, 'technician'))).get(a.id)).toBe('viewer');
+  });
+});

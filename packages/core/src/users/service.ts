@@ -90,9 +90,32 @@ function checkGrant(ctx: ServiceContext, organisationId: string, role: Role): vo
   if (!roleAtMost(role, callerRole)) throw forbidden(`${withArticle(callerRole)} cannot grant the ${role} role`);
 }
 
-async function upsertMembership(tx: Queryable, ctx: ServiceContext, organisationId: string, userId: string, role: Role): Promise<Membership> {
+/**
+ * Creates a membership or changes its role. `callerRole`, for a change made
+ * by a member: nobody changes the role of a member above their own, and the
+ * last owner stays an owner (checked under the organisation's change-counter
+ * lock, like removeMember, so two demotions at once cannot leave none).
+ */
+async function upsertMembership(
+  tx: Queryable,
+  ctx: ServiceContext,
+  organisationId: string,
+  userId: string,
+  role: Role,
+  callerRole?: Role,
+): Promise<Membership> {
   const now = ctx.clock.now();
   const seq = await allocateChangeSeqs(tx, organisationId);
+  const current = (
+    await tx.query<{ id: string; role: Role }>('SELECT id, role FROM memberships WHERE organisation_id = $1 AND user_id = $2 AND deleted_at IS NULL', [
+      organisationId,
+      userId,
+    ])
+  ).rows[0];
+  if (current && callerRole && !roleAtMost(current.role, callerRole)) {
+    throw forbidden(`${withArticle(callerRole)} cannot change the role of ${withArticle(current.role)}`);
+  }
+  if (current?.role === 'owner' && role !== 'owner') await assertAnotherOwner(tx, organisationId, current.id, userId);
   const updated = await tx.query<{ id: string; created_at: Date }>(
     `UPDATE memberships SET role = $3, updated_at = $4, change_seq = $5
      WHERE organisation_id = $1 AND user_id = $2 AND deleted_at IS NULL RETURNING id, created_at`,
@@ -110,6 +133,19 @@ async function upsertMembership(tx: Queryable, ctx: ServiceContext, organisation
   return { id: row.id, organisationId, userId, role, createdAt: row.created_at.toISOString() };
 }
 
+/** The organisation keeps an owner besides the membership `membershipId`, or CONFLICT. */
+async function assertAnotherOwner(tx: Queryable, organisationId: string, membershipId: string, userId: string): Promise<void> {
+  const others = await tx.query("SELECT 1 FROM memberships WHERE organisation_id = $1 AND role = 'owner' AND deleted_at IS NULL AND id <> $2 LIMIT 1", [
+    organisationId,
+    membershipId,
+  ]);
+  if (!others.rowCount) {
+    throw conflict(`user ${userId} is the last owner of organisation ${organisationId}: make another member an owner first`, [
+      { path: 'userId', message: 'last owner' },
+    ]);
+  }
+}
+
 /** Adds a user to an organisation, or changes the role of an existing member. */
 export async function addMember(ctx: ServiceContext, input: unknown): Promise<Membership> {
   const data = parseInput(addMemberInput, input);
@@ -118,7 +154,7 @@ export async function addMember(ctx: ServiceContext, input: unknown): Promise<Me
     await assertOrganisationExists(tx, data.organisationId);
     const userExists = await tx.query('SELECT 1 FROM users WHERE id = $1', [data.userId]);
     if (!userExists.rowCount) throw notFound('user', data.userId);
-    return upsertMembership(tx, ctx, data.organisationId, data.userId, data.role);
+    return upsertMembership(tx, ctx, data.organisationId, data.userId, data.role, roleIn(ctx.principal, data.organisationId));
   });
 }
 
@@ -148,17 +184,7 @@ export async function removeMember(ctx: ServiceContext, input: unknown): Promise
     const member = rows[0];
     if (!member) throw new DomainError('NOT_FOUND', `user ${data.userId} is not a member of organisation ${data.organisationId}`);
     if (!roleAtMost(member.role, callerRole)) throw forbidden(`${withArticle(callerRole)} cannot remove ${withArticle(member.role)}`);
-    if (member.role === 'owner') {
-      const others = await tx.query(
-        "SELECT 1 FROM memberships WHERE organisation_id = $1 AND role = 'owner' AND deleted_at IS NULL AND id <> $2 LIMIT 1",
-        [data.organisationId, member.id],
-      );
-      if (!others.rowCount) {
-        throw conflict(`user ${data.userId} is the last owner of organisation ${data.organisationId}: make another member an owner first`, [
-          { path: 'userId', message: 'last owner' },
-        ]);
-      }
-    }
+    if (member.role === 'owner') await assertAnotherOwner(tx, data.organisationId, member.id, data.userId);
     const now = ctx.clock.now();
     await tx.query('UPDATE memberships SET deleted_at = $2, updated_at = $2, change_seq = $3 WHERE id = $1', [member.id, now, seq]);
     return {

@@ -33,6 +33,8 @@ export const captureRouter = router({
         files: [{ filename: input.filename, mimeType: input.mimeType, fileSize: bytes.byteLength, documentType: input.documentType }],
       });
       staged.commit(issued!.document.id);
+      // Uploaded by the next sync round: start one now.
+      ctx.services.sync.afterLocalChange();
       return { document: issued!.document, pendingUpload: true };
     } catch (err) {
       staged.discard();

@@ -119,6 +119,15 @@ export class DesktopSync implements DesktopAuth {
       ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
     });
     await this.loop?.stop();
+    const previous = this.services.sessions.current();
+    if (previous?.source === 'local') {
+      // Organisations made on this device alone are unknown to the server: what was queued there cannot be sent.
+      await this.client.withdraw(
+        [...previous.organisations.keys()],
+        'LOCAL_ONLY',
+        `made on this device before it signed in to ${connection.serverUrl}, in an organisation that server does not have: not sent`,
+      );
+    }
     const session: LocalSession = {
       userId: me.userId,
       organisations: new Map(me.memberships.map((m) => [m.organisationId, m.role as never])),

@@ -57,7 +57,11 @@ export async function perform(world: World, op: Op): Promise<SimClient[]> {
       return [];
     case 'role': {
       const org = world.organisations[op.org % world.organisations.length]!;
-      await addMember(world.server.system(), { organisationId: org.id, userId: world.users[op.user % world.users.length]!.id, role: op.role });
+      const change = addMember(world.server.system(), { organisationId: org.id, userId: world.users[op.user % world.users.length]!.id, role: op.role });
+      // Demoting the last owner is refused (CONFLICT): the organisation stays as it was.
+      await change.catch((err: unknown) => {
+        if ((err as { code?: unknown }).code !== 'CONFLICT') throw err;
+      });
       return [];
     }
     case 'revoke':
