@@ -316,6 +316,46 @@ describe('desktop sync in Chromium', () => {
     await expect.poll(() => text(page.getByRole('row', { name: /inspection-report\.pdf/ })), SYNCED).toContain('Uploaded');
   });
 
+  it('fetches the file of a document uploaded elsewhere on demand, and opens it again offline from the cache', { timeout: 180_000 }, async () => {
+    const tenant = await server.createTenant('Cache Solar', [{ name: 'Dan Files', role: 'viewer' }]);
+    const site = await createSiteByRest(tenant, { siteName: 'Library Farm' });
+    // Uploaded through the REST API, by someone else.
+    const bytes = Buffer.concat([Buffer.from('%PDF-1.4\n% warranty\n'), randomBytes(300_000)]);
+    const requested = await server.rest(tenant.apiKey, 'POST', '/api/docs/bulk-upload-url', {
+      siteId: site.id,
+      fileType: 'documents',
+      files: [{ filename: 'warranty.pdf', mimeType: 'application/pdf', fileSize: bytes.length }],
+    });
+    expect(requested.status).toBe(201);
+    const [slot] = ((await requested.json()) as { results: { uploadUrl: { path: string; token: string } }[] }).results;
+    const put = await fetch(`${server.url}${slot!.uploadUrl.path}?token=${encodeURIComponent(slot!.uploadUrl.token)}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/pdf' },
+      body: bytes,
+    });
+    expect(put.status).toBeLessThan(300);
+
+    const desktop = await openDesktop();
+    const { page, line } = desktop;
+    await signedIn(desktop, tenant.people[0]!, tenant, `#/sites/${site.id}`);
+    const download = page.getByRole('button', { name: 'Download warranty.pdf' });
+    await download.waitFor({ timeout: SYNCED.timeout });
+    const saved = async () => {
+      const [file] = await Promise.all([page.waitForEvent('download'), download.click()]);
+      expect(file.suggestedFilename()).toBe('warranty.pdf');
+      const { readFile } = await import('node:fs/promises');
+      return readFile((await file.path())!);
+    };
+    expect((await saved()).equals(bytes)).toBe(true);
+    await expect.poll(() => text(page.getByRole('status').filter({ hasText: 'warranty.pdf' })), SYNCED).toContain('fetched from the server');
+
+    // With the line cut, the kept copy opens.
+    line.cut();
+    expect((await saved()).equals(bytes)).toBe(true);
+    await expect.poll(() => text(page.getByRole('status').filter({ hasText: 'warranty.pdf' })), SYNCED).toContain('read from this device');
+    await screenshot(page, 'desktop-sync-document-cached');
+  });
+
   it('lists a change the server refused under "Could not sync", with its reason, until dismissed', { timeout: 120_000 }, async () => {
     const tenant = await server.createTenant('Strict Solar', [{ name: 'Dana Field', role: 'technician' }]);
     const dana = tenant.people[0]!;

@@ -4,6 +4,7 @@
 import { appRouter, unauthorized, type ServiceContext } from '@helio/core';
 import { sessionPrincipal } from './local-session.js';
 import { captureRouter } from './routers/capture.js';
+import { filesRouter } from './routers/files.js';
 import { sessionRouter } from './routers/session.js';
 import { syncClientRouter } from './routers/sync-client.js';
 import { desktopApiKeys, desktopDocuments, syncedPortfolios, syncedSites } from './routers/synced-writes.js';
@@ -23,6 +24,7 @@ export const desktopRouter = router({
   apiKeys: desktopApiKeys,
   session: sessionRouter,
   capture: captureRouter,
+  files: filesRouter,
   syncClient: syncClientRouter,
 });
 export type DesktopRouter = typeof desktopRouter;

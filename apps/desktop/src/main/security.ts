@@ -37,7 +37,10 @@ export function hardenSession(session: Session): void {
   session.webRequest.onBeforeRequest({ urls: ['http://*/*', 'https://*/*', 'ws://*/*', 'wss://*/*'] }, (_details, callback) =>
     callback({ cancel: true }),
   );
-  session.on('will-download', (event) => event.preventDefault());
+  // Only the renderer's own files (a document saved from memory, as a blob: URL of the app) may be downloaded; Electron asks where.
+  session.on('will-download', (event, item) => {
+    if (!item.getURL().startsWith(`blob:${APP_SCHEME}://${APP_HOST}/`)) event.preventDefault();
+  });
 }
 
 export function hardenWebContents(contents: WebContents): void {

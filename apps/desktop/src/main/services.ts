@@ -15,6 +15,7 @@ import {
 import { migrate, type Db } from '@helio/db';
 import { openPglite } from '@helio/db/pglite';
 import { capturedFilesIn, type CapturedFiles } from './captured-files.js';
+import { documentCacheIn, type DocumentCache } from './document-cache.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { bootstrapLocalSession, fileSessionStore, type SessionStore } from './local-session.js';
 import { memoryTokenVault, type RefreshTokenVault } from './refresh-token-vault.js';
@@ -30,6 +31,8 @@ export interface DesktopServices {
   ids: IdGenerator;
   sessions: SessionStore;
   capturedFiles: CapturedFiles;
+  /** Bytes of documents fetched from the server, kept for offline use. */
+  documentCache: DocumentCache;
   /**
    * What core's document service needs to create a document row. Upload
    * tokens it signs are never used on the desktop (the key is thrown away at
@@ -72,6 +75,7 @@ export async function openDesktopServices(options: OpenDesktopOptions): Promise<
       ids,
       sessions,
       capturedFiles: capturedFilesIn(join(dataDir, 'captured')),
+      documentCache: documentCacheIn(join(dataDir, 'document-cache')),
       documentStorage: {
         blobs: createMemoryBlobStore(),
         signer: createDocumentTokenSigner(randomBytes(32)),

@@ -73,6 +73,11 @@ const documentsRouter = router({
     if (!ctx.documentStorage) throw notImplemented('this Helio stores no document bytes: upload to the server');
     return documents.requestCapturedUpload(ctx.service, ctx.documentStorage, input);
   }),
+  /** A short-lived token for GET /api/docs/:id/content: how the desktop fetches a document's bytes on demand. */
+  requestDownload: procedure.input(byId).mutation(({ ctx, input }) => {
+    if (!ctx.documentStorage) throw notImplemented('this Helio stores no document bytes: download from the server');
+    return documents.issueDownload(ctx.service, ctx.documentStorage, input.id);
+  }),
   review: procedure
     .input(reviewDocumentInput.extend({ id: z.uuid() }))
     .mutation(({ ctx, input }) => documents.reviewDocument(ctx.service, input.id, { status: input.status })),

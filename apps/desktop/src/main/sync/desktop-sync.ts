@@ -198,6 +198,14 @@ export class DesktopSync implements DesktopAuth {
     };
   }
 
+  /** A document's bytes from the server (the caller checks access and keeps them). */
+  downloadDocument(documentId: string): Promise<Uint8Array> {
+    if (!this.connection || this.loopState?.connection === 'signInRequired') {
+      return Promise.reject(new SignInRequiredError('not signed in to a server'));
+    }
+    return this.connection.download(documentId);
+  }
+
   /** Calls `listener` after every change of the status; returns a function that stops it. */
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);

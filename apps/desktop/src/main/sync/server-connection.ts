@@ -130,6 +130,18 @@ export class ServerConnection {
     return this.call(() => this.trpc.documents.requestCapturedUpload.mutate(input)) as Promise<{ token: string | null; document: { status: string } }>;
   }
 
+  /** A document's bytes, through a download token the server signs for this user. */
+  async download(documentId: string): Promise<Uint8Array> {
+    const { token } = await this.call(() => this.trpc.documents.requestDownload.mutate({ id: documentId }));
+    const res = await this.send(`${this.serverUrl}/api/docs/${encodeURIComponent(documentId)}/content?token=${encodeURIComponent(token)}`, {});
+    if (!res.ok) throw await refusal(res);
+    try {
+      return new Uint8Array(await res.arrayBuffer());
+    } catch (err) {
+      throw new ServerUnreachableError(this.serverUrl, err);
+    }
+  }
+
   /** Sends a document's bytes to its signed upload URL, reporting each chunk sent. */
   async upload(documentId: string, token: string, mimeType: string, bytes: Uint8Array, onProgress: (sent: number) => void): Promise<void> {
     const chunk = 256 * 1024;

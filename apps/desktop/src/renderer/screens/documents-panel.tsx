@@ -13,6 +13,25 @@ async function toBase64(file: File): Promise<string> {
   return btoa(binary);
 }
 
+function fromBase64(text: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i += 1) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/** Hands the bytes to the browser (or Electron's save dialog) as a download under the document's name. */
+function saveFile(filename: string, mimeType: string, bytes: Uint8Array<ArrayBuffer>): void {
+  const url = URL.createObjectURL(new Blob([bytes], { type: mimeType }));
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = filename;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+const hasContent = (doc: SiteDocument) => doc.status === 'uploaded' || doc.status === 'approved' || doc.status === 'completed';
+
 function statusLabel(doc: SiteDocument, keptHere: boolean): string {
   if (doc.status === 'pending') return keptHere ? 'Pending upload' : 'Waiting for upload';
   return { uploaded: 'Uploaded', failed: 'Upload failed', approved: 'Approved', completed: 'Completed' }[doc.status];
@@ -41,6 +60,14 @@ export function DocumentsPanel({ siteId }: { siteId: string }) {
     documents.reload();
     keptHere.reload();
   });
+  const [saved, setSaved] = useState<string>();
+  const open = useAction(async (doc: SiteDocument) => {
+    setSaved(undefined);
+    const file = await api.files.get.mutate({ id: doc.id });
+    saveFile(file.filename, file.mimeType, fromBase64(file.contentBase64));
+    setSaved(`${file.filename} ${file.source === 'server' ? 'was fetched from the server and is now kept on this device' : 'was read from this device'}.`);
+  });
+
   const addFile = (event: ChangeEvent<HTMLInputElement>) => {
     const input = event.target;
     const file = input.files?.[0];
@@ -62,6 +89,7 @@ export function DocumentsPanel({ siteId }: { siteId: string }) {
               <th scope="col">Type</th>
               <th scope="col">Size</th>
               <th scope="col">Status</th>
+              <th scope="col">File on this device</th>
             </tr>
           </thead>
           <tbody>
@@ -75,6 +103,13 @@ export function DocumentsPanel({ siteId }: { siteId: string }) {
                     <UploadProgress filename={doc.filename} sentBytes={sync.upload.sentBytes} totalBytes={sync.upload.totalBytes} />
                   ) : (
                     <span className={`badge badge-${doc.status}`}>{statusLabel(doc, kept.has(doc.id))}</span>
+                  )}
+                </td>
+                <td>
+                  {(kept.has(doc.id) || hasContent(doc)) && (
+                    <button type="button" className="secondary" disabled={open.busy} onClick={() => void open.run(doc)} aria-label={`Download ${doc.filename}`}>
+                      Download
+                    </button>
                   )}
                 </td>
               </tr>
@@ -103,6 +138,12 @@ export function DocumentsPanel({ siteId }: { siteId: string }) {
           {notice}
         </p>
       )}
+      {saved && (
+        <p className="notice" role="status">
+          {saved}
+        </p>
+      )}
+      <ErrorMessage error={open.error} title="Could not open the document" />
       <ErrorMessage error={capture.error} title="Could not add the document" />
     </section>
   );
