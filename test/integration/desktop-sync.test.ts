@@ -2,13 +2,17 @@
 // sign-in, the sync loop driven by the server's events, a network cut by a
 // TCP proxy, captured documents uploaded, and a restart that resumes with the
 // kept refresh token. (The renderer's side is in test/e2e/desktop-sync.test.ts.)
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDesktopServices, type DesktopServices } from '@helio/desktop/main-services';
+import { documents, systemPrincipal } from '@helio/core';
+import { callerFor, openDesktopServices, type DesktopServices } from '@helio/desktop/main-services';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { describeEachEngine } from '../../apps/server/src/test-engines.js';
+import { documentStorage } from '../../apps/server/src/rest/alentis/documents.js';
+import { serviceContext } from '../../apps/server/src/services.js';
 import { twoTenantApp, type TwoTenantApp } from '../../apps/server/src/testing.js';
 
 /** A TCP proxy standing for the laptop's network: `cut()` drops every connection and refuses new ones until `restore()`. */
@@ -98,9 +102,10 @@ describeEachEngine('desktop sync against a real server', (engine) => {
     await signIn(d);
     expect(d.sessions.current()).toMatchObject({ source: 'server', serverUrl: proxy.url, userId: w.a.owner.id });
     // It is listed as not sent, with why, and once the server has answered it may be dismissed.
-    const notSent = await eventually(async () => (await d.sync.syncClient.rejectedChanges()).find((r) => !r.stillQueued), 'the answer for the local change');
-    expect(notSent).toMatchObject({ seq: early.seq, code: 'LOCAL_ONLY', fields: { siteName: 'Before sign-in' }, message: expect.stringMatching(/before it signed in/) });
-    await d.sync.dismissRejected(early.seq);
+    const [notSent, ...others] = await d.sync.syncClient.rejectedChanges();
+    expect(others).toEqual([]);
+    expect(notSent).toMatchObject({ rowId: early.id, code: 'LOCAL_ONLY', stillQueued: false, fields: { siteName: 'Before sign-in' }, message: expect.stringMatching(/before it signed in/) });
+    await d.sync.dismissRejected(notSent!.seq);
 
     // A local write reaches the server without being asked.
     const client = d.sync.syncClient;
@@ -133,6 +138,64 @@ describeEachEngine('desktop sync against a real server', (engine) => {
     }, 'back online');
   });
 
+  it('starts afresh for another user: nothing queued by the first is sent as the second, and neither sees the other\'s refused changes', async () => {
+    desktop = await openDesktopServices({ dataDir });
+    const d = desktop;
+    await signIn(d);
+    const site = (await w.asA('POST', '/api/sites', { siteName: 'Shared laptop' })).json() as { id: string };
+    await eventually(async () => (await d.db.query('SELECT 1 FROM sites WHERE id = $1', [site.id])).rowCount > 0, 'the site locally');
+    // The first user writes while cut off, then hands the laptop over.
+    proxy.cut();
+    await d.sync.write({ table: 'sites', op: 'update', id: site.id, organisationId: w.a.organisationId, fields: { siteName: 'Unsent by the owner' } });
+    proxy.restore();
+    const firstClientId = d.sync.syncClient.clientId;
+    await d.sync.signIn({ serverUrl: proxy.url, email: w.b.owner.email, password: w.b.owner.password });
+    await eventually(async () => (await d.sync.status()).connection === 'online' && d.sessions.current()?.organisations.has(w.b.organisationId), 'the second sign-in');
+    expect(d.sync.syncClient.clientId).not.toBe(firstClientId);
+    expect(d.sessions.current()?.organisations.has(w.a.organisationId)).toBe(false);
+    // The first user's organisation is gone from the laptop, their change was not sent, and the second user does not see it.
+    expect((await d.db.query('SELECT 1 FROM sites WHERE organisation_id = $1', [w.a.organisationId])).rowCount).toBe(0);
+    expect(await serverSite(site.id)).toMatchObject({ siteName: 'Shared laptop' });
+    expect(await d.sync.syncClient.rejectedChanges()).toEqual([]);
+    // The second user's own writes go through under the new client id.
+    const { id } = await d.sync.write({ table: 'sites', op: 'create', organisationId: w.b.organisationId, fields: { siteName: 'By the second user' } });
+    await eventually(async () => ((await w.asB('GET', '/api/sites')).json() as { id: string }[]).some((s) => s.id === id), 'the second user\'s site on the server');
+    // Back to the first user: their unsent change is listed for them, not sent.
+    await d.sync.signIn({ serverUrl: proxy.url, email: w.a.owner.email, password: w.a.owner.password });
+    const listed = await d.sync.syncClient.rejectedChanges();
+    expect(listed).toEqual([expect.objectContaining({ rowId: site.id, code: 'NOT_SENT', fields: { siteName: 'Unsent by the owner' } })]);
+  });
+
+  it('uploads again a captured file whose earlier upload failed on the server, instead of forgetting it', async () => {
+    desktop = await openDesktopServices({ dataDir });
+    const d = desktop;
+    await signIn(d);
+    const site = (await w.asA('POST', '/api/sites', { siteName: 'Flaky uplink' })).json() as { id: string };
+    await eventually(async () => (await d.db.query('SELECT 1 FROM sites WHERE id = $1', [site.id])).rowCount > 0, 'the site locally');
+    proxy.cut();
+    const bytes = Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 13) % 256));
+    const captured = await callerFor(d).capture.document({ siteId: site.id, filename: 'torn.pdf', mimeType: 'application/pdf', contentBase64: bytes.toString('base64') });
+    // An earlier attempt got as far as the server and broke off: the server holds the document as failed.
+    const storage = documentStorage(w.t.services);
+    await documents.requestCapturedUpload(serviceContext(w.t.services, systemPrincipal), storage, {
+      id: captured.document.id,
+      siteId: site.id,
+      filename: 'torn.pdf',
+      mimeType: 'application/pdf',
+      fileSize: bytes.length,
+    });
+    await w.t.services.db.query("UPDATE documents SET status = 'failed' WHERE id = $1", [captured.document.id]);
+    proxy.restore();
+    d.sync.syncNow();
+    await eventually(async () => {
+      const { rows } = await w.t.services.db.query<{ status: string }>('SELECT status FROM documents WHERE id = $1', [captured.document.id]);
+      return rows[0]?.status === 'uploaded';
+    }, 'the upload after the failed one', 30_000);
+    expect((await d.sync.status()).pendingUploads).toBe(0);
+    const stored = (await w.t.services.db.query<{ sha256: string }>('SELECT sha256 FROM documents WHERE id = $1', [captured.document.id])).rows[0];
+    expect(stored?.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+  });
+
   it('uploads a captured document under its own id once online, and resumes after a restart with the kept sign-in', async () => {
     const fakeKeychain = {
       isEncryptionAvailable: () => true,
@@ -149,7 +212,7 @@ describeEachEngine('desktop sync against a real server', (engine) => {
     // Captured while cut off: the row exists here, the bytes wait in the data directory.
     proxy.cut();
     const bytes = Buffer.from(Array.from({ length: 700_000 }, (_, i) => (i * 7) % 251));
-    const caller = (await import('@helio/desktop/main-services')).callerFor(desktop);
+    const caller = callerFor(desktop);
     const captured = await caller.capture.document({ siteId: site.id, filename: 'inverter.pdf', mimeType: 'application/pdf', contentBase64: bytes.toString('base64') });
     expect((await desktop.sync.status()).pendingUploads).toBe(1);
     proxy.restore();

@@ -70,7 +70,8 @@ describeEachEngine('POST /oauth/token', (engine) => {
     expect(rotated.refresh_token).not.toBe(first.refresh_token);
     expect((await sitesWith(rotated.access_token)).statusCode).toBe(200);
 
-    // Presenting the old one again looks like theft: it fails, and so does all that descends from it.
+    // Presenting the old one again, past the grace for a lost answer, looks like theft: it fails, and so does all that descends from it.
+    clock.advance(61);
     const reused = await refreshGrant(first.refresh_token);
     expect(reused.statusCode).toBe(400);
     expect(reused.json()).toMatchObject({ error: 'invalid_grant', error_description: expect.stringMatching(/already used/) });
@@ -82,6 +83,24 @@ describeEachEngine('POST /oauth/token', (engine) => {
     const other = (await passwordGrant(a)).json();
     expect((await sitesWith(other.access_token)).statusCode).toBe(200);
     expect((await refreshGrant(other.refresh_token)).statusCode).toBe(200);
+  });
+
+  it('answers a refresh presented again right after its rotation (a lost answer) while the new token is unused, and withdraws that one', async () => {
+    const first = (await passwordGrant(a)).json();
+    const lost = (await refreshGrant(first.refresh_token)).json();
+    clock.advance(20);
+    const retried = await refreshGrant(first.refresh_token);
+    expect(retried.statusCode).toBe(200);
+    const kept = retried.json();
+    expect(kept.refresh_token).not.toBe(lost.refresh_token);
+    // The retried answer carries on.
+    const next = await refreshGrant(kept.refresh_token);
+    expect(next.statusCode).toBe(200);
+    // Once its replacement has been used, presenting the first again is theft, even within the grace: all of it is revoked.
+    expect((await refreshGrant(first.refresh_token)).json()).toMatchObject({ error: 'invalid_grant' });
+    expect((await refreshGrant(next.json().refresh_token)).json()).toMatchObject({ error: 'invalid_grant' });
+    // And the answer that never arrived was withdrawn, never to be used.
+    expect((await refreshGrant(lost.refresh_token)).json()).toMatchObject({ error: 'invalid_grant' });
   });
 
   it("issues a client_credentials token without a refresh token that acts for the client's organisation and role", async () => {

@@ -156,6 +156,8 @@ export async function requestCapturedUpload(
   const row = await ctx.db.transaction(async (tx) => {
     const existing = await findDocumentRow(tx, data.id, true);
     if (existing) {
+      // Another organisation's document is not there, as far as this caller can tell.
+      if (existing.organisation_id !== site.organisationId) throw conflict(`document id ${data.id} cannot be used: choose another`);
       const same =
         existing.organisation_id === site.organisationId &&
         existing.site_id === site.id &&

@@ -10,6 +10,8 @@ export const DESKTOP_CLIENT_ID = 'helio-desktop';
 
 export const ACCESS_TOKEN_TTL_SECONDS = 3600;
 export const REFRESH_TOKEN_TTL_SECONDS = 30 * 24 * 3600;
+/** How long after a rotation the old refresh token may be presented again, when the answer was lost (see issueToken). */
+export const REFRESH_RETRY_GRACE_MS = 60_000;
 
 export const createOAuthClientInput = z
   .strictObject({

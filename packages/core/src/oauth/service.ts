@@ -13,6 +13,7 @@ import {
   ACCESS_TOKEN_TTL_SECONDS,
   createOAuthClientInput,
   grantTypes,
+  REFRESH_RETRY_GRACE_MS,
   REFRESH_TOKEN_TTL_SECONDS,
   tokenRequest,
   type CreatedOAuthClient,
@@ -142,8 +143,8 @@ export async function issueToken(ctx: ServiceContext, form: unknown): Promise<To
   if (!req.refresh_token) throw new OAuthError('invalid_request', 'refresh_token is required');
   const presented = req.refresh_token;
   const outcome = await ctx.db.transaction(async (tx) => {
-    const { rows } = await tx.query<{ id: string; client_id: string; user_id: string; family_id: string; expires_at: Date; revoked_at: Date | null }>(
-      `SELECT id, client_id, user_id, family_id, expires_at, revoked_at FROM oauth_tokens
+    const { rows } = await tx.query<{ id: string; client_id: string; user_id: string; family_id: string; expires_at: Date; revoked_at: Date | null; replaced_by: string | null }>(
+      `SELECT id, client_id, user_id, family_id, expires_at, revoked_at, replaced_by FROM oauth_tokens
        WHERE token_hash = $1 AND kind = 'refresh' FOR UPDATE`,
       [hashToken(presented)],
     );
@@ -151,13 +152,22 @@ export async function issueToken(ctx: ServiceContext, form: unknown): Promise<To
     const now = ctx.clock.now();
     if (!row || row.client_id !== client.id) return { error: 'invalid or expired refresh token' } as const;
     if (row.revoked_at) {
-      await tx.query('UPDATE oauth_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE family_id = $1', [row.family_id, now]);
-      return { error: 'refresh token was already used; its session has been revoked' } as const;
+      // The answer to a rotation can be lost on a bad line, and the client then presents the same token again.
+      // Within a short grace, while the token it was replaced by is unused, that replacement is withdrawn and a new pair issued.
+      const retried = row.replaced_by !== null && now.getTime() - row.revoked_at.getTime() <= REFRESH_RETRY_GRACE_MS;
+      const replacement = retried
+        ? (await tx.query<{ revoked_at: Date | null }>('SELECT revoked_at FROM oauth_tokens WHERE id = $1 FOR UPDATE', [row.replaced_by])).rows[0]
+        : undefined;
+      if (!replacement || replacement.revoked_at) {
+        await tx.query('UPDATE oauth_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE family_id = $1', [row.family_id, now]);
+        return { error: 'refresh token was already used; its session has been revoked' } as const;
+      }
+      await tx.query('UPDATE oauth_tokens SET revoked_at = $2 WHERE id = $1', [row.replaced_by, now]);
     }
     if (row.expires_at <= now) return { error: 'invalid or expired refresh token' } as const;
     const access = await storeToken(tx, ctx, 'access', client, row.user_id, row.family_id);
     const refresh = await storeToken(tx, ctx, 'refresh', client, row.user_id, row.family_id);
-    await tx.query('UPDATE oauth_tokens SET revoked_at = $2, replaced_by = $3 WHERE id = $1', [row.id, now, refresh.id]);
+    await tx.query('UPDATE oauth_tokens SET revoked_at = COALESCE(revoked_at, $2), replaced_by = $3 WHERE id = $1', [row.id, now, refresh.id]);
     return { access, refresh } as const;
   });
   // Thrown outside the transaction so a family revocation commits.

@@ -100,12 +100,12 @@ export class SyncGapError extends Error {
 }
 
 /** Adds the unanswered mutations of these organisations to the could-not-sync list; returns how many. */
-async function listUnsent(tx: Queryable, organisationIds: readonly string[], code: string, message: string): Promise<number> {
+async function listUnsent(tx: Queryable, organisationIds: readonly string[] | null, userId: string, code: string, message: string): Promise<number> {
   const { rowCount } = await tx.query(
-    `INSERT INTO sync_rejected (seq, organisation_id, mutation, code, message)
-     SELECT seq, organisation_id, mutation, $2, $3 FROM sync_outbox WHERE organisation_id = ANY($1::uuid[]) AND result IS NULL
+    `INSERT INTO sync_rejected (seq, organisation_id, mutation, code, message, user_id)
+     SELECT seq, organisation_id, mutation, $2, $3, $4 FROM sync_outbox WHERE ($1::uuid[] IS NULL OR organisation_id = ANY($1::uuid[])) AND result IS NULL
      ON CONFLICT (seq) DO NOTHING`,
-    [organisationIds, code, message],
+    [organisationIds, code, message, userId],
   );
   return rowCount;
 }
@@ -259,7 +259,8 @@ export class SyncClient {
   async rejectedChanges(): Promise<RejectedChange[]> {
     const { rows } = await this.options.db.query<{ seq: number; organisation_id: string; mutation: ParsedMutation; code: string; message: string; queued: boolean }>(
       `SELECT r.seq, r.organisation_id, r.mutation, r.code, r.message, EXISTS (SELECT 1 FROM sync_outbox o WHERE o.seq = r.seq) AS queued
-       FROM sync_rejected r ORDER BY r.seq`,
+       FROM sync_rejected r WHERE r.user_id IS NULL OR r.user_id = $1 ORDER BY r.seq`,
+      [this.options.userId],
     );
     return rows.map((r) => ({
       seq: Number(r.seq),
@@ -280,7 +281,7 @@ export class SyncClient {
       if ((await tx.query('SELECT 1 FROM sync_outbox WHERE seq = $1', [seq])).rowCount > 0) {
         throw conflict('this change is still being delivered to the server: it can be dismissed once the server has answered');
       }
-      await tx.query('DELETE FROM sync_rejected WHERE seq = $1', [seq]);
+      await tx.query('DELETE FROM sync_rejected WHERE seq = $1 AND (user_id IS NULL OR user_id = $2)', [seq, this.options.userId]);
     });
   }
 
@@ -314,8 +315,8 @@ export class SyncClient {
       const withdrawn = (await tx.query('SELECT 1 FROM sync_rejected WHERE seq = $1', [result.seq])).rowCount > 0;
       if (result.status === 'rejected') {
         await tx.query(
-          `INSERT INTO sync_rejected (seq, organisation_id, mutation, code, message) VALUES ($1, $2, $3::jsonb, $4, $5) ON CONFLICT (seq) DO NOTHING`,
-          [result.seq, entry.organisation_id, JSON.stringify(entry.mutation), result.code ?? 'REJECTED', result.message ?? 'rejected by the server'],
+          `INSERT INTO sync_rejected (seq, organisation_id, mutation, code, message, user_id) VALUES ($1, $2, $3::jsonb, $4, $5, $6) ON CONFLICT (seq) DO NOTHING`,
+          [result.seq, entry.organisation_id, JSON.stringify(entry.mutation), result.code ?? 'REJECTED', result.message ?? 'rejected by the server', this.options.userId],
         );
         await tx.query('DELETE FROM sync_outbox WHERE seq = $1', [result.seq]);
         await replicaMode(tx);
@@ -414,7 +415,7 @@ export class SyncClient {
   private async purgeRevoked(tx: Transaction, org: string): Promise<void> {
     await replicaMode(tx);
     await tx.query('DELETE FROM sync_outbox WHERE organisation_id = $1 AND result IS NOT NULL', [org]);
-    await listUnsent(tx, [org], 'REVOKED', 'your access to this organisation was revoked before this change reached the server');
+    await listUnsent(tx, [org], this.options.userId, 'REVOKED', 'your access to this organisation was revoked before this change reached the server');
     await tx.query('DELETE FROM sync_shadows WHERE row_id IN (SELECT id FROM sites WHERE organisation_id = $1 UNION SELECT id FROM portfolios WHERE organisation_id = $1)', [org]);
     await purgeOrganisation(tx, org);
   }
@@ -426,7 +427,34 @@ export class SyncClient {
    * it worked on its own. They stay queued, like a revoked organisation's.
    */
   async withdraw(organisationIds: readonly string[], code: string, message: string): Promise<number> {
-    return this.options.db.transaction((tx) => listUnsent(tx, organisationIds, code, message));
+    return this.options.db.transaction((tx) => listUnsent(tx, organisationIds, this.options.userId, code, message));
+  }
+
+  /**
+   * Starts this device afresh for another server or another user: what is
+   * still queued is listed as could-not-sync (with `message`, for the user
+   * who made it, `owner`), the synced data of every organisation is removed (the next
+   * pull brings what the new sign-in may see), and the device takes a new
+   * client id, numbering its changes from 1 again (open a new SyncClient
+   * for it). Earlier could-not-sync entries are kept, under keys of their own.
+   */
+  async startOver(code: string, message: string, owner: string = this.options.userId): Promise<void> {
+    const { db } = this.options;
+    await db.transaction(async (tx) => {
+      await listUnsent(tx, null, owner, code, message);
+      // Shift the kept entries out of the way of the new numbering (each start-over by one more step).
+      await tx.query('UPDATE sync_rejected SET seq = seq - 1000000000000');
+      await tx.query('DELETE FROM sync_outbox');
+      await tx.query('DELETE FROM sync_shadows');
+      await replicaMode(tx);
+      const { rows } = await tx.query<{ id: string }>('SELECT id FROM organisations');
+      for (const org of rows) await purgeOrganisation(tx, org.id);
+      await tx.query('DELETE FROM sync_cursors');
+      await writeState(tx, 'clientId', this.options.ids.uuid());
+      await writeState(tx, 'nextSeq', 1);
+      await writeState(tx, 'ackedSeq', 0);
+      await tx.query("DELETE FROM sync_client_state WHERE key = 'lastSyncAt'");
+    });
   }
 
   /** Push everything, then pull until caught up. */
@@ -441,10 +469,10 @@ export class SyncClient {
 
   async status(): Promise<{ pending: number; rejected: number; conflicts: number; lastSyncAt: string | null }> {
     const db = this.options.db;
-    const count = async (sql: string) => (await db.query<{ n: number }>(sql)).rows[0]?.n ?? 0;
+    const count = async (sql: string, params: unknown[] = []) => (await db.query<{ n: number }>(sql, params)).rows[0]?.n ?? 0;
     return {
       pending: await count('SELECT count(*)::int AS n FROM sync_outbox o WHERE NOT EXISTS (SELECT 1 FROM sync_rejected r WHERE r.seq = o.seq)'),
-      rejected: await count('SELECT count(*)::int AS n FROM sync_rejected'),
+      rejected: await count('SELECT count(*)::int AS n FROM sync_rejected WHERE user_id IS NULL OR user_id = $1', [this.options.userId]),
       conflicts: await count('SELECT count(*)::int AS n FROM sync_conflicts WHERE resolution IS NULL AND deleted_at IS NULL'),
       lastSyncAt: (await readState<string>(db, 'lastSyncAt')) ?? null,
     };

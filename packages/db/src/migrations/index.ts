@@ -4,6 +4,7 @@ import syncClient from './0003-sync-client.js';
 import changeNotifications from './0004-change-notifications.js';
 import publicClients from './0005-public-clients.js';
 import uniqueServerClocks from './0006-unique-server-clocks.js';
+import rejectedByUser from './0007-rejected-by-user.js';
 
 export interface Migration {
   /** Stable, ordered name; never renamed once released. */
@@ -19,4 +20,5 @@ export const migrations: readonly Migration[] = [
   { id: '0004-change-notifications', sql: changeNotifications },
   { id: '0005-public-clients', sql: publicClients },
   { id: '0006-unique-server-clocks', sql: uniqueServerClocks },
+  { id: '0007-rejected-by-user', sql: rejectedByUser },
 ];

@@ -3,7 +3,7 @@
 // uploads of documents captured here. It is the desktop's `DesktopAuth`.
 import { sync, users } from '@helio/core';
 import type { LocalSession } from '../local-session.js';
-import type { RefreshTokenVault } from '../refresh-token-vault.js';
+import { memoryTokenVault, type RefreshTokenVault } from '../refresh-token-vault.js';
 import type { DesktopServices } from '../services.js';
 import type { DesktopAuth } from '../trpc.js';
 import { ServerConnection, ServerRefusedError, SignInRequiredError } from './server-connection.js';
@@ -55,6 +55,7 @@ export class DesktopSync implements DesktopAuth {
   private loopState: LoopState | undefined;
   private upload: UploadProgress | null = null;
   private uploadError: { code: string; message: string } | null = null;
+  private credentialNotice: { code: string; message: string } | null = null;
   private dataVersion = 0;
   private seenChanges = 0;
   private readonly listeners = new Set<() => void>();
@@ -110,23 +111,41 @@ export class DesktopSync implements DesktopAuth {
     if (connection.hasCredentials()) this.loop.start();
   }
 
+  /**
+   * Signs in to a server. The running loop stops first (and starts again if
+   * the sign-in fails); the new refresh token goes to the vault only once the
+   * server has said who signed in. Another server or another user than
+   * before starts the device afresh (see SyncClient.startOver): nothing
+   * queued for one account is ever sent as another.
+   */
   async signIn(input: { serverUrl: string; email: string; password: string }): Promise<void> {
-    const { connection, me } = await ServerConnection.signIn({
-      serverUrl: input.serverUrl,
-      email: input.email,
-      password: input.password,
-      vault: this.options.vault,
-      ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
-    });
+    const previousConnection = this.connection;
     await this.loop?.stop();
+    this.loop = undefined;
+    let signedIn: Awaited<ReturnType<typeof ServerConnection.signIn>>;
+    try {
+      signedIn = await ServerConnection.signIn({
+        serverUrl: input.serverUrl,
+        email: input.email,
+        password: input.password,
+        vault: memoryTokenVault(),
+        ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
+      });
+    } catch (err) {
+      if (previousConnection) this.startLoop(previousConnection);
+      throw err;
+    }
+    const { connection, me } = signedIn;
     const previous = this.services.sessions.current();
     if (previous?.source === 'local') {
       // Organisations made on this device alone are unknown to the server: what was queued there cannot be sent.
-      await this.client.withdraw(
-        [...previous.organisations.keys()],
+      await this.client.startOver(
         'LOCAL_ONLY',
         `made on this device before it signed in to ${connection.serverUrl}, in an organisation that server does not have: not sent`,
+        me.userId,
       );
+    } else if (previous && (previous.serverUrl !== connection.serverUrl || previous.userId !== me.userId)) {
+      await this.client.startOver('NOT_SENT', `made while signed in to ${previous.serverUrl ?? 'another server'} as another account: not sent after signing in again`);
     }
     const session: LocalSession = {
       userId: me.userId,
@@ -134,8 +153,13 @@ export class DesktopSync implements DesktopAuth {
       source: 'server',
       serverUrl: connection.serverUrl,
     };
-    this.services.sessions.replace(session);
+    // The new client first, so that no write made under the new session goes through the old one.
     await this.openClient(session, connection.transport());
+    this.services.sessions.replace(session);
+    previousConnection?.close();
+    this.credentialNotice = connection.persistTo(this.options.vault)
+      ? null
+      : { code: 'TOKEN_NOT_KEPT', message: 'no system keychain: this sign-in is kept until Helio closes, then you sign in again' };
     this.loopState = undefined;
     this.startLoop(connection);
     this.notify();
@@ -143,7 +167,8 @@ export class DesktopSync implements DesktopAuth {
 
   async signOut(): Promise<void> {
     await this.loop?.stop();
-    this.connection?.forget();
+    this.connection?.close();
+    this.options.vault.clear();
     this.loop = undefined;
     this.connection = undefined;
     this.loopState = { connection: 'signInRequired', syncing: false, lastError: null, nextAttemptAt: null };
@@ -192,7 +217,7 @@ export class DesktopSync implements DesktopAuth {
       pendingUploads: this.services.capturedFiles.list().length,
       upload: this.upload,
       lastSyncAt: counts.lastSyncAt,
-      lastError: loop?.lastError ?? this.uploadError,
+      lastError: loop?.lastError ?? this.uploadError ?? this.credentialNotice,
       nextAttemptAt: loop?.nextAttemptAt ?? null,
       dataVersion: this.dataVersion,
     };
@@ -263,7 +288,7 @@ export class DesktopSync implements DesktopAuth {
       );
       const doc = rows[0];
       if (!doc) continue; // its site's organisation is gone from this device: kept, listed as pending
-      if (doc.status !== 'pending') {
+      if (doc.status !== 'pending' && doc.status !== 'failed') {
         this.services.capturedFiles.remove(documentId); // the server's row says it has the bytes
         continue;
       }

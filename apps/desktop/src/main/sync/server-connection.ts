@@ -5,7 +5,7 @@
 // treats differently: unreachable, signed out, or a refusal to show.
 import { DESKTOP_CLIENT_ID, type AppRouter, type sync } from '@helio/core';
 import { createTRPCClient, httpLink, TRPCClientError, type TRPCClient } from '@trpc/client';
-import type { RefreshTokenVault } from '../refresh-token-vault.js';
+import { memoryTokenVault, TokenEncryptionUnavailableError, type RefreshTokenVault } from '../refresh-token-vault.js';
 
 /** The server cannot be reached (no network, server down, timeout): retry later. */
 export class ServerUnreachableError extends Error {
@@ -75,9 +75,10 @@ export class ServerConnection {
   private readonly now: () => number;
   private access: { token: string; expiresAt: number } | undefined;
   private refreshing: Promise<string> | undefined;
+  private closed = false;
   private readonly trpc: TRPCClient<AppRouter>;
 
-  constructor(private readonly options: ServerConnectionOptions) {
+  constructor(private options: ServerConnectionOptions) {
     this.serverUrl = options.serverUrl.replace(/\/+$/, '');
     this.fetchFn = options.fetch ?? fetch;
     this.now = options.now ?? Date.now;
@@ -99,14 +100,32 @@ export class ServerConnection {
     return { connection, me: await connection.me() };
   }
 
+  /**
+   * Ends this connection's hold on the vault: a token request still under way
+   * (a refresh started by the event stream) does not store its answer. Used
+   * at sign-out and when another sign-in replaces this one.
+   */
+  close(): void {
+    this.closed = true;
+    this.access = undefined;
+  }
+
+  /** Moves the kept refresh token to `vault` (after a sign-in is complete); false when that vault refuses it. */
+  persistTo(vault: RefreshTokenVault): boolean {
+    const token = this.options.vault.load();
+    try {
+      if (token) vault.save(token);
+    } catch (err) {
+      if (err instanceof TokenEncryptionUnavailableError) return false; // kept in memory: sign in again after a restart
+      throw err;
+    }
+    this.options = { ...this.options, vault };
+    return true;
+  }
+
   /** Whether a refresh token is kept, so the connection can work without asking for the password. */
   hasCredentials(): boolean {
     return this.access !== undefined || this.options.vault.load() !== undefined;
-  }
-
-  forget(): void {
-    this.access = undefined;
-    this.options.vault.clear();
   }
 
   me(): Promise<Me> {
@@ -144,10 +163,19 @@ export class ServerConnection {
 
   /** Sends a document's bytes to its signed upload URL, reporting each chunk sent. */
   async upload(documentId: string, token: string, mimeType: string, bytes: Uint8Array, onProgress: (sent: number) => void): Promise<void> {
-    const chunk = 256 * 1024;
+    const chunk = 64 * 1024;
     let sent = 0;
+    // A slow line may take long: the upload fails only when nothing moves for a while, not after a fixed time.
+    const stalled = new AbortController();
+    let idle: NodeJS.Timeout | undefined;
+    const armIdle = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => stalled.abort(new Error('the upload stalled')), REQUEST_TIMEOUT_MS);
+    };
     const body = new ReadableStream<Uint8Array>({
       pull(controller) {
+        armIdle();
+        if (sent > 0) onProgress(sent); // asked for more: the chunk before has been taken
         if (sent >= bytes.byteLength) {
           controller.close();
           return;
@@ -155,17 +183,23 @@ export class ServerConnection {
         const next = bytes.subarray(sent, Math.min(sent + chunk, bytes.byteLength));
         sent += next.byteLength;
         controller.enqueue(next);
-        onProgress(sent);
       },
     });
     const url = `${this.serverUrl}/api/docs/${encodeURIComponent(documentId)}/upload?token=${encodeURIComponent(token)}`;
-    const res = await this.send(url, {
-      method: 'PUT',
-      headers: { 'content-type': mimeType, 'content-length': String(bytes.byteLength) },
-      body,
-      duplex: 'half',
-    } as RequestInit);
-    if (!res.ok) throw await refusal(res);
+    try {
+      armIdle();
+      const res = await this.send(
+        url,
+        { method: 'PUT', headers: { 'content-type': mimeType, 'content-length': String(bytes.byteLength) }, body, duplex: 'half', signal: stalled.signal } as RequestInit,
+        null,
+      ).catch((err: unknown) => {
+        throw stalled.signal.aborted ? new ServerUnreachableError(this.serverUrl, stalled.signal.reason) : err;
+      });
+      if (!res.ok) throw await refusal(res);
+      onProgress(bytes.byteLength);
+    } finally {
+      clearTimeout(idle);
+    }
   }
 
   /**
@@ -209,6 +243,7 @@ export class ServerConnection {
         }
       }
     } catch (err) {
+      await reader.cancel().catch(() => undefined); // close the stream, so the server drops its subscription
       if (signal.aborted) return;
       throw new ServerUnreachableError(this.serverUrl, err);
     } finally {
@@ -259,7 +294,7 @@ export class ServerConnection {
     if (!res.ok) {
       const body = (await res.json().catch(() => ({}))) as { error?: string; error_description?: string; message?: string };
       if (body.error === 'invalid_grant' && form['grant_type'] === 'refresh_token') {
-        this.options.vault.clear();
+        if (!this.closed) this.options.vault.clear();
         throw new SignInRequiredError('your sign-in has expired or was revoked: sign in again');
       }
       if (body.error === 'invalid_grant') throw new ServerRefusedError('INVALID_CREDENTIALS', 'wrong email or password');
@@ -267,8 +302,18 @@ export class ServerConnection {
       throw new ServerRefusedError(body.error ?? `HTTP_${res.status}`, body.error_description ?? body.message ?? `the server answered ${res.status}`);
     }
     const answer = (await res.json()) as TokenAnswer;
+    if (this.closed) throw new SignInRequiredError('signed out');
     this.access = { token: answer.access_token, expiresAt: this.now() + answer.expires_in * 1000 };
-    if (answer.refresh_token) this.options.vault.save(answer.refresh_token);
+    if (answer.refresh_token) {
+      try {
+        this.options.vault.save(answer.refresh_token);
+      } catch (err) {
+        if (!(err instanceof TokenEncryptionUnavailableError)) throw err;
+        // No keychain any more: keep going on this token in memory; the user signs in again after a restart.
+        this.options = { ...this.options, vault: memoryTokenVault() };
+        this.options.vault.save(answer.refresh_token);
+      }
+    }
     return answer.access_token;
   }
 

@@ -172,7 +172,10 @@ export class SyncLoop {
         if (err instanceof SignInRequiredError) this.set({ connection: 'signInRequired', lastError: errorState(err) });
         failures += 1;
       }
-      this.eventsUp = false;
+      if (this.eventsUp) {
+        this.eventsUp = false;
+        this.schedulePoll(); // back to polling every 30 s while the stream is down
+      }
       if (this.stopped) return;
       await delay(Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** Math.min(failures, 6)), this.events.signal.aborted ? undefined : this.events.signal);
     }
