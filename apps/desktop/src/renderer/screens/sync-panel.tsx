@@ -68,7 +68,7 @@ function StatusSection({ session, status }: { session: SessionStatus | undefined
           <>
             <dt>Next try</dt>
             <dd>
-              <TimeAgo at={status.nextAttemptAt} now={now} />
+              <TimeAgo at={status.nextAttemptAt} now={now} upcoming />
             </dd>
           </>
         )}
