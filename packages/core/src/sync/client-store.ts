@@ -6,6 +6,20 @@ import { serverOnlyColumns, writable } from './tables.js';
 
 type Row = Record<string, unknown>;
 
+// PGlite answers without waiting on I/O, so a transaction of many statements
+// runs as one unbroken chain of promise callbacks: timers and I/O (in the
+// desktop app, the IPC that serves the UI) wait for all of it. Steps that may
+// run many statements in a row let the event loop in at least this often.
+const EVENT_LOOP_BUDGET_MS = 20;
+let eventLoopLastIn = 0;
+
+/** Lets the event loop run if it has not for EVENT_LOOP_BUDGET_MS; an open transaction stays open meanwhile. */
+export async function letEventLoopIn(): Promise<void> {
+  if (performance.now() - eventLoopLastIn < EVENT_LOOP_BUDGET_MS) return;
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  eventLoopLastIn = performance.now();
+}
+
 /** Applies rows as they are: no clock stamping, no FK checks (a page may hold a child before its parent). */
 export async function replicaMode(tx: Queryable): Promise<void> {
   await tx.query('SET LOCAL session_replication_role = replica');
@@ -28,30 +42,76 @@ export async function loadLocalRow(q: Queryable, table: string, id: string): Pro
   return rows[0]?.row;
 }
 
-/**
- * Writes a whole row (as to_jsonb gives it) into its table, replacing any
- * local version; PostgreSQL converts each value to its column's type.
- */
-async function upsertRow(tx: Queryable, table: string, row: Row): Promise<void> {
+/** The row as the client stores it: columns the server keeps to itself hold a placeholder (see serverOnlyColumns). */
+function withPlaceholders(table: string, row: Row): Row {
   const kept = serverOnlyColumns[table as SyncedTableName] ?? [];
-  const updates = Object.keys(row)
-    .filter((c) => c !== 'id' && !kept.includes(c))
-    .map((c) => `${c} = EXCLUDED.${c}`);
-  const inserted = { ...Object.fromEntries(kept.map((c) => [c, ''])), ...row };
-  await tx.query(
-    `INSERT INTO ${table} SELECT * FROM jsonb_populate_record(NULL::${table}, $1::jsonb)
-     ON CONFLICT (id) DO UPDATE SET ${updates.join(', ')}`,
-    [JSON.stringify(inserted)],
-  );
+  return kept.length === 0 ? row : { ...Object.fromEntries(kept.map((c) => [c, ''])), ...row };
 }
 
-async function pendingFor(q: Queryable, table: string, id: string): Promise<ParsedMutation[]> {
-  const { rows } = await q.query<{ mutation: ParsedMutation }>(
-    `SELECT mutation FROM sync_outbox o WHERE table_name = $1 AND row_id = $2 AND (result IS NULL OR result->>'status' <> 'rejected')
+/** Replaces a local version with the given columns of the incoming row, but never the client's server-only columns. */
+function onConflictReplace(table: string, columns: readonly string[]): string {
+  const kept = serverOnlyColumns[table as SyncedTableName] ?? [];
+  const updates = columns.filter((c) => c !== 'id' && !kept.includes(c)).map((c) => `${c} = EXCLUDED.${c}`);
+  return `ON CONFLICT (id) DO UPDATE SET ${updates.join(', ')}`;
+}
+
+/** The last version of each row, in order: one statement may not write a row twice. */
+function lastOfEach(rows: readonly Row[]): Row[] {
+  const byId = new Map<unknown, Row>();
+  for (const row of rows) {
+    byId.delete(row['id']);
+    byId.set(row['id'], row);
+  }
+  return [...byId.values()];
+}
+
+const ROWS_PER_STATEMENT = 500;
+
+/** Rows with the same columns, a statement's worth at a time: one statement sets the same columns on every row. */
+function statementGroups(rows: readonly Row[]): Row[][] {
+  const groups = new Map<string, Row[]>();
+  for (const row of rows) {
+    const key = Object.keys(row).sort().join(',');
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = []));
+    group.push(row);
+  }
+  const chunks: Row[][] = [];
+  for (const group of groups.values()) {
+    for (let i = 0; i < group.length; i += ROWS_PER_STATEMENT) chunks.push(group.slice(i, i + ROWS_PER_STATEMENT));
+  }
+  return chunks;
+}
+
+/**
+ * Writes whole rows (as to_jsonb gives them) into their table, replacing any
+ * local versions; PostgreSQL converts each value to its column's type. One
+ * statement per set of columns, not one per row.
+ */
+async function upsertRows(tx: Queryable, table: string, rows: readonly Row[]): Promise<void> {
+  for (const group of statementGroups(lastOfEach(rows))) {
+    await letEventLoopIn();
+    await tx.query(
+      `INSERT INTO ${table} SELECT * FROM jsonb_populate_recordset(NULL::${table}, $1::jsonb) ${onConflictReplace(table, Object.keys(group[0]!))}`,
+      [JSON.stringify(group.map((row) => withPlaceholders(table, row)))],
+    );
+  }
+}
+
+/** Each row's pending mutations (not refused), in seq order. */
+async function pendingFor(q: Queryable, table: string, ids: readonly string[]): Promise<Map<string, ParsedMutation[]>> {
+  const { rows } = await q.query<{ row_id: string; mutation: ParsedMutation }>(
+    `SELECT row_id, mutation FROM sync_outbox o WHERE table_name = $1 AND row_id = ANY($2::uuid[]) AND (result IS NULL OR result->>'status' <> 'rejected')
        AND NOT EXISTS (SELECT 1 FROM sync_rejected r WHERE r.seq = o.seq) ORDER BY seq`,
-    [table, id],
+    [table, ids],
   );
-  return rows.map((r) => r.mutation);
+  const byRow = new Map<string, ParsedMutation[]>();
+  for (const r of rows) {
+    let list = byRow.get(r.row_id);
+    if (!list) byRow.set(r.row_id, (list = []));
+    list.push(r.mutation);
+  }
+  return byRow;
 }
 
 /** The effect of one pending mutation on a local row (or its absence). */
@@ -109,41 +169,99 @@ function cascadeHits(row: Row | undefined, c: Cascade): boolean {
   return row !== undefined && row[c.column] === c.mutation.id;
 }
 
+/** What the caller of rebuildRows already knows, so that it need not be read again. */
+export interface KnownState {
+  /** Shadows just written, by row id. */
+  shadows?: ReadonlyMap<string, Row>;
+  /** The pending removals reaching the table (pendingCascades). */
+  cascades?: readonly Cascade[];
+}
+
+/** Rows rebuilt per round of statements: a round's statements stay short, so the event loop gets in between them. */
+const REBUILD_CHUNK = 500;
+
 /**
- * Rebuilds a local row as the server's version plus every pending mutation of
- * it, in seq order: local reads always show the user's own unconfirmed writes,
- * including what their pending removals did to it (a deleted portfolio's site
- * is out of the portfolio).
+ * Rebuilds local rows as the server's version plus every pending mutation of
+ * them, in seq order: local reads always show the user's own unconfirmed
+ * writes, including what their pending removals did to them (a deleted
+ * portfolio's site is out of the portfolio). A row whose shadow has nothing
+ * pending on it any more goes back to the server's version, and loses the shadow.
  */
-export async function rebuildRow(tx: Transaction, table: WritableTableName, id: string): Promise<void> {
-  const { rows: shadows } = await tx.query<{ row: Row | null }>('SELECT row FROM sync_shadows WHERE table_name = $1 AND row_id = $2', [table, id]);
-  const shadow = shadows[0];
-  if (!shadow) return; // nothing recorded: the local row already holds the pending writes
-  const steps = [
-    ...(await pendingFor(tx, table, id)).map((m) => ({ seq: m.seq, own: m, cascade: undefined })),
-    ...(await pendingCascades(tx, table)).map((c) => ({ seq: c.mutation.seq, own: undefined, cascade: c })),
-  ].sort((a, b) => a.seq - b.seq);
+export async function rebuildRows(tx: Transaction, table: WritableTableName, ids: readonly string[], known: KnownState = {}): Promise<void> {
+  const unique = [...new Set(ids)];
+  let cascades = known.cascades;
+  for (let at = 0; at < unique.length; at += REBUILD_CHUNK) {
+    cascades = await rebuildChunk(tx, table, unique.slice(at, at + REBUILD_CHUNK), known.shadows, cascades);
+  }
+}
+
+/** rebuildRows for a few ids; returns the pending removals it used, for the next chunk. */
+async function rebuildChunk(
+  tx: Transaction,
+  table: WritableTableName,
+  ids: readonly string[],
+  knownShadows: ReadonlyMap<string, Row> | undefined,
+  knownCascades: readonly Cascade[] | undefined,
+): Promise<readonly Cascade[] | undefined> {
+  const shadows = new Map<string, Row | null>();
+  const unknown: string[] = [];
+  for (const id of ids) {
+    const shadow = knownShadows?.get(id);
+    if (shadow) shadows.set(id, shadow);
+    else unknown.push(id);
+  }
+  if (unknown.length > 0) {
+    await letEventLoopIn();
+    const { rows } = await tx.query<{ row_id: string; row: Row | null }>(
+      'SELECT row_id, row FROM sync_shadows WHERE table_name = $1 AND row_id = ANY($2::uuid[])',
+      [table, unknown],
+    );
+    for (const r of rows) shadows.set(r.row_id, r.row);
+  }
+  // A row without a shadow: nothing recorded, the local row already holds the pending writes.
+  if (shadows.size === 0) return knownCascades;
+  await letEventLoopIn();
+  const pending = await pendingFor(tx, table, [...shadows.keys()]);
+  const cascades = knownCascades ?? (await pendingCascades(tx, table));
   const now = new Date().toISOString();
-  let row: Row | undefined = shadow.row ?? undefined;
-  let pending = false;
-  for (const step of steps) {
-    if (step.own) {
-      row = applyMutation(table, row, step.own, now);
-      pending = true;
-    } else if (step.cascade && cascadeHits(row, step.cascade)) {
-      const clocks = { ...((row!['field_clocks'] as Record<string, string> | undefined) ?? {}), [step.cascade.column]: step.cascade.mutation.hlc };
-      row = { ...row, [step.cascade.column]: null, updated_at: now, field_clocks: clocks };
-      pending = true;
+  const settled: string[] = [];
+  const upserts: Row[] = [];
+  const deletes: string[] = [];
+  for (const [id, shadow] of shadows) {
+    const steps = [
+      ...(pending.get(id) ?? []).map((m) => ({ seq: m.seq, own: m, cascade: undefined })),
+      ...cascades.map((c) => ({ seq: c.mutation.seq, own: undefined, cascade: c })),
+    ].sort((a, b) => a.seq - b.seq);
+    let row: Row | undefined = shadow ?? undefined;
+    let changed = false;
+    for (const step of steps) {
+      if (step.own) {
+        row = applyMutation(table, row, step.own, now);
+        changed = true;
+      } else if (step.cascade && cascadeHits(row, step.cascade)) {
+        const clocks = { ...((row!['field_clocks'] as Record<string, string> | undefined) ?? {}), [step.cascade.column]: step.cascade.mutation.hlc };
+        row = { ...row, [step.cascade.column]: null, updated_at: now, field_clocks: clocks };
+        changed = true;
+      }
     }
+    if (!changed) settled.push(id);
+    if (row) upserts.push(row);
+    else deletes.push(id);
   }
-  if (!pending) {
-    await tx.query('DELETE FROM sync_shadows WHERE table_name = $1 AND row_id = $2', [table, id]);
-    if (shadow.row) await upsertRow(tx, table, shadow.row);
-    else await tx.query(`DELETE FROM ${table} WHERE id = $1`, [id]);
-    return;
+  if (settled.length > 0) {
+    await letEventLoopIn();
+    await tx.query('DELETE FROM sync_shadows WHERE table_name = $1 AND row_id = ANY($2::uuid[])', [table, settled]);
   }
-  if (row) await upsertRow(tx, table, row);
-  else await tx.query(`DELETE FROM ${table} WHERE id = $1`, [id]);
+  await upsertRows(tx, table, upserts);
+  if (deletes.length > 0) {
+    await letEventLoopIn();
+    await tx.query(`DELETE FROM ${table} WHERE id = ANY($1::uuid[])`, [deletes]);
+  }
+  return cascades;
+}
+
+export async function rebuildRow(tx: Transaction, table: WritableTableName, id: string): Promise<void> {
+  await rebuildRows(tx, table, [id]);
 }
 
 /** After a removal is confirmed or taken back, the rows its side effect reached show the server's version again. */
@@ -154,7 +272,7 @@ export async function rebuildDependents(tx: Transaction, table: WritableTableNam
     `SELECT row_id FROM sync_shadows WHERE table_name = $1 AND (row ->> '${onRemove.column}') = $2::text ORDER BY row_id`,
     [onRemove.table, id],
   );
-  for (const r of rows) await rebuildRow(tx, onRemove.table, r.row_id);
+  await rebuildRows(tx, onRemove.table, rows.map((r) => r.row_id));
 }
 
 /** Before a removal, keep the server's version of the rows its side effect will change. */
@@ -175,25 +293,51 @@ export async function ensureShadow(tx: Queryable, table: WritableTableName, id: 
 }
 
 /**
- * Stores a pulled row: as the shadow when local mutations are pending on it
- * (or a pending removal reaches it), else straight into its table.
+ * Stores pulled rows: as the shadow of a row with local mutations pending on
+ * it (or that a pending removal reaches), which is then rebuilt, else straight
+ * into its table. A page takes a few statements per table, not a few per row.
  * `cascades`: the pending removals (pendingCascades) per table, read once per page.
  */
-export async function applyChange(tx: Transaction, change: RowChange, cascades: ReadonlyMap<string, readonly Cascade[]> = new Map()): Promise<void> {
-  const row: Row = { ...change.row, field_clocks: change.fieldClocks, change_seq: change.changeSeq };
-  if ((change.table as string) in writable) {
-    const table = change.table as WritableTableName;
-    const shadowed = await tx.query('UPDATE sync_shadows SET row = $3::jsonb WHERE table_name = $1 AND row_id = $2', [table, change.id, JSON.stringify(row)]);
-    if (shadowed.rowCount === 0 && (cascades.get(table) ?? []).some((c) => cascadeHits(row, c))) {
-      await tx.query('INSERT INTO sync_shadows (table_name, row_id, row) VALUES ($1, $2, $3::jsonb)', [table, change.id, JSON.stringify(row)]);
-    } else if (shadowed.rowCount === 0) {
-      await upsertRow(tx, table, row);
-      return;
-    }
-    await rebuildRow(tx, table, change.id);
-    return;
+export async function applyChanges(tx: Transaction, changes: readonly RowChange[], cascades?: ReadonlyMap<string, readonly Cascade[]>): Promise<void> {
+  const byTable = new Map<SyncedTableName, Row[]>();
+  for (const change of changes) {
+    let rows = byTable.get(change.table);
+    if (!rows) byTable.set(change.table, (rows = []));
+    rows.push({ ...change.row, field_clocks: change.fieldClocks, change_seq: change.changeSeq });
   }
-  await upsertRow(tx, change.table, row);
+  // A page holds each row once, and rows do not depend on each other (replica mode: no foreign keys, no triggers), so tables go one at a time.
+  for (const [table, rows] of byTable) {
+    if (table in writable) await applyWritable(tx, table as WritableTableName, lastOfEach(rows), cascades?.get(table));
+    else await upsertRows(tx, table, rows);
+  }
+}
+
+export async function applyChange(tx: Transaction, change: RowChange, cascades?: ReadonlyMap<string, readonly Cascade[]>): Promise<void> {
+  await applyChanges(tx, [change], cascades);
+}
+
+async function applyWritable(tx: Transaction, table: WritableTableName, rows: readonly Row[], cascades: readonly Cascade[] | undefined): Promise<void> {
+  await letEventLoopIn();
+  const { rows: found } = await tx.query<{ row_id: string }>('SELECT row_id FROM sync_shadows WHERE table_name = $1 AND row_id = ANY($2::uuid[])', [
+    table,
+    rows.map((row) => row['id']),
+  ]);
+  const pending = new Set(found.map((r) => r.row_id));
+  const shadowed = new Map<string, Row>();
+  const direct: Row[] = [];
+  for (const row of rows) {
+    const id = row['id'] as string;
+    if (pending.has(id) || cascades?.some((c) => cascadeHits(row, c))) shadowed.set(id, row);
+    else direct.push(row);
+  }
+  await upsertRows(tx, table, direct);
+  if (shadowed.size === 0) return;
+  await tx.query(
+    `INSERT INTO sync_shadows (table_name, row_id, row) SELECT $1, (e.row ->> 'id')::uuid, e.row FROM jsonb_array_elements($2::jsonb) AS e(row)
+     ON CONFLICT (table_name, row_id) DO UPDATE SET row = EXCLUDED.row`,
+    [table, JSON.stringify([...shadowed.values()])],
+  );
+  await rebuildRows(tx, table, [...shadowed.keys()], { shadows: shadowed, ...(cascades ? { cascades } : {}) });
 }
 
 /** Every table that holds an organisation's rows, children first. */
