@@ -19,7 +19,7 @@ export function printReport(figures: readonly Figure[]): void {
   const lines = figures.map((f) => [
     f.part,
     f.name,
-    f.skipped ? `NOT MEASURED: ${f.skipped}` : f.helio,
+    f.skipped ? '-' : f.helio,
     f.peer,
     f.ratio === undefined || !Number.isFinite(f.ratio) ? '-' : `${f.ratio.toFixed(2)}x`,
     f.goal,
@@ -30,4 +30,5 @@ export function printReport(figures: readonly Figure[]): void {
   console.log(render(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const l of lines) console.log(render(l));
+  for (const f of figures) if (f.skipped) console.log(`part ${f.part} not measured: ${f.skipped}`);
 }

@@ -1,4 +1,4 @@
-// npm run bench:sync [-- --rows N --mutations N --changes N --rounds N --parts 1,2,3 --server-db postgres://…]
+// npm run bench:sync [-- --rows N --changes N --mutations N --rounds N --parts 1,2,3 --server-db postgres://…]
 //
 // The sync protocol end to end, each figure beside a peer measured in the
 // same run:
@@ -18,11 +18,12 @@
 import { availableParallelism, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { bareInsert, initialSync, pulledRows, status, type ClientRun } from './sync-initial.js';
+import { liveChanges } from './sync-live.js';
 import { drainOffline, offlineWrites, type DrainResult } from './sync-offline.js';
 import { passwordGrant, serverTrpc, ServerProcess } from './sync-remote.js';
 import { printReport, type Figure } from './sync-report.js';
 
-const GOALS = { initialRatio: 0.5, drainSeconds: 30, drainMutations: 10_000, stallMs: 100 };
+const GOALS = { initialRatio: 0.5, liveP50Ms: 150, liveP99Ms: 500, drainSeconds: 30, drainMutations: 10_000, stallMs: 100 };
 
 const { values: args } = parseArgs({
   options: {
@@ -30,16 +31,18 @@ const { values: args } = parseArgs({
     mutations: { type: 'string', default: '10000' },
     changes: { type: 'string', default: '200' },
     rounds: { type: 'string', default: '1' },
-    parts: { type: 'string', default: '1,3' },
+    parts: { type: 'string', default: '1,2,3' },
     'server-db': { type: 'string' },
   },
 });
 const rows = integerOption('rows', args.rows, 10);
 const mutations = integerOption('mutations', args.mutations, 2);
+const changes = integerOption('changes', args.changes, 1);
 const rounds = integerOption('rounds', args.rounds, 1);
 const parts = new Set(args.parts.split(',').map((p) => p.trim()));
 for (const p of parts) if (!['1', '2', '3'].includes(p)) fail(`unknown part ${p}: use 1, 2 and 3, comma-separated`);
 const serverDb = args['server-db'] || process.env['TEST_DATABASE_URL'] || undefined;
+const liveDb = serverDb ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 function integerOption(name: string, raw: string, min: number): number {
   const n = Number(raw);
@@ -56,6 +59,11 @@ const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+/** The nearest-rank percentile. */
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
 };
 const perSecond = (count: number, ms: number) => (count * 1000) / ms;
 
@@ -156,15 +164,46 @@ async function initialAndOffline(figures: Figure[]): Promise<void> {
   }
 }
 
+/** Part 2, on a server of its own: it needs PostgreSQL, whose NOTIFY is the peer. */
+async function live(figures: Figure[]): Promise<void> {
+  const name = `server write seen on a connected desktop (${changes} writes)`;
+  const skip = (reason: string) => {
+    console.log(`[2] skipped: ${reason}`);
+    figures.push({ part: '2', name, helio: '', peer: 'LISTEN/NOTIFY round trip', goal: `p50 < ${GOALS.liveP50Ms} ms, p99 < ${GOALS.liveP99Ms} ms`, skipped: reason });
+  };
+  // The desktop's subscription link uses EventSource: Node 20 has it behind a flag (npm run bench:sync sets it).
+  if (typeof EventSource === 'undefined') return skip('this Node has no EventSource: run with --experimental-eventsource (npm run bench:sync does)');
+  const server = new ServerProcess((t) => status(`  seeding: ${t}`));
+  try {
+    console.log('[server] postgres, seeding 100 sites for part 2');
+    const seeded = await server.start({ engine: 'postgres', adminUrl: liveDb, sites: 100, documents: 0, twinSites: 0 });
+    status('');
+    if (typeof seeded === 'string') return skip(`${seeded.replace(/; set BENCH_DATABASE_URL$/, '')}; name one with --server-db or TEST_DATABASE_URL`);
+    const result = await liveChanges(server, seeded, seeded.siteIds, liveDb, changes);
+    const [p50, p99, n50, n99] = [percentile(result.helioMs, 50), percentile(result.helioMs, 99), percentile(result.notifyMs, 50), percentile(result.notifyMs, 99)];
+    console.log(
+      `[2] ${result.helioMs.length} changes seen, ${result.missed} not within 10 s; ` +
+        `Helio p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${Math.max(...result.helioMs).toFixed(1)} ms; ` +
+        `NOTIFY p50 ${n50.toFixed(2)} ms, p99 ${n99.toFixed(2)} ms`,
+    );
+    const peer = (ms: number) => `${ms.toFixed(2)} ms (LISTEN/NOTIFY round trip)`;
+    figures.push({ part: '2', name: `${name}, p50`, helio: `${p50.toFixed(1)} ms`, peer: peer(n50), ratio: n50 / p50, goal: `< ${GOALS.liveP50Ms} ms`, pass: p50 < GOALS.liveP50Ms && result.missed === 0 });
+    figures.push({ part: '2', name: `${name}, p99`, helio: `${p99.toFixed(1)} ms`, peer: peer(n99), ratio: n99 / p99, goal: `< ${GOALS.liveP99Ms} ms`, pass: p99 < GOALS.liveP99Ms && result.missed === 0 });
+  } finally {
+    await server.stop();
+  }
+}
+
 async function main(): Promise<void> {
   console.log(
     `Helio sync bench: ${availableParallelism()} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}; ` +
-      `--rows ${rows} --mutations ${mutations} --rounds ${rounds} --parts ${[...parts].sort().join(',')}`,
+      `--rows ${rows} --changes ${changes} --mutations ${mutations} --rounds ${rounds} --parts ${[...parts].sort().join(',')}`,
   );
   const figures: Figure[] = [];
   if (parts.has('1') || parts.has('3')) await initialAndOffline(figures);
+  if (parts.has('2')) await live(figures);
   console.log();
-  printReport(figures);
+  printReport(figures.sort((a, b) => a.part.localeCompare(b.part)));
 }
 
 main().catch((err: unknown) => {
