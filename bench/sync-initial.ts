@@ -44,7 +44,8 @@ export async function initialSync(trpc: TRPCClient<AppRouter>, userId: string, e
   const transport = httpTransport(trpc);
   const client = await sync.SyncClient.open({ db: local.db, clock: systemClock, ids: createUuidV7Generator(), userId, transport });
   const began = performance.now();
-  while (await client.pullOnce()) status(`  client: ${transport.changes}/${expectedRows} rows, ${((transport.changes * 1000) / (performance.now() - began)).toFixed(0)} rows/s`);
+  // As the desktop's sync loop does (SyncClient.sync, once nothing is left to push).
+  await client.pullAll({ onPage: () => status(`  client: ${transport.changes}/${expectedRows} rows, ${((transport.changes * 1000) / (performance.now() - began)).toFixed(0)} rows/s`) });
   const ms = performance.now() - began;
   status('');
   return { client, local, transport, rows: transport.changes, ms };

@@ -13,6 +13,7 @@ export const errorCodes = [
   'UPLOAD_TOKEN_EXPIRED',
   'UPLOAD_MISMATCH',
   'UNSUPPORTED_VERSION',
+  'SYNC_IDENTITY_IN_USE',
   'INTERNAL_ERROR',
 ] as const;
 

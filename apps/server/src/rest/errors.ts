@@ -17,6 +17,7 @@ export const httpStatusByCode: Record<ErrorCode, number> = {
   UPLOAD_TOKEN_EXPIRED: 403,
   UPLOAD_MISMATCH: 400,
   UNSUPPORTED_VERSION: 426,
+  SYNC_IDENTITY_IN_USE: 409,
   INTERNAL_ERROR: 500,
 };
 

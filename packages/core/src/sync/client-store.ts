@@ -158,7 +158,7 @@ export async function pendingCascades(q: Queryable, table: WritableTableName): P
   return cascades.sort((a, b) => a.mutation.seq - b.mutation.seq);
 }
 
-/** pendingCascades for every writable table, as applyChange takes them. */
+/** pendingCascades for every writable table, as applyChanges takes them. */
 export async function pendingCascadesByTable(q: Queryable): Promise<Map<WritableTableName, Cascade[]>> {
   const byTable = new Map<WritableTableName, Cascade[]>();
   for (const table of Object.keys(writable) as WritableTableName[]) byTable.set(table, await pendingCascades(q, table));
@@ -260,17 +260,13 @@ async function rebuildChunk(
   return cascades;
 }
 
-export async function rebuildRow(tx: Transaction, table: WritableTableName, id: string): Promise<void> {
-  await rebuildRows(tx, table, [id]);
-}
-
-/** After a removal is confirmed or taken back, the rows its side effect reached show the server's version again. */
-export async function rebuildDependents(tx: Transaction, table: WritableTableName, id: string): Promise<void> {
+/** After removals are confirmed or taken back, the rows their side effect reached show the server's version again. */
+export async function rebuildDependents(tx: Transaction, table: WritableTableName, ids: readonly string[]): Promise<void> {
   const onRemove = writable[table].onRemove;
-  if (!onRemove) return;
+  if (!onRemove || ids.length === 0) return;
   const { rows } = await tx.query<{ row_id: string }>(
-    `SELECT row_id FROM sync_shadows WHERE table_name = $1 AND (row ->> '${onRemove.column}') = $2::text ORDER BY row_id`,
-    [onRemove.table, id],
+    `SELECT row_id FROM sync_shadows WHERE table_name = $1 AND (row ->> '${onRemove.column}') = ANY($2::text[]) ORDER BY row_id`,
+    [onRemove.table, ids],
   );
   await rebuildRows(tx, onRemove.table, rows.map((r) => r.row_id));
 }
@@ -310,10 +306,6 @@ export async function applyChanges(tx: Transaction, changes: readonly RowChange[
     if (table in writable) await applyWritable(tx, table as WritableTableName, lastOfEach(rows), cascades?.get(table));
     else await upsertRows(tx, table, rows);
   }
-}
-
-export async function applyChange(tx: Transaction, change: RowChange, cascades?: ReadonlyMap<string, readonly Cascade[]>): Promise<void> {
-  await applyChanges(tx, [change], cascades);
 }
 
 async function applyWritable(tx: Transaction, table: WritableTableName, rows: readonly Row[], cascades: readonly Cascade[] | undefined): Promise<void> {

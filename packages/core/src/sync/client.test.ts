@@ -219,6 +219,64 @@ for (const engine of testEngines) {
       expect(await rowsOf(local, 'sites', org.id)).toEqual(await rowsOf(server, 'sites', org.id));
     });
 
+    /** A copy of a synced device's data (a restored backup, a copied profile): the same data and the same sync identity. */
+    const copyOf = async (server: Db, userId: string, original: Db) => {
+      const { local } = await openClient(server, userId);
+      const { rows } = await original.query<{ key: string; value: unknown }>("SELECT key, value FROM sync_client_state WHERE key IN ('clientId', 'nextSeq', 'ackedSeq', 'hlc')");
+      for (const r of rows) {
+        await local.query('INSERT INTO sync_client_state (key, value) VALUES ($1, $2::jsonb) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value', [r.key, JSON.stringify(r.value)]);
+      }
+      const client = await SyncClient.open({ db: local, clock: { now: () => new Date() }, ids: contextFor(local).ids, userId, transport: transportFor(server, userId) });
+      return { local, client };
+    };
+
+    for (const firstSeen of ['push', 'pull'] as const) {
+      it(`sends every write of two copies of one device's data, the second copy under a new id (found by a ${firstSeen})`, async () => {
+        const server = await fresh(engine);
+        const org = await seedOrganisation(server, 'Copied');
+        const userId = userOf(org, 'technician');
+        const site = await createSite(org.as.admin, { siteName: 'Shared' });
+        const original = await openClient(server, userId);
+        await original.client.write({ table: 'sites', op: 'update', id: site.id, organisationId: org.id, fields: { capacity: 5 } });
+        await original.client.sync();
+        const copy = await copyOf(server, userId, original.local);
+        expect(copy.client.clientId).toBe(original.client.clientId);
+
+        // Both make changes under the same numbers; the original's reach the server first.
+        const a = await original.client.write({ table: 'sites', op: 'create', organisationId: org.id, fields: { siteName: 'From the original' } });
+        const b = await copy.client.write({ table: 'sites', op: 'create', organisationId: org.id, fields: { siteName: 'From the copy' } });
+        await copy.client.write({ table: 'sites', op: 'update', id: b.id, organisationId: org.id, fields: { capacity: 9 } });
+        await copy.client.write({ table: 'sites', op: 'update', id: site.id, organisationId: org.id, fields: { siteName: 'Renamed by the copy' } });
+        expect(b.seq).toBe(a.seq);
+        await original.client.sync();
+        // The pull brings the answer to the original's change under the copy's number; the push is refused outright.
+        if (firstSeen === 'pull') {
+          await copy.client.pullOnce();
+          expect(copy.client.clientId).not.toBe(original.client.clientId);
+        }
+        await copy.client.sync();
+        expect(copy.client.clientId).not.toBe(original.client.clientId);
+        await original.client.sync();
+
+        expect(await getSite(org.as.viewer, a.id)).toMatchObject({ siteName: 'From the original' });
+        expect(await getSite(org.as.viewer, b.id)).toMatchObject({ siteName: 'From the copy', capacity: 9 });
+        expect(await getSite(org.as.viewer, site.id)).toMatchObject({ siteName: 'Renamed by the copy', capacity: 5 });
+        for (const c of [original, copy]) {
+          expect(await c.client.status()).toMatchObject({ pending: 0, rejected: 0 });
+          expect(await rowsOf(c.local, 'sites', org.id)).toEqual(await rowsOf(server, 'sites', org.id));
+        }
+        // The copy goes on under its new id, numbering from 1.
+        const next = await copy.client.write({ table: 'sites', op: 'update', id: b.id, organisationId: org.id, fields: { capacity: 10 } });
+        await copy.client.sync();
+        expect(next.seq).toBe(4);
+        expect(await getSite(org.as.viewer, b.id)).toMatchObject({ capacity: 10 });
+        const { rows } = await server.query<{ client_id: string; last_seq: string }>('SELECT client_id, last_seq FROM sync_clients ORDER BY last_seq');
+        expect(rows.map((r) => [r.client_id, Number(r.last_seq)])).toEqual(
+          expect.arrayContaining([[original.client.clientId, 2], [copy.client.clientId, 4]]),
+        );
+      });
+    }
+
     it('stores pulled documents, whose storage key stays on the server', async () => {
       const server = await fresh(engine);
       const org = await seedOrganisation(server, 'Papers');

@@ -22,14 +22,15 @@ import {
   type WritableTableName,
 } from './protocol.js';
 import {
-  applyChange,
+  applyChanges,
   ensureShadow,
   loadLocalRow,
   pendingCascadesByTable,
   purgeOrganisation,
+  letEventLoopIn,
   readState,
   rebuildDependents,
-  rebuildRow,
+  rebuildRows,
   replicaMode,
   shadowDependents,
   writeState,
@@ -110,6 +111,47 @@ async function listUnsent(tx: Queryable, organisationIds: readonly string[] | nu
   return rowCount;
 }
 
+/** An outbox entry taken out of the queue (confirmed or refused): what its removal means for local rows. */
+interface OutboxEntry {
+  table_name: string;
+  row_id: string;
+  op: string;
+}
+
+/** Rebuilds the rows of mutations just taken out of the outbox, and the rows their removals reached. */
+async function rebuildAfterRemoval(tx: Transaction, removed: readonly OutboxEntry[]): Promise<void> {
+  const rowsByTable = new Map<WritableTableName, string[]>();
+  const removalsByTable = new Map<WritableTableName, string[]>();
+  const add = (map: Map<WritableTableName, string[]>, table: WritableTableName, id: string) => {
+    let ids = map.get(table);
+    if (!ids) map.set(table, (ids = []));
+    ids.push(id);
+  };
+  for (const r of removed) {
+    if (!(r.table_name in writable)) continue;
+    const table = r.table_name as WritableTableName;
+    add(rowsByTable, table, r.row_id);
+    if (r.op === 'delete') add(removalsByTable, table, r.row_id);
+  }
+  for (const [table, ids] of rowsByTable) await rebuildRows(tx, table, ids);
+  for (const [table, ids] of removalsByTable) await rebuildDependents(tx, table, ids);
+}
+
+const hasMore = (response: PullResponse) => response.organisations.some((o) => o.hasMore);
+
+/** Moves kept entries out of the way of a new numbering (client seqs stay far below it). */
+const SEQ_SHIFT = 1_000_000_000_000;
+
+/** A client's hybrid clock: its node is the client id. */
+function clockOf(clientId: string, clock: Clock): HybridClock {
+  return new HybridClock(clientId.replaceAll('-', ''), clock);
+}
+
+/** Refused because another copy of this device's data sends under its client id (see push). */
+function isIdentityInUse(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === 'SYNC_IDENTITY_IN_USE';
+}
+
 const versions = { protocolVersion: PROTOCOL_VERSION, schemaVersion: SCHEMA_VERSION };
 
 export class SyncClient {
@@ -117,9 +159,14 @@ export class SyncClient {
 
   private constructor(
     private readonly options: SyncClientOptions,
-    readonly clientId: string,
-    private readonly hlc: HybridClock,
+    private id: string,
+    private hlc: HybridClock,
   ) {}
+
+  /** This device's id on the server; a new one once another copy of its data was found sending under the old (see takeNewIdentity). */
+  get clientId(): string {
+    return this.id;
+  }
 
   /** Opens the client's sync state, creating its id on first use. */
   static async open(options: SyncClientOptions): Promise<SyncClient> {
@@ -128,7 +175,7 @@ export class SyncClient {
       clientId = options.ids.uuid();
       await writeState(options.db, 'clientId', clientId);
     }
-    const client = new SyncClient(options, clientId, new HybridClock(clientId.replaceAll('-', ''), options.clock));
+    const client = new SyncClient(options, clientId, clockOf(clientId, options.clock));
     const last = await readState<string>(options.db, 'hlc');
     if (last) client.hlc.receive(last);
     return client;
@@ -289,49 +336,92 @@ export class SyncClient {
   async pushOnce(limit = 500): Promise<number> {
     const { rows } = await this.options.db.query<{ mutation: ParsedMutation }>('SELECT mutation FROM sync_outbox WHERE result IS NULL ORDER BY seq LIMIT $1', [limit]);
     if (rows.length === 0) return 0;
-    const response = await this.options.transport.push({ ...versions, clientId: this.clientId, mutations: rows.map((r) => r.mutation) });
+    let response: PushResponse;
+    try {
+      response = await this.options.transport.push({ ...versions, clientId: this.clientId, mutations: rows.map((r) => r.mutation) });
+    } catch (err) {
+      if (!isIdentityInUse(err)) throw err;
+      // Sent again, renumbered under the new id, by the next push.
+      await this.takeNewIdentity();
+      return rows.length;
+    }
     if (response.results.length > 0 && response.results.every((r) => r.status === 'gap')) {
       // Nothing was applied: the server lacks changes this client sent and was answered for earlier (restored from a backup?).
       throw new SyncGapError(rows[0]!.mutation.seq, response.lastAppliedSeq);
     }
     // Confirmation waits for a pull: only a page that catches up shows what the mutation did.
-    await this.options.db.transaction((tx) => this.recordResults(tx, response.results, []));
+    if (await this.options.db.transaction((tx) => this.recordResults(tx, response.results, []))) await this.takeNewIdentity();
     return rows.length;
   }
 
-  /** Records the server's answers; then confirms what the organisations just caught up with (see confirm). */
-  private async recordResults(tx: Transaction, results: readonly MutationResult[], caughtUp: readonly string[]): Promise<void> {
-    let acked = (await readState<number>(tx, 'ackedSeq')) ?? 0;
-    for (const result of results) {
-      if (result.status === 'gap') continue;
-      const { rows } = await tx.query<{ table_name: WritableTableName; row_id: string; mutation: ParsedMutation; organisation_id: string }>(
-        'SELECT table_name, row_id, mutation, organisation_id FROM sync_outbox WHERE seq = $1',
-        [result.seq],
-      );
-      const entry = rows[0];
-      acked = Math.max(acked, result.seq);
-      if (!entry) continue;
-      // Listed as could-not-sync when its organisation was revoked, but still queued: see purgeRevoked.
-      const withdrawn = (await tx.query('SELECT 1 FROM sync_rejected WHERE seq = $1', [result.seq])).rowCount > 0;
-      if (result.status === 'rejected') {
-        await tx.query(
-          `INSERT INTO sync_rejected (seq, organisation_id, mutation, code, message, user_id) VALUES ($1, $2, $3::jsonb, $4, $5, $6) ON CONFLICT (seq) DO NOTHING`,
-          [result.seq, entry.organisation_id, JSON.stringify(entry.mutation), result.code ?? 'REJECTED', result.message ?? 'rejected by the server', this.options.userId],
-        );
-        await tx.query('DELETE FROM sync_outbox WHERE seq = $1', [result.seq]);
-        await replicaMode(tx);
-        if (entry.table_name in writable) await rebuildRow(tx, entry.table_name, entry.row_id);
-        if (entry.mutation.op === 'delete') await rebuildDependents(tx, entry.table_name, entry.row_id);
-      } else if (withdrawn) {
-        // The server had applied it before the revocation (its answer was lost): it did sync after all.
-        await tx.query('DELETE FROM sync_rejected WHERE seq = $1', [result.seq]);
-        await tx.query('DELETE FROM sync_outbox WHERE seq = $1', [result.seq]);
-      } else {
-        await tx.query('UPDATE sync_outbox SET result = $2::jsonb WHERE seq = $1', [result.seq, JSON.stringify(result)]);
-      }
-    }
+  /**
+   * Records the server's answers, a few statements for a whole push: applied
+   * ones wait in the outbox for a pull to confirm them, refused ones go to
+   * the could-not-sync list and their rows are rebuilt without them. Then
+   * confirms what the organisations just caught up with (see confirm).
+   * Returns whether an answer was another device's (see takeNewIdentity).
+   */
+  private async recordResults(tx: Transaction, results: readonly MutationResult[], caughtUp: readonly string[]): Promise<boolean> {
+    const answers = new Map<number, MutationResult>();
+    for (const result of results) if (result.status !== 'gap') answers.set(result.seq, result);
+    const acked = Math.max((await readState<number>(tx, 'ackedSeq')) ?? 0, ...answers.keys());
+    const othersAnswer = answers.size > 0 && (await this.recordAnswers(tx, answers));
     await writeState(tx, 'ackedSeq', acked);
     await this.confirm(tx, caughtUp);
+    return othersAnswer;
+  }
+
+  /** Records answers (see recordResults); returns whether one of them answered another device's mutation, not this one's. */
+  private async recordAnswers(tx: Transaction, answers: ReadonlyMap<number, MutationResult>): Promise<boolean> {
+    await letEventLoopIn();
+    // Listed as could-not-sync when its organisation was revoked, but still queued: see purgeRevoked.
+    const { rows } = await tx.query<OutboxEntry & { seq: string | number; hlc: string; withdrawn: boolean }>(
+      `SELECT o.seq, o.table_name, o.row_id, o.mutation->>'op' AS op, o.mutation->>'hlc' AS hlc,
+              EXISTS (SELECT 1 FROM sync_rejected r WHERE r.seq = o.seq) AS withdrawn
+       FROM sync_outbox o WHERE o.seq = ANY($1::bigint[])`,
+      [[...answers.keys()]],
+    );
+    const applied: MutationResult[] = [];
+    const refused: MutationResult[] = [];
+    const refusedEntries: OutboxEntry[] = [];
+    const withdrawnApplied: number[] = [];
+    let othersAnswer = false;
+    for (const entry of rows) {
+      const result = answers.get(Number(entry.seq))!;
+      if (result.hlc !== undefined && result.hlc !== entry.hlc) {
+        // Another copy of this device's data sent a mutation under the same id and seq: this one never reached the server.
+        othersAnswer = true;
+      } else if (result.status === 'rejected') {
+        refused.push(result);
+        refusedEntries.push(entry);
+      } else if (entry.withdrawn) {
+        // The server had applied it before the revocation (its answer was lost): it did sync after all.
+        withdrawnApplied.push(result.seq);
+      } else applied.push(result);
+    }
+    if (applied.length > 0) {
+      await tx.query(
+        `UPDATE sync_outbox o SET result = e.result FROM jsonb_array_elements($1::jsonb) AS e(result) WHERE o.seq = (e.result ->> 'seq')::bigint`,
+        [JSON.stringify(applied)],
+      );
+    }
+    if (withdrawnApplied.length > 0) {
+      await tx.query('DELETE FROM sync_rejected WHERE seq = ANY($1::bigint[])', [withdrawnApplied]);
+      await tx.query('DELETE FROM sync_outbox WHERE seq = ANY($1::bigint[])', [withdrawnApplied]);
+    }
+    if (refused.length > 0) {
+      await tx.query(
+        `INSERT INTO sync_rejected (seq, organisation_id, mutation, code, message, user_id)
+         SELECT o.seq, o.organisation_id, o.mutation, e.code, e.message, $2 FROM jsonb_to_recordset($1::jsonb) AS e(seq bigint, code text, message text)
+         JOIN sync_outbox o ON o.seq = e.seq
+         ON CONFLICT (seq) DO NOTHING`,
+        [JSON.stringify(refused.map((r) => ({ seq: r.seq, code: r.code ?? 'REJECTED', message: r.message ?? 'rejected by the server' }))), this.options.userId],
+      );
+      await tx.query('DELETE FROM sync_outbox WHERE seq = ANY($1::bigint[])', [refused.map((r) => r.seq)]);
+      await replicaMode(tx);
+      await rebuildAfterRemoval(tx, refusedEntries);
+    }
+    return othersAnswer;
   }
 
   /**
@@ -344,60 +434,114 @@ export class SyncClient {
    */
   private async confirm(tx: Transaction, caughtUp: readonly string[]): Promise<void> {
     if (caughtUp.length === 0) return;
-    const { rows } = await tx.query<{ seq: number; table_name: WritableTableName; row_id: string; op: string }>(
-      `SELECT o.seq, o.table_name, o.row_id, o.mutation->>'op' AS op FROM sync_outbox o JOIN sync_cursors c ON c.organisation_id = o.organisation_id
-       WHERE o.result IS NOT NULL AND (o.result->>'changeSeq')::bigint <= c.cursor AND o.organisation_id = ANY($1::uuid[]) ORDER BY o.seq`,
+    await letEventLoopIn();
+    const { rows } = await tx.query<OutboxEntry>(
+      `DELETE FROM sync_outbox o USING sync_cursors c
+       WHERE c.organisation_id = o.organisation_id AND o.result IS NOT NULL AND (o.result->>'changeSeq')::bigint <= c.cursor AND o.organisation_id = ANY($1::uuid[])
+       RETURNING o.table_name, o.row_id, o.mutation->>'op' AS op`,
       [caughtUp],
     );
     if (rows.length === 0) return;
     await replicaMode(tx);
-    for (const r of rows) await tx.query('DELETE FROM sync_outbox WHERE seq = $1', [r.seq]);
-    const touched = new Map(rows.map((r) => [`${r.table_name}:${r.row_id}`, r]));
-    for (const r of touched.values()) await rebuildRow(tx, r.table_name, r.row_id);
-    for (const r of rows) if (r.op === 'delete') await rebuildDependents(tx, r.table_name, r.row_id);
+    await rebuildAfterRemoval(tx, rows);
   }
 
   /** Pulls one page per organisation; returns whether any organisation has more. */
   async pullOnce(limit?: number): Promise<boolean> {
+    const { cursors, ackedSeq } = await this.pullPosition();
+    const pulled = await this.requestPull(cursors, ackedSeq, limit);
+    await this.storePull(pulled);
+    return hasMore(pulled.response);
+  }
+
+  /**
+   * Pulls until every organisation has caught up. Each next page is asked
+   * for as soon as a page arrives, so the server and the network work on it
+   * while this one is stored (pages still commit one after the other, each
+   * with its cursor).
+   */
+  async pullAll(options: { limit?: number; onPage?: () => void } = {}): Promise<void> {
+    let { cursors, ackedSeq } = await this.pullPosition();
+    let next = this.requestPull(cursors, ackedSeq, options.limit);
+    for (;;) {
+      const pulled = await next;
+      const { response } = pulled;
+      const more = hasMore(response);
+      if (more) {
+        cursors = { ...cursors };
+        for (const page of response.organisations) cursors[page.organisationId] = page.cursor;
+        for (const org of response.revoked) delete cursors[org];
+        ackedSeq = Math.max(ackedSeq, ...response.mutations.map((m) => m.seq));
+        next = this.requestPull(cursors, ackedSeq, options.limit);
+        // Awaited on the next turn; should storing this page fail first, its failure is not left unhandled.
+        next.catch(() => undefined);
+      }
+      await this.storePull(pulled);
+      options.onPage?.();
+      if (!more) return;
+    }
+  }
+
+  /** Where the next pull starts: the stored cursors and the highest seq answered. */
+  private async pullPosition(): Promise<{ cursors: Record<string, number>; ackedSeq: number }> {
     const db = this.options.db;
-    const { rows: cursorRows } = await db.query<{ organisation_id: string; cursor: number }>('SELECT organisation_id, cursor FROM sync_cursors');
-    const cursors = Object.fromEntries(cursorRows.map((r) => [r.organisation_id, r.cursor]));
-    const ackedSeq = (await readState<number>(db, 'ackedSeq')) ?? 0;
-    const response = await this.options.transport.pull({ ...versions, clientId: this.clientId, cursors, ackedSeq, ...(limit ? { limit } : {}) });
+    const { rows } = await db.query<{ organisation_id: string; cursor: number }>('SELECT organisation_id, cursor FROM sync_cursors');
+    return { cursors: Object.fromEntries(rows.map((r) => [r.organisation_id, Number(r.cursor)])), ackedSeq: (await readState<number>(db, 'ackedSeq')) ?? 0 };
+  }
+
+  private async requestPull(cursors: Record<string, number>, ackedSeq: number, limit: number | undefined): Promise<{ response: PullResponse; clientId: string }> {
+    const clientId = this.clientId;
+    const response = await this.options.transport.pull({ ...versions, clientId, cursors, ackedSeq, ...(limit ? { limit } : {}) });
+    return { response, clientId };
+  }
+
+  /**
+   * Stores a pulled response: each organisation's page with its cursor, in
+   * one transaction per page (a crash repeats at most that page); the answers
+   * to this client's mutations, revocations and the clock with the last one.
+   */
+  private async storePull({ response, clientId }: { response: PullResponse; clientId: string }): Promise<void> {
+    const db = this.options.db;
     let received = response.revoked.length + response.mutations.length;
-    for (const page of response.organisations) {
-      // One page and its cursor commit together: a crash repeats at most this page.
-      await db.transaction(async (tx) => {
+    const pages = response.organisations;
+    // Answers asked for under an id this client has since left behind are the other copy's (see takeNewIdentity).
+    const answers = clientId === this.clientId ? response.mutations : [];
+    const finish = async (tx: Transaction): Promise<boolean> => {
+      const caughtUp = pages.filter((o) => !o.hasMore).map((o) => o.organisationId);
+      const othersAnswer = await this.recordResults(tx, answers, caughtUp);
+      for (const org of response.revoked) await this.purgeRevoked(tx, org);
+      await writeState(tx, 'hlc', this.hlc.now());
+      await writeState(tx, 'lastSyncAt', this.options.clock.now().toISOString());
+      return othersAnswer;
+    };
+    let othersAnswer = false;
+    for (const [i, page] of pages.entries()) {
+      othersAnswer = await db.transaction(async (tx) => {
         await replicaMode(tx);
         await tx.query('INSERT INTO organisation_change_counters (organisation_id, last_seq) VALUES ($1, 0) ON CONFLICT (organisation_id) DO NOTHING', [page.organisationId]);
-        for (const u of page.users) {
+        if (page.users.length > 0) {
           await tx.query(
-            'INSERT INTO users (id, email, name) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET email = EXCLUDED.email, name = EXCLUDED.name',
-            [u.id, u.email, u.name],
+            `INSERT INTO users (id, email, name) SELECT id, email, name FROM jsonb_to_recordset($1::jsonb) AS u(id uuid, email text, name text)
+             ON CONFLICT (id) DO UPDATE SET email = EXCLUDED.email, name = EXCLUDED.name`,
+            [JSON.stringify(page.users)],
           );
         }
         const cascades = page.changes.length > 0 ? await pendingCascadesByTable(tx) : undefined;
         received += page.changes.length;
-        for (const change of page.changes) {
-          for (const clock of Object.values(change.fieldClocks)) this.hlc.receive(clock);
-          await applyChange(tx, change, cascades);
-        }
+        for (const change of page.changes) for (const clock of Object.values(change.fieldClocks)) this.hlc.receive(clock);
+        await applyChanges(tx, page.changes, cascades);
         await tx.query(
           'INSERT INTO sync_cursors (organisation_id, cursor) VALUES ($1, $2) ON CONFLICT (organisation_id) DO UPDATE SET cursor = EXCLUDED.cursor',
           [page.organisationId, page.cursor],
         );
         if (!page.hasMore) await this.confirm(tx, [page.organisationId]);
+        // The last page's transaction also takes the answers and the bookkeeping: one commit fewer per pull.
+        return i === pages.length - 1 ? finish(tx) : false;
       });
     }
-    await db.transaction(async (tx) => {
-      const caughtUp = response.organisations.filter((o) => !o.hasMore).map((o) => o.organisationId);
-      await this.recordResults(tx, response.mutations, caughtUp);
-      for (const org of response.revoked) await this.purgeRevoked(tx, org);
-      await writeState(tx, 'hlc', this.hlc.now());
-      await writeState(tx, 'lastSyncAt', this.options.clock.now().toISOString());
-    });
+    if (pages.length === 0) othersAnswer = await db.transaction(finish);
+    if (othersAnswer) await this.takeNewIdentity();
     this.received += received;
-    return response.organisations.some((o) => o.hasMore);
   }
 
   /** How many rows, results and revocations pulls have brought since this client was opened: when it grows, local data may have changed. */
@@ -443,7 +587,7 @@ export class SyncClient {
     await db.transaction(async (tx) => {
       await listUnsent(tx, null, owner, code, message);
       // Shift the kept entries out of the way of the new numbering (each start-over by one more step).
-      await tx.query('UPDATE sync_rejected SET seq = seq - 1000000000000');
+      await tx.query(`UPDATE sync_rejected SET seq = seq - ${SEQ_SHIFT}`);
       await tx.query('DELETE FROM sync_outbox');
       await tx.query('DELETE FROM sync_shadows');
       await replicaMode(tx);
@@ -457,14 +601,47 @@ export class SyncClient {
     });
   }
 
+  /**
+   * Another copy of this device's data (a restored backup, a copied profile)
+   * has sent changes under this client id: the server answered the same seqs
+   * for other mutations. This copy takes a new id and renumbers what the
+   * server has not answered from 1, in the same order, so the next push sends
+   * it all as this new device's (nothing is dropped, nothing is answered
+   * with the other copy's result). Answered mutations only wait for a pull
+   * to confirm them and keep their order, below the new numbers; entries
+   * already listed as could-not-sync leave the queue (under a new id there is
+   * no sequence they must hold a place in).
+   */
+  private async takeNewIdentity(): Promise<void> {
+    const clientId = this.options.ids.uuid();
+    await this.options.db.transaction(async (tx) => {
+      await tx.query('DELETE FROM sync_outbox o WHERE o.result IS NULL AND EXISTS (SELECT 1 FROM sync_rejected r WHERE r.seq = o.seq)');
+      await tx.query(`UPDATE sync_rejected SET seq = seq - ${SEQ_SHIFT}`);
+      // Two steps: seq is a key, and a statement that renumbers in place may meet a number not yet moved.
+      await tx.query(
+        `UPDATE sync_outbox SET seq = seq - ${SEQ_SHIFT}, mutation = jsonb_set(mutation, '{seq}', to_jsonb(seq - ${SEQ_SHIFT})) WHERE result IS NOT NULL`,
+      );
+      await tx.query(`UPDATE sync_outbox SET seq = seq + ${SEQ_SHIFT} WHERE result IS NULL`);
+      const { rowCount } = await tx.query(
+        `UPDATE sync_outbox o SET seq = n.seq, mutation = jsonb_set(o.mutation, '{seq}', to_jsonb(n.seq))
+         FROM (SELECT seq AS old, row_number() OVER (ORDER BY seq) AS seq FROM sync_outbox WHERE result IS NULL) n WHERE o.seq = n.old`,
+      );
+      await writeState(tx, 'clientId', clientId);
+      await writeState(tx, 'nextSeq', rowCount + 1);
+      await writeState(tx, 'ackedSeq', 0);
+    });
+    const last = this.hlc.now();
+    this.id = clientId;
+    this.hlc = clockOf(clientId, this.options.clock);
+    this.hlc.receive(last);
+  }
+
   /** Push everything, then pull until caught up. */
   async sync(): Promise<void> {
     while ((await this.pushOnce()) > 0) {
       /* next batch */
     }
-    while (await this.pullOnce()) {
-      /* next page */
-    }
+    await this.pullAll();
   }
 
   async status(): Promise<{ pending: number; rejected: number; conflicts: number; lastSyncAt: string | null }> {

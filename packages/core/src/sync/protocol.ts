@@ -74,6 +74,12 @@ export const mutationResult = z.object({
   /** With rejected: why, as a stable code and a message to show the user. */
   code: z.string().nullable(),
   message: z.string().nullable(),
+  /**
+   * The mutation's clock, as it was sent: it tells this client's own
+   * mutation from another one sent under the same client id and seq (a copy
+   * of the device's data). Absent from results recorded before it existed.
+   */
+  hlc: z.string().optional(),
 });
 export type MutationResult = z.infer<typeof mutationResult>;
 

@@ -5,7 +5,7 @@ import { authorize } from '../auth/principal.js';
 import { allocateChangeSeqs } from '../changes.js';
 import type { ServiceContext } from '../context.js';
 import { toDomainError } from '../db-errors.js';
-import { isDomainError, notFound, validationError } from '../errors.js';
+import { DomainError, isDomainError, notFound, validationError } from '../errors.js';
 import { parseInput } from '../validation.js';
 import { clampHlc, compareHlc, parseHlc, sameNode } from './hlc.js';
 import { pushRequest, type MutationResult, type ParsedMutation, type PushResponse } from './protocol.js';
@@ -202,20 +202,34 @@ async function applyOne(ctx: ServiceContext, m: ParsedMutation, clientId: string
         "SELECT last_seq, set_config('helio.hlc', '', true) FROM organisation_change_counters WHERE organisation_id = $1",
         [m.organisationId],
       );
-      return { seq: m.seq, status, organisationId: m.organisationId, changeSeq: rows[0]?.last_seq ?? null, code: null, message: null };
+      return { seq: m.seq, status, organisationId: m.organisationId, changeSeq: rows[0]?.last_seq ?? null, code: null, message: null, hlc: m.hlc };
     });
   } catch (err) {
     const domain = toDomainError(err);
     if (!isDomainError(domain)) throw err;
-    return { seq: m.seq, status: 'rejected', organisationId: m.organisationId, changeSeq: null, code: domain.code, message: domain.message };
+    return { seq: m.seq, status: 'rejected', organisationId: m.organisationId, changeSeq: null, code: domain.code, message: domain.message, hlc: m.hlc };
   }
+}
+
+/**
+ * Another mutation than the one applied under this seq: a copy of the
+ * device's data (a restored backup, a copied profile) is sending under the
+ * same client id. Answering it from the stored result would drop the copy's
+ * write without a word; the client takes a new id and sends again.
+ */
+function identityInUse(seq: number): DomainError {
+  return new DomainError(
+    'SYNC_IDENTITY_IN_USE',
+    `change #${seq} of this device was already received from another copy of its data: this copy must sync under a new device id`,
+  );
 }
 
 /**
  * Applies a batch in one transaction. A seq already applied returns its
  * stored result again; the next seq is applied; a later one (a gap) stops the
  * batch. An invalid or forbidden mutation is rejected with its reason and the
- * queue goes on.
+ * queue goes on. An applied seq that comes back as another mutation (another
+ * clock) fails the whole batch: two devices are sending under one client id.
  */
 export async function push(ctx: ServiceContext, input: unknown): Promise<PushResponse> {
   await checkVersions(ctx, input, { park: true });
@@ -233,6 +247,7 @@ export async function push(ctx: ServiceContext, input: unknown): Promise<PushRes
         const stored =
           recorded.get(m.seq) ??
           (await tx.query<{ result: MutationResult }>('SELECT result FROM sync_mutations WHERE client_id = $1 AND seq = $2', [req.clientId, m.seq])).rows[0]?.result;
+        if (stored?.hlc !== undefined && stored.hlc !== m.hlc) throw identityInUse(m.seq);
         if (stored) results.push(stored);
         continue;
       }

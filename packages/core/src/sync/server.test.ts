@@ -48,6 +48,21 @@ describeEachEngine('sync push and pull', (getDb) => {
     expect(pulled.mutations.map((m) => m.seq)).toEqual([1]);
   });
 
+  it('refuses a batch in which an applied seq comes back as another mutation, and applies nothing of it', async () => {
+    const a = await seedOrganisation(getDb(), 'A');
+    const c = clientOf(a.as.technician, undefined);
+    const first = c.next({ table: 'portfolios', op: 'create', id: randomUUID(), organisationId: a.id, fields: { name: 'Original' } });
+    await c.push([first]);
+    // A copy of the device's data made the same seq for another write, and one more after it.
+    const copied = { ...c.next({ table: 'portfolios', op: 'create', id: randomUUID(), organisationId: a.id, fields: { name: 'Copy' } }), seq: 1 } as Mutation;
+    const after = { ...c.next({ table: 'portfolios', op: 'create', id: randomUUID(), organisationId: a.id, fields: { name: 'After' } }), seq: 2 } as Mutation;
+    await expect(c.push([copied, after])).rejects.toMatchObject({ code: 'SYNC_IDENTITY_IN_USE', message: expect.stringMatching(/another copy/) });
+    const { rows } = await getDb().query<{ name: string }>('SELECT name FROM portfolios WHERE organisation_id = $1 ORDER BY name', [a.id]);
+    expect(rows.map((r) => r.name)).toEqual(['Original']);
+    // The same mutation sent again is a retry, answered from the stored result, with its clock.
+    expect((await c.push([first])).results).toEqual([expect.objectContaining({ seq: 1, status: 'applied', hlc: first.hlc })]);
+  });
+
   it('refuses a gap and applies nothing after it', async () => {
     const a = await seedOrganisation(getDb(), 'A');
     const c = clientOf(a.as.technician, 'laptop1');

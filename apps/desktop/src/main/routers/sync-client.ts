@@ -31,7 +31,7 @@ export const syncClientRouter = router({
       return ctx.services.sync.status();
     }),
   rejected: sessionProcedure.query(({ ctx }) => ctx.services.sync.syncClient.rejectedChanges()),
-  dismissRejected: sessionProcedure.input(z.strictObject({ seq: z.int().positive() })).mutation(async ({ ctx, input }) => {
+  dismissRejected: sessionProcedure.input(z.strictObject({ seq: z.int() })).mutation(async ({ ctx, input }) => {
     await ctx.services.sync.dismissRejected(input.seq);
     return ctx.services.sync.status();
   }),
