@@ -395,4 +395,39 @@ describe('desktop sync in Chromium', () => {
     // The refused change is undone here too: the window shows the server's value.
     await expect.poll(() => page.getByLabel('Site manager').inputValue(), SYNCED).toBe('Office');
   });
+
+  it('signs out keeping the data and an unsent change, which reaches the server once the same account signs in again', { timeout: 120_000 }, async () => {
+    const tenant = await server.createTenant('Handover Solar', [{ name: 'Eli Field', role: 'technician' }]);
+    const eli = tenant.people[0]!;
+    const site = await createSiteByRest(tenant, { siteName: 'Quiet Meadow', siteManager: 'Office', timezone: 'Europe/Oslo' });
+    const desktop = await openDesktop();
+    const { page, line, fixture } = desktop;
+    await signedIn(desktop, eli, tenant, '#/connect');
+    await page.getByText(/Everything is stored on this device/).waitFor();
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByText(/you signed out on this device/).waitFor();
+    await expect.poll(() => page.getByRole('button', { name: 'Sign out' }).count()).toBe(0);
+    expect(await text(page.locator('.topbar .mode'))).toBe(`Not signed in to ${line.url}`);
+    await screenshot(page, 'desktop-sync-signed-out');
+
+    // Signed out, the data is still here and still editable; the change waits.
+    await page.getByRole('link', { name: 'Sites', exact: true }).click();
+    await page.getByRole('link', { name: 'Quiet Meadow' }).click();
+    await page.getByLabel('Site manager').fill('Eli Field');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText(/^Saved at/).waitFor();
+    await expect.poll(() => text(syncIndicator(page)), SYNCED).toMatch(/1 pending change$/);
+    expect(await restSite(tenant, site.id)).toMatchObject({ siteManager: 'Office' });
+
+    await page.getByRole('link', { name: 'Server', exact: true }).click();
+    await page.getByLabel('Server URL').fill(line.url);
+    await page.getByLabel('Email').fill(eli.email);
+    await page.getByLabel('Password').fill(eli.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText(`Signed in to ${line.url}.`, { exact: true }).waitFor();
+    await expect.poll(async () => (await restSite(tenant, site.id))?.['siteManager'], SYNCED).toBe('Eli Field');
+    await expect.poll(() => text(syncIndicator(page)), SYNCED).toBe('Online');
+    expect((await fixture.api.sites.get.query({ id: site.id })).siteManager).toBe('Eli Field');
+  });
 });

@@ -147,6 +147,11 @@ describeEachEngine('desktop sync against a real server', (engine) => {
     // The first user writes while cut off, then hands the laptop over.
     proxy.cut();
     await d.sync.write({ table: 'sites', op: 'update', id: site.id, organisationId: w.a.organisationId, fields: { siteName: 'Unsent by the owner' } });
+    // The round the write started has failed; the loop waits out its backoff, which the sign-in below interrupts.
+    await eventually(async () => {
+      const s = await d.sync.status();
+      return s.connection === 'offline' && !s.syncing && s.pending === 1;
+    }, 'the failed round');
     proxy.restore();
     const firstClientId = d.sync.syncClient.clientId;
     await d.sync.signIn({ serverUrl: proxy.url, email: w.b.owner.email, password: w.b.owner.password });

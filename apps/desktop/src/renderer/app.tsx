@@ -66,6 +66,7 @@ function Shell() {
   const list = organisations.data ?? [];
   const organisationId = list.some((o) => o.id === storedOrganisation) ? storedOrganisation : list[0]?.id;
   const section = route[0] ?? 'sites';
+  const signedOut = useSyncStatus().status?.connection === 'signInRequired';
 
   return (
     <div className="shell">
@@ -73,7 +74,7 @@ function Shell() {
         <span className="brand">Helio</span>
         <OrganisationSwitcher organisations={list} value={organisationId} onChange={setOrganisation} />
         <div className="topbar-end">
-          <span className="mode">{status?.mode === 'server' ? `Signed in to ${status.serverUrl}` : 'On this device'}</span>
+          <span className="mode">{status?.mode === 'server' ? `${signedOut ? 'Not signed in to' : 'Signed in to'} ${status.serverUrl}` : 'On this device'}</span>
           <span className="indicator-group">
             <span className="indicator-caption">Sync</span>
             <SyncIndicator />

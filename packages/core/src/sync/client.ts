@@ -137,6 +137,9 @@ async function rebuildAfterRemoval(tx: Transaction, removed: readonly OutboxEntr
   for (const [table, ids] of removalsByTable) await rebuildDependents(tx, table, ids);
 }
 
+/** Mutations confirmed per transaction (see confirm). */
+const CONFIRM_CHUNK = 250;
+
 const hasMore = (response: PullResponse) => response.organisations.some((o) => o.hasMore);
 
 /** Moves kept entries out of the way of a new numbering (client seqs stay far below it). */
@@ -334,6 +337,7 @@ export class SyncClient {
 
   /** Sends unanswered mutations (up to one batch); returns how many were sent. */
   async pushOnce(limit = 500): Promise<number> {
+    await letEventLoopIn();
     const { rows } = await this.options.db.query<{ mutation: ParsedMutation }>('SELECT mutation FROM sync_outbox WHERE result IS NULL ORDER BY seq LIMIT $1', [limit]);
     if (rows.length === 0) return 0;
     let response: PushResponse;
@@ -350,24 +354,22 @@ export class SyncClient {
       throw new SyncGapError(rows[0]!.mutation.seq, response.lastAppliedSeq);
     }
     // Confirmation waits for a pull: only a page that catches up shows what the mutation did.
-    if (await this.options.db.transaction((tx) => this.recordResults(tx, response.results, []))) await this.takeNewIdentity();
+    if (await this.options.db.transaction((tx) => this.recordResults(tx, response.results))) await this.takeNewIdentity();
     return rows.length;
   }
 
   /**
    * Records the server's answers, a few statements for a whole push: applied
-   * ones wait in the outbox for a pull to confirm them, refused ones go to
-   * the could-not-sync list and their rows are rebuilt without them. Then
-   * confirms what the organisations just caught up with (see confirm).
-   * Returns whether an answer was another device's (see takeNewIdentity).
+   * ones wait in the outbox for a pull to confirm them (see confirm), refused
+   * ones go to the could-not-sync list and their rows are rebuilt without
+   * them. Returns whether an answer was another device's (see takeNewIdentity).
    */
-  private async recordResults(tx: Transaction, results: readonly MutationResult[], caughtUp: readonly string[]): Promise<boolean> {
+  private async recordResults(tx: Transaction, results: readonly MutationResult[]): Promise<boolean> {
     const answers = new Map<number, MutationResult>();
     for (const result of results) if (result.status !== 'gap') answers.set(result.seq, result);
     const acked = Math.max((await readState<number>(tx, 'ackedSeq')) ?? 0, ...answers.keys());
     const othersAnswer = answers.size > 0 && (await this.recordAnswers(tx, answers));
     await writeState(tx, 'ackedSeq', acked);
-    await this.confirm(tx, caughtUp);
     return othersAnswer;
   }
 
@@ -400,6 +402,7 @@ export class SyncClient {
       } else applied.push(result);
     }
     if (applied.length > 0) {
+      await letEventLoopIn();
       await tx.query(
         `UPDATE sync_outbox o SET result = e.result FROM jsonb_array_elements($1::jsonb) AS e(result) WHERE o.seq = (e.result ->> 'seq')::bigint`,
         [JSON.stringify(applied)],
@@ -410,6 +413,7 @@ export class SyncClient {
       await tx.query('DELETE FROM sync_outbox WHERE seq = ANY($1::bigint[])', [withdrawnApplied]);
     }
     if (refused.length > 0) {
+      await letEventLoopIn();
       await tx.query(
         `INSERT INTO sync_rejected (seq, organisation_id, mutation, code, message, user_id)
          SELECT o.seq, o.organisation_id, o.mutation, e.code, e.message, $2 FROM jsonb_to_recordset($1::jsonb) AS e(seq bigint, code text, message text)
@@ -431,19 +435,35 @@ export class SyncClient {
    * sorts after it, so a cursor past the mutation does not mean the row's
    * newer version has arrived, and rebuilding from an older one would show
    * the row as it was before the user's write.
+   *
+   * Runs right after the page that caught up commits (one round of sync at
+   * a time, so nothing moves the cursor in between), in transactions of
+   * CONFIRM_CHUNK mutations: local reads and writes wait for one chunk at
+   * most, not for a whole drained queue. Each chunk leaves every row as the
+   * server's version plus what is still pending on it; a crash between
+   * chunks leaves the rest to the next pull that catches up.
    */
-  private async confirm(tx: Transaction, caughtUp: readonly string[]): Promise<void> {
+  private async confirm(caughtUp: readonly string[]): Promise<void> {
     if (caughtUp.length === 0) return;
-    await letEventLoopIn();
-    const { rows } = await tx.query<OutboxEntry>(
-      `DELETE FROM sync_outbox o USING sync_cursors c
-       WHERE c.organisation_id = o.organisation_id AND o.result IS NOT NULL AND (o.result->>'changeSeq')::bigint <= c.cursor AND o.organisation_id = ANY($1::uuid[])
-       RETURNING o.table_name, o.row_id, o.mutation->>'op' AS op`,
-      [caughtUp],
-    );
-    if (rows.length === 0) return;
-    await replicaMode(tx);
-    await rebuildAfterRemoval(tx, rows);
+    for (;;) {
+      const confirmed = await this.options.db.transaction(async (tx) => {
+        await letEventLoopIn();
+        const { rows } = await tx.query<OutboxEntry>(
+          `DELETE FROM sync_outbox WHERE seq IN (
+             SELECT o.seq FROM sync_outbox o JOIN sync_cursors c ON c.organisation_id = o.organisation_id
+             WHERE o.result IS NOT NULL AND (o.result->>'changeSeq')::bigint <= c.cursor AND o.organisation_id = ANY($1::uuid[])
+             ORDER BY o.seq LIMIT $2)
+           RETURNING table_name, row_id, mutation->>'op' AS op`,
+          [caughtUp, CONFIRM_CHUNK],
+        );
+        if (rows.length > 0) {
+          await replicaMode(tx);
+          await rebuildAfterRemoval(tx, rows);
+        }
+        return rows.length;
+      });
+      if (confirmed < CONFIRM_CHUNK) return;
+    }
   }
 
   /** Pulls one page per organisation; returns whether any organisation has more. */
@@ -507,8 +527,7 @@ export class SyncClient {
     // Answers asked for under an id this client has since left behind are the other copy's (see takeNewIdentity).
     const answers = clientId === this.clientId ? response.mutations : [];
     const finish = async (tx: Transaction): Promise<boolean> => {
-      const caughtUp = pages.filter((o) => !o.hasMore).map((o) => o.organisationId);
-      const othersAnswer = await this.recordResults(tx, answers, caughtUp);
+      const othersAnswer = await this.recordResults(tx, answers);
       for (const org of response.revoked) await this.purgeRevoked(tx, org);
       await writeState(tx, 'hlc', this.hlc.now());
       await writeState(tx, 'lastSyncAt', this.options.clock.now().toISOString());
@@ -534,12 +553,12 @@ export class SyncClient {
           'INSERT INTO sync_cursors (organisation_id, cursor) VALUES ($1, $2) ON CONFLICT (organisation_id) DO UPDATE SET cursor = EXCLUDED.cursor',
           [page.organisationId, page.cursor],
         );
-        if (!page.hasMore) await this.confirm(tx, [page.organisationId]);
         // The last page's transaction also takes the answers and the bookkeeping: one commit fewer per pull.
         return i === pages.length - 1 ? finish(tx) : false;
       });
     }
     if (pages.length === 0) othersAnswer = await db.transaction(finish);
+    await this.confirm(pages.filter((o) => !o.hasMore).map((o) => o.organisationId));
     if (othersAnswer) await this.takeNewIdentity();
     this.received += received;
   }

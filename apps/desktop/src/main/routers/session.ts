@@ -45,6 +45,15 @@ export const sessionRouter = router({
     }
     return statusOf(ctx.services.sessions.current());
   }),
+  /**
+   * Stops syncing and forgets the server's token on this device. What is
+   * stored here stays: unsent changes wait for the same account to sign in
+   * again (another account sees them listed as not sent, see signIn).
+   */
+  signOut: publicProcedure.mutation(async ({ ctx }) => {
+    await ctx.services.sync.signOut();
+    return statusOf(ctx.services.sessions.current());
+  }),
 });
 
 /** What the sign-in form shows: the server's reason, with a code the renderer can rely on. */

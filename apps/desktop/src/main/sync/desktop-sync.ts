@@ -171,7 +171,7 @@ export class DesktopSync implements DesktopAuth {
     this.options.vault.clear();
     this.loop = undefined;
     this.connection = undefined;
-    this.loopState = { connection: 'signInRequired', syncing: false, lastError: null, nextAttemptAt: null };
+    this.loopState = { connection: 'signInRequired', syncing: false, lastError: { code: 'SIGNED_OUT', message: 'signed out on this device: sign in to sync again' }, nextAttemptAt: null };
     this.notify();
   }
 

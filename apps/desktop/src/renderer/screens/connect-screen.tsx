@@ -13,18 +13,51 @@ function SessionFacts({ status }: { status: SessionStatus | undefined }) {
   return (
     <dl className="facts">
       <dt>Server</dt>
-      <dd>Signed in to {status.serverUrl}</dd>
+      <dd>
+        {sync?.connection === 'signInRequired' ? 'Not signed in to' : 'Signed in to'} {status.serverUrl}
+      </dd>
       <dt>Organisations</dt>
       <dd>{plural(status.memberships.length, 'organisation', 'organisations')}</dd>
       <dt>Sync</dt>
       <dd>
         {sync ? connectionLabels[sync.connection] : '…'}
-        {sync?.connection === 'signInRequired' && ': the server no longer accepts this device’s sign-in. Sign in again below; nothing saved here is lost.'}
+        {sync?.connection === 'signInRequired' &&
+          (sync.lastError?.code === 'SIGNED_OUT'
+            ? ': you signed out on this device. Sign in again below to sync; nothing saved here is lost.'
+            : ': the server no longer accepts this device’s sign-in. Sign in again below; nothing saved here is lost.')}
         {sync && sync.pending > 0 && ` · ${plural(sync.pending, 'pending change', 'pending changes')}`}
         {' · '}
         <a href="#/sync">Open the sync panel</a>
       </dd>
+      {sync && sync.connection !== 'signInRequired' && (
+        <>
+          <dt>Account</dt>
+          <dd>
+            <SignOut pending={sync.pending} />
+          </dd>
+        </>
+      )}
     </dl>
+  );
+}
+
+/** Stops syncing and forgets the sign-in on this device; the data and unsent changes stay. */
+function SignOut({ pending }: { pending: number }) {
+  const signOut = useAction(async () => {
+    await api.session.signOut.mutate();
+  });
+  return (
+    <>
+      <button type="button" className="secondary" onClick={() => void signOut.run()} disabled={signOut.busy}>
+        {signOut.busy ? 'Signing out…' : 'Sign out'}
+      </button>{' '}
+      <span className="hint">
+        {pending > 0
+          ? `${plural(pending, 'change', 'changes')} not sent yet stay on this device and are sent when you sign in again with this account.`
+          : 'Everything is stored on this device; syncing stops until you sign in again.'}
+      </span>
+      <ErrorMessage error={signOut.error} title="Could not sign out" />
+    </>
   );
 }
 
