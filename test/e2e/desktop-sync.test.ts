@@ -409,6 +409,12 @@ describe('desktop sync in Chromium', () => {
     await page.getByText(/you signed out on this device/).waitFor();
     await expect.poll(() => page.getByRole('button', { name: 'Sign out' }).count()).toBe(0);
     expect(await text(page.locator('.topbar .mode'))).toBe(`Not signed in to ${line.url}`);
+    // The server revoked the sign-in: none of this user's desktop tokens works any more.
+    const { rows } = await server.server.services.db.query<{ live: number }>(
+      `SELECT count(*)::int AS live FROM oauth_tokens t JOIN users u ON u.id = t.user_id WHERE u.email = $1 AND t.revoked_at IS NULL AND t.expires_at > now()`,
+      [eli.email],
+    );
+    expect(rows[0]!.live).toBe(0);
     await screenshot(page, 'desktop-sync-signed-out');
 
     // Signed out, the data is still here and still editable; the change waits.
@@ -419,6 +425,9 @@ describe('desktop sync in Chromium', () => {
     await page.getByText(/^Saved at/).waitFor();
     await expect.poll(() => text(syncIndicator(page)), SYNCED).toMatch(/1 pending change$/);
     expect(await restSite(tenant, site.id)).toMatchObject({ siteManager: 'Office' });
+    await page.getByRole('link', { name: /^Sync/ }).click();
+    await page.getByText('signed out: the server has revoked this device’s sign-in').waitFor();
+    expect(await text(page.getByRole('status', { name: 'Pending changes' }))).toBe('1 change is saved on this device, waiting to be sent to the server.');
 
     await page.getByRole('link', { name: 'Server', exact: true }).click();
     await page.getByLabel('Server URL').fill(line.url);

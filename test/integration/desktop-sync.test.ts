@@ -8,7 +8,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { documents, systemPrincipal } from '@helio/core';
-import { callerFor, openDesktopServices, type DesktopServices } from '@helio/desktop/main-services';
+import { callerFor, memoryTokenVault, openDesktopServices, type DesktopServices } from '@helio/desktop/main-services';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { describeEachEngine } from '../../apps/server/src/test-engines.js';
 import { documentStorage } from '../../apps/server/src/rest/alentis/documents.js';
@@ -169,6 +169,22 @@ describeEachEngine('desktop sync against a real server', (engine) => {
     await d.sync.signIn({ serverUrl: proxy.url, email: w.a.owner.email, password: w.a.owner.password });
     const listed = await d.sync.syncClient.rejectedChanges();
     expect(listed).toEqual([expect.objectContaining({ rowId: site.id, code: 'NOT_SENT', fields: { siteName: 'Unsent by the owner' } })]);
+  });
+
+  it('signs out with the server out of reach: forgets the sign-in here and says the server could not revoke it', async () => {
+    const vault = memoryTokenVault();
+    desktop = await openDesktopServices({ dataDir, vault });
+    const d = desktop;
+    await signIn(d);
+    expect(vault.load()).toEqual(expect.any(String));
+    proxy.cut();
+    await d.sync.signOut();
+    expect(vault.load()).toBeUndefined();
+    expect(await d.sync.status()).toMatchObject({
+      connection: 'signInRequired',
+      lastError: { code: 'SIGNED_OUT', message: expect.stringMatching(/could not be reached to revoke/) },
+    });
+    proxy.restore();
   });
 
   it('uploads again a captured file whose earlier upload failed on the server, instead of forgetting it', async () => {

@@ -144,6 +144,24 @@ const system: OperationDoc[] = [
     },
   },
   {
+    method: 'post',
+    path: '/oauth/revoke',
+    tag: 'OAuth',
+    summary: 'Revoke a token (RFC 7009)',
+    description:
+      'The client that was issued the token gives it up (the desktop app does at sign-out). A refresh token ' +
+      'revokes its whole session: the access tokens issued beside it and every later rotation. An unknown, ' +
+      'expired or already revoked token is answered 200 as well; a token issued to another client gets `invalid_grant`.',
+    auth: 'none',
+    bodyContentType: 'application/x-www-form-urlencoded',
+    body: oauthSchemas.revokeRequest,
+    responses: {
+      200: { description: 'Revoked (empty body)' },
+      400: { description: 'Bad request, or a token of another client', schema: errorBodySchema },
+      401: { description: 'Unknown client or wrong secret', schema: errorBodySchema },
+    },
+  },
+  {
     method: 'get',
     path: '/sync/events',
     tag: 'Sync',

@@ -85,6 +85,58 @@ describeEachEngine('POST /oauth/token', (engine) => {
     expect((await refreshGrant(other.refresh_token)).statusCode).toBe(200);
   });
 
+  const revoke = (fields: Record<string, string>) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/oauth/revoke',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams(fields).toString(),
+    });
+
+  it('revokes a refresh token with every token of its session (RFC 7009), and answers 200 for a token it does not know', async () => {
+    const first = (await passwordGrant(a)).json();
+    const rotated = (await refreshGrant(first.refresh_token)).json();
+    const other = (await passwordGrant(a)).json();
+
+    const res = await revoke({ token: rotated.refresh_token, token_type_hint: 'refresh_token', ...credentialsOf(app) });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.body).toBe('');
+    expect((await refreshGrant(rotated.refresh_token)).json()).toMatchObject({ error: 'invalid_grant' });
+    expect((await sitesWith(rotated.access_token)).statusCode).toBe(401);
+    expect((await sitesWith(first.access_token)).statusCode).toBe(401);
+    // The answer lost right after a rotation is no way back in either.
+    expect((await refreshGrant(first.refresh_token)).json()).toMatchObject({ error: 'invalid_grant' });
+    // The user's other sign-in is untouched.
+    expect((await sitesWith(other.access_token)).statusCode).toBe(200);
+
+    // Revoked again, unknown, or an access token alone: 200 all the same.
+    expect((await revoke({ token: rotated.refresh_token, ...credentialsOf(app) })).statusCode).toBe(200);
+    expect((await revoke({ token: 'not a token we issued', ...credentialsOf(app) })).statusCode).toBe(200);
+    expect((await revoke({ token: other.access_token, ...credentialsOf(app) })).statusCode).toBe(200);
+    expect((await sitesWith(other.access_token)).statusCode).toBe(401);
+    expect((await refreshGrant(other.refresh_token)).statusCode).toBe(200);
+  });
+
+  it('refuses to revoke without client credentials or for another client, and revokes nothing then', async () => {
+    const tokens = (await passwordGrant(a)).json();
+    const missing = await revoke({ ...credentialsOf(app), token: '' });
+    expect(missing.statusCode).toBe(400);
+    expect(missing.json()).toMatchObject({ error: 'invalid_request', error_description: expect.stringMatching(/token/) });
+    const wrongSecret = await revoke({ token: tokens.refresh_token, client_id: app.clientId, client_secret: 'wrong' });
+    expect(wrongSecret.statusCode).toBe(401);
+    expect(wrongSecret.json()).toMatchObject({ error: 'invalid_client' });
+    const other = await createTestClient(t.services, { grants: ['password', 'refresh_token'] });
+    const foreign = await revoke({ token: tokens.refresh_token, ...credentialsOf(other) });
+    expect(foreign.statusCode).toBe(400);
+    expect(foreign.json()).toMatchObject({ error: 'invalid_grant' });
+    expect((await sitesWith(tokens.access_token)).statusCode).toBe(200);
+    // The desktop app, a public client, revokes its own with its client_id alone.
+    const desktop = (await postTokenForm(t, { grant_type: 'password', client_id: DESKTOP_CLIENT_ID, username: a.owner.email, password: a.owner.password })).json();
+    expect((await revoke({ token: desktop.refresh_token, client_id: DESKTOP_CLIENT_ID })).statusCode).toBe(200);
+    expect((await sitesWith(desktop.access_token)).statusCode).toBe(401);
+  });
+
   it('answers a refresh presented again right after its rotation (a lost answer) while the new token is unused, and withdraws that one', async () => {
     const first = (await passwordGrant(a)).json();
     const lost = (await refreshGrant(first.refresh_token)).json();

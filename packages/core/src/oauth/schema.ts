@@ -54,6 +54,14 @@ export const tokenRequest = z.object({
 });
 export type TokenRequest = z.infer<typeof tokenRequest>;
 
+/** The form body of POST /oauth/revoke (RFC 7009 §2.1). */
+export const revokeRequest = z.object({
+  token: z.string({ error: 'token is required' }).min(1, 'token is required'),
+  token_type_hint: z.string().optional(),
+  client_id: z.string().min(1).optional(),
+  client_secret: z.string().min(1).optional(),
+});
+
 /** The token response, field for field as the Locus v3 API returns it. */
 export const tokenResponse = z.object({
   access_token: z.string(),

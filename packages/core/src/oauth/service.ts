@@ -15,6 +15,7 @@ import {
   grantTypes,
   REFRESH_RETRY_GRACE_MS,
   REFRESH_TOKEN_TTL_SECONDS,
+  revokeRequest,
   tokenRequest,
   type CreatedOAuthClient,
   type GrantType,
@@ -179,6 +180,27 @@ export async function issueToken(ctx: ServiceContext, form: unknown): Promise<To
     refresh_token: outcome.refresh.token,
     expires_in: ACCESS_TOKEN_TTL_SECONDS,
   };
+}
+
+/**
+ * POST /oauth/revoke (RFC 7009): the client gives up a token it holds, at
+ * sign-out. A refresh token takes its whole session with it (the access
+ * tokens issued beside it, and any later rotation); an access token goes
+ * alone. A token that is unknown, expired or already revoked is answered as
+ * revoked (§2.2); one issued to another client is refused.
+ */
+export async function revokeToken(ctx: ServiceContext, form: unknown): Promise<void> {
+  const req = parseInput(revokeRequest, form);
+  const client = await authenticateClient(ctx.db, req.client_id, req.client_secret);
+  const { rows } = await ctx.db.query<{ id: string; kind: 'access' | 'refresh'; client_id: string; family_id: string }>(
+    'SELECT id, kind, client_id, family_id FROM oauth_tokens WHERE token_hash = $1',
+    [hashToken(req.token)],
+  );
+  const row = rows[0];
+  if (!row) return;
+  if (row.client_id !== client.id) throw new OAuthError('invalid_grant', 'this token was not issued to this client');
+  const [column, key] = row.kind === 'refresh' ? ['family_id', row.family_id] : ['id', row.id];
+  await ctx.db.query(`UPDATE oauth_tokens SET revoked_at = $2 WHERE ${column} = $1 AND revoked_at IS NULL`, [key, ctx.clock.now()]);
 }
 
 /** Turns a bearer access token into its principal, or throws UNAUTHORIZED. */

@@ -165,13 +165,21 @@ export class DesktopSync implements DesktopAuth {
     this.notify();
   }
 
+  /**
+   * Stops syncing, revokes the sign-in on the server when it can be reached
+   * and forgets it here. The data and the unsent changes stay (see signIn for
+   * what another account then sees).
+   */
   async signOut(): Promise<void> {
     await this.loop?.stop();
-    this.connection?.close();
+    const revoked = (await this.connection?.revoke()) ?? false;
     this.options.vault.clear();
     this.loop = undefined;
     this.connection = undefined;
-    this.loopState = { connection: 'signInRequired', syncing: false, lastError: { code: 'SIGNED_OUT', message: 'signed out on this device: sign in to sync again' }, nextAttemptAt: null };
+    const message = revoked
+      ? 'signed out: the server has revoked this device’s sign-in'
+      : 'signed out on this device; the server could not be reached to revoke the sign-in, which lapses when it expires';
+    this.loopState = { connection: 'signInRequired', syncing: false, lastError: { code: 'SIGNED_OUT', message }, nextAttemptAt: null };
     this.notify();
   }
 

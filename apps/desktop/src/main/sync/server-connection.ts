@@ -43,6 +43,8 @@ function describeCause(cause: unknown): string {
 }
 
 const REQUEST_TIMEOUT_MS = 30_000;
+/** Sign-out waits this long at most for the server to revoke the token. */
+const REVOKE_TIMEOUT_MS = 5_000;
 /** Refresh this long before the access token expires, so a call never starts with one about to lapse. */
 const REFRESH_MARGIN_MS = 60_000;
 
@@ -108,6 +110,33 @@ export class ServerConnection {
   close(): void {
     this.closed = true;
     this.access = undefined;
+  }
+
+  /**
+   * Asks the server to revoke this sign-in (RFC 7009, the refresh token and
+   * with it the session's access tokens), then closes the connection. Returns
+   * whether the server confirmed; an unreachable or older server leaves the
+   * token to lapse when it expires.
+   */
+  async revoke(): Promise<boolean> {
+    const token = this.options.vault.load();
+    this.close();
+    if (!token) return false;
+    try {
+      const res = await this.send(
+        `${this.serverUrl}/oauth/revoke`,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ token, token_type_hint: 'refresh_token', client_id: DESKTOP_CLIENT_ID }).toString(),
+        },
+        REVOKE_TIMEOUT_MS,
+      );
+      return res.ok;
+    } catch (err) {
+      if (err instanceof ServerUnreachableError) return false;
+      throw err;
+    }
   }
 
   /** Moves the kept refresh token to `vault` (after a sign-in is complete); false when that vault refuses it. */
