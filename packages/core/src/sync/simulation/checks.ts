@@ -88,7 +88,19 @@ export async function checkLocalReads(world: World, client: SimClient): Promise<
 
   const removalsPending = mine.filter((w) => w.table === 'portfolios' && w.op === 'delete' && pending.has(w.seq) && !rejected.has(w.seq));
   for (const removal of removalsPending) {
-    const { rows } = await client.db.query<{ id: string }>('SELECT id FROM sites WHERE portfolio_id = $1', [removal.id]);
+    const { rows: inside } = await client.db.query<{ id: string }>('SELECT id FROM sites WHERE portfolio_id = $1', [removal.id]);
+    // Unless this client put the site back in later (after restoring the portfolio), itself still pending.
+    const movedBackIn = (siteId: string) =>
+      mine.some(
+        (w) =>
+          w.table === 'sites' &&
+          w.id === siteId &&
+          w.seq > removal.seq &&
+          pending.has(w.seq) &&
+          !rejected.has(w.seq) &&
+          (w.mutation.fields as Record<string, unknown>)['portfolioId'] === removal.id,
+      );
+    const rows = inside.filter((r) => !movedBackIn(r.id));
     if (rows.length > 0) world.violation(`client ${client.index}: sites ${rows.map((r) => r.id).join(', ')} are still in portfolio ${removal.id}, whose deletion (seq ${removal.seq}) is pending`);
   }
 
