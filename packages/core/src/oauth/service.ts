@@ -161,7 +161,8 @@ export async function issueToken(ctx: ServiceContext, form: unknown): Promise<To
         : undefined;
       if (!replacement || replacement.revoked_at) {
         await tx.query('UPDATE oauth_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE family_id = $1', [row.family_id, now]);
-        return { error: 'refresh token was already used; its session has been revoked' } as const;
+        // Never rotated: it was revoked itself (signed out, or its session ended after a reuse).
+        return { error: row.replaced_by === null ? 'this refresh token has been revoked' : 'refresh token was already used; its session has been revoked' } as const;
       }
       await tx.query('UPDATE oauth_tokens SET revoked_at = $2 WHERE id = $1', [row.replaced_by, now]);
     }
