@@ -178,7 +178,7 @@ export class DesktopSync implements DesktopAuth {
     this.connection = undefined;
     const message = revoked
       ? 'signed out: the server has revoked this device’s sign-in'
-      : 'signed out on this device; the server could not be reached to revoke the sign-in, which lapses when it expires';
+      : 'signed out on this device; the server could not be reached to revoke the sign-in (or did not confirm it), so it lapses when it expires';
     this.loopState = { connection: 'signInRequired', syncing: false, lastError: { code: 'SIGNED_OUT', message }, nextAttemptAt: null };
     this.notify();
   }
