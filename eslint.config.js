@@ -29,8 +29,16 @@ const nodeOnly = [
 ];
 const rendererPatterns = [
   ...nodeOnly,
-  { group: ['@helio/core', '@helio/db', '@helio/db/*', '@helio/server'], allowTypeImports: true, message: 'the renderer imports only types from core and db (`import type`)' },
-  { group: ['../main/*', '../../main/*'], allowTypeImports: true, message: 'the renderer imports only types from the main process (`import type`)' },
+  {
+    group: ['@helio/core', '@helio/db', '@helio/db/*', '@helio/server'],
+    allowTypeImports: true,
+    message: 'the renderer imports only types from core and db (`import type`)',
+  },
+  {
+    group: ['../main/*', '../../main/*'],
+    allowTypeImports: true,
+    message: 'the renderer imports only types from the main process (`import type`)',
+  },
   { group: ['@helio/*/src/*'], message: 'import packages through their exports map' },
 ];
 
@@ -43,7 +51,10 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@helio/*/src/*'], message: 'import packages through their exports map' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@helio/*/src/*'], message: 'import packages through their exports map' }] },
+      ],
     },
   },
   {
@@ -72,7 +83,11 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['node:*', '@helio/*', '../main/*'], message: 'the preload script is one bridge: electron and ../shared only' }] },
+        {
+          patterns: [
+            { group: ['node:*', '@helio/*', '../main/*'], message: 'the preload script is one bridge: electron and ../shared only' },
+          ],
+        },
       ],
     },
   },

@@ -151,9 +151,28 @@ async function measureEngine(engine: Engine, load: LoadGenerator): Promise<Row[]
     const bare = (peer = await startPeer(answers));
 
     const base = { headers, concurrency, warmupSeconds, durationSeconds };
-    const getJob = (url: string): LoadJob => ({ ...base, url: `${url}/api/sites`, method: 'GET', expectStatus: 200, expectBytes: got.body.length });
-    const postTemplate = JSON.stringify({ siteName: 'Load {n}', capacity: 100, unit: 'kW', latitude: 48.1, longitude: 11.5, timezone: 'Europe/Berlin' });
-    const postJob = (url: string): LoadJob => ({ ...base, url: `${url}/api/sites`, method: 'POST', bodyTemplate: postTemplate, expectStatus: 201 });
+    const getJob = (url: string): LoadJob => ({
+      ...base,
+      url: `${url}/api/sites`,
+      method: 'GET',
+      expectStatus: 200,
+      expectBytes: got.body.length,
+    });
+    const postTemplate = JSON.stringify({
+      siteName: 'Load {n}',
+      capacity: 100,
+      unit: 'kW',
+      latitude: 48.1,
+      longitude: 11.5,
+      timezone: 'Europe/Berlin',
+    });
+    const postJob = (url: string): LoadJob => ({
+      ...base,
+      url: `${url}/api/sites`,
+      method: 'POST',
+      bodyTemplate: postTemplate,
+      expectStatus: 201,
+    });
 
     // Helio and the peer take turns, in alternating order, so that a burst of
     // other work on the machine falls on both; each figure is the median of the rounds.
@@ -193,10 +212,26 @@ async function measureEngine(engine: Engine, load: LoadGenerator): Promise<Row[]
 const fmt = (n: number | undefined, digits = 0) => (n !== undefined && Number.isFinite(n) ? n.toFixed(digits) : '-');
 
 function printTable(rows: Row[]): void {
-  const header = ['engine', 'endpoint', 'server', 'req/s', 'p50 ms', 'p99 ms', 'requests', 'errors', 'helio/bare', 'CPU µs/req: server', 'db', 'client'];
+  const header = [
+    'engine',
+    'endpoint',
+    'server',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'requests',
+    'errors',
+    'helio/bare',
+    'CPU µs/req: server',
+    'db',
+    'client',
+  ];
   const lines: string[][] = [];
   for (const r of rows) {
-    for (const [name, res] of [['helio', r.helio], ['bare', r.bare]] as const) {
+    for (const [name, res] of [
+      ['helio', r.helio],
+      ['bare', r.bare],
+    ] as const) {
       const first = name === 'helio';
       lines.push([
         first ? r.engine : '',
@@ -220,7 +255,10 @@ function printTable(rows: Row[]): void {
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const l of lines) console.log(render(l));
   for (const r of rows) {
-    for (const [name, res] of [['helio', r.helio], ['bare', r.bare]] as const) {
+    for (const [name, res] of [
+      ['helio', r.helio],
+      ['bare', r.bare],
+    ] as const) {
       if (res.firstError) console.log(`! ${r.engine} ${r.endpoint} ${name}: ${res.errors} errors, first: ${res.firstError}`);
     }
   }

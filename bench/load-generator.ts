@@ -47,12 +47,15 @@ function send(agent: http.Agent, target: URL, job: LoadJob, body: string | undef
       headers['content-type'] = 'application/json';
       headers['content-length'] = Buffer.byteLength(body);
     }
-    const req = http.request({ agent, host: target.hostname, port: target.port, path: target.pathname + target.search, method: job.method, headers }, (res) => {
-      let bytes = 0;
-      res.on('data', (chunk: Buffer) => (bytes += chunk.length));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      { agent, host: target.hostname, port: target.port, path: target.pathname + target.search, method: job.method, headers },
+      (res) => {
+        let bytes = 0;
+        res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -84,7 +87,8 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
       try {
         const res = await send(agent, target, job, body);
         if (res.status !== job.expectStatus) failure = `status ${res.status}`;
-        else if (job.expectBytes !== undefined && res.bytes !== job.expectBytes) failure = `${res.bytes} bytes, expected ${job.expectBytes}`;
+        else if (job.expectBytes !== undefined && res.bytes !== job.expectBytes)
+          failure = `${res.bytes} bytes, expected ${job.expectBytes}`;
       } catch (err) {
         failure = err instanceof Error ? err.message : String(err);
       }

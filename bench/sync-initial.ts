@@ -45,7 +45,12 @@ export async function initialSync(trpc: TRPCClient<AppRouter>, userId: string, e
   const client = await sync.SyncClient.open({ db: local.db, clock: systemClock, ids: createUuidV7Generator(), userId, transport });
   const began = performance.now();
   // As the desktop's sync loop does (SyncClient.sync, once nothing is left to push).
-  await client.pullAll({ onPage: () => status(`  client: ${transport.changes}/${expectedRows} rows, ${((transport.changes * 1000) / (performance.now() - began)).toFixed(0)} rows/s`) });
+  await client.pullAll({
+    onPage: () =>
+      status(
+        `  client: ${transport.changes}/${expectedRows} rows, ${((transport.changes * 1000) / (performance.now() - began)).toFixed(0)} rows/s`,
+      ),
+  });
   const ms = performance.now() - began;
   status('');
   return { client, local, transport, rows: transport.changes, ms };
@@ -59,7 +64,12 @@ export async function pulledRows(trpc: TRPCClient<AppRouter>): Promise<Map<strin
   const byTable = new Map<string, Row[]>();
   let cursors: Record<string, number> = {};
   for (;;) {
-    const response = await trpc.sync.pull.query({ protocolVersion: sync.PROTOCOL_VERSION, schemaVersion: sync.SCHEMA_VERSION, clientId, cursors });
+    const response = await trpc.sync.pull.query({
+      protocolVersion: sync.PROTOCOL_VERSION,
+      schemaVersion: sync.SCHEMA_VERSION,
+      clientId,
+      cursors,
+    });
     cursors = { ...cursors };
     for (const page of response.organisations) {
       cursors[page.organisationId] = page.cursor;

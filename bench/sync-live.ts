@@ -59,14 +59,22 @@ interface WatchedStatus {
   syncing: boolean;
 }
 
-export async function liveChanges(server: ServerProcess, seeded: Seeded, siteIds: readonly string[], databaseUrl: string, changes: number): Promise<LiveResult> {
+export async function liveChanges(
+  server: ServerProcess,
+  seeded: Seeded,
+  siteIds: readonly string[],
+  databaseUrl: string,
+  changes: number,
+): Promise<LiveResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'helio-bench-desktop-'));
   // The page is never loaded: any existing directory will do as the renderer's.
   const host = await startWebHost({ dataDir, rendererDir: dataDir, port: 0 });
   const peer = await notifyPeer(databaseUrl);
   const url = `${host.url}/trpc`;
   const desktop = createTRPCClient<DesktopRouter>({
-    links: [splitLink({ condition: (op) => op.type === 'subscription', true: httpSubscriptionLink({ url }), false: httpBatchLink({ url }) })],
+    links: [
+      splitLink({ condition: (op) => op.type === 'subscription', true: httpSubscriptionLink({ url }), false: httpBatchLink({ url }) }),
+    ],
   });
 
   // Each yield of the subscription, with when it arrived.
@@ -102,7 +110,15 @@ export async function liveChanges(server: ServerProcess, seeded: Seeded, siteIds
     const deadline = performance.now() + 60_000;
     for (let seen = 0; ; seen = yields.length) {
       const last = yields.at(-1)?.status;
-      if (last?.connection === 'online' && !last.syncing && (await desktop.sites.get.query({ id: siteIds[0]! }).then(() => true, () => false))) break;
+      if (
+        last?.connection === 'online' &&
+        !last.syncing &&
+        (await desktop.sites.get.query({ id: siteIds[0]! }).then(
+          () => true,
+          () => false,
+        ))
+      )
+        break;
       await yieldAfter(seen, deadline);
     }
 

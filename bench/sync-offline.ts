@@ -50,11 +50,12 @@ export async function drainOffline(
   writes: readonly DirectWrite[],
 ): Promise<DrainResult> {
   const updates = writes.filter((w) => w.op === 'update').length;
-  const { rows: targets } = await db.query<{ id: string }>('SELECT id FROM sites WHERE organisation_id = $1 AND deleted_at IS NULL ORDER BY change_seq LIMIT $2', [
-    organisationId,
-    updates,
-  ]);
-  if (targets.length < updates) throw new Error(`the client holds ${targets.length} sites, ${updates} are needed: raise --rows or lower --mutations`);
+  const { rows: targets } = await db.query<{ id: string }>(
+    'SELECT id FROM sites WHERE organisation_id = $1 AND deleted_at IS NULL ORDER BY change_seq LIMIT $2',
+    [organisationId, updates],
+  );
+  if (targets.length < updates)
+    throw new Error(`the client holds ${targets.length} sites, ${updates} are needed: raise --rows or lower --mutations`);
 
   transport.online = false;
   const wrote = performance.now();
@@ -91,7 +92,10 @@ export async function drainOffline(
   loop.enable();
   const began = performance.now();
   const pulledBefore = transport.changes;
-  const progress = setInterval(() => status(`  draining: ${((performance.now() - began) / 1000).toFixed(0)} s, ${transport.changes - pulledBefore} rows pulled back`), 1000);
+  const progress = setInterval(
+    () => status(`  draining: ${((performance.now() - began) / 1000).toFixed(0)} s, ${transport.changes - pulledBefore} rows pulled back`),
+    1000,
+  );
   let drainMs: number;
   const retries: string[] = [];
   try {

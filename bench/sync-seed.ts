@@ -50,7 +50,13 @@ async function inBatches(
 }
 
 /** `count` sites named `<label> solar park <n>`; returns their ids in change-sequence order. */
-export function seedSites(db: Db, organisationId: string, label: string, count: number, progress: (done: number) => void = () => undefined): Promise<string[]> {
+export function seedSites(
+  db: Db,
+  organisationId: string,
+  label: string,
+  count: number,
+  progress: (done: number) => void = () => undefined,
+): Promise<string[]> {
   return inBatches(
     db,
     organisationId,

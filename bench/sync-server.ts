@@ -37,7 +37,8 @@ export interface Seeded {
  * services: a new site (the peer gives it an id of its own: the client's goes
  * to the server later), or an update of site number `index` of the organisation.
  */
-export type DirectWrite = { op: 'create'; id: string; fields: Record<string, unknown> } | { op: 'update'; index: number; fields: Record<string, unknown> };
+export type DirectWrite =
+  { op: 'create'; id: string; fields: Record<string, unknown> } | { op: 'update'; index: number; fields: Record<string, unknown> };
 
 export type ServerCall =
   | { kind: 'start'; plan: SeedPlan }
@@ -76,7 +77,11 @@ async function start(plan: SeedPlan): Promise<Seeded | string> {
   await users.addMember(system, { organisationId: twinOrg.id, userId: twinUser.id, role: 'technician' });
   const twinSiteIds = await seedSites(db, twinOrg.id, 'Twin', plan.twinSites, every('twin sites', plan.twinSites));
   const memberships = await users.membershipsOf({ db }, twinUser.id);
-  twin = { organisationId: twinOrg.id, siteIds: twinSiteIds, ctx: serviceContext(server.services, { kind: 'user', userId: twinUser.id, memberships }) };
+  twin = {
+    organisationId: twinOrg.id,
+    siteIds: twinSiteIds,
+    ctx: serviceContext(server.services, { kind: 'user', userId: twinUser.id, memberships }),
+  };
 
   // Planner statistics for the freshly loaded tables, as autovacuum would gather them on a live server.
   await db.query('ANALYZE');

@@ -74,8 +74,16 @@ async function initialAndOffline(figures: Figure[]): Promise<void> {
   try {
     const sites = Math.ceil(rows / 2);
     const engine = serverDb ? 'postgres' : 'pglite';
-    console.log(`[server] ${engine}, seeding ${sites} sites + ${rows - sites} documents (and ${Math.ceil(mutations / 2)} sites of another organisation for the peer of part 3)`);
-    const seeded = await server.start({ engine, adminUrl: serverDb ?? '', sites, documents: rows - sites, twinSites: parts.has('3') ? Math.ceil(mutations / 2) : 0 });
+    console.log(
+      `[server] ${engine}, seeding ${sites} sites + ${rows - sites} documents (and ${Math.ceil(mutations / 2)} sites of another organisation for the peer of part 3)`,
+    );
+    const seeded = await server.start({
+      engine,
+      adminUrl: serverDb ?? '',
+      sites,
+      documents: rows - sites,
+      twinSites: parts.has('3') ? Math.ceil(mutations / 2) : 0,
+    });
     status('');
     if (typeof seeded === 'string') fail(`cannot start the server: ${seeded}`);
     const trpc = serverTrpc(seeded.url, await passwordGrant(seeded.url, seeded));
@@ -99,7 +107,9 @@ async function initialAndOffline(figures: Figure[]): Promise<void> {
         status(`[1] client: initial sync, round ${round + 1}/${runs}…\n`);
         last = await initialSync(trpc, seeded.user.id, peerCount);
         clientRuns.push({ rows: last.rows, ms: last.ms });
-        console.log(`[1] client round ${round + 1}: ${last.rows} rows in ${(last.ms / 1000).toFixed(1)} s (${perSecond(last.rows, last.ms).toFixed(0)} rows/s)`);
+        console.log(
+          `[1] client round ${round + 1}: ${last.rows} rows in ${(last.ms / 1000).toFixed(1)} s (${perSecond(last.rows, last.ms).toFixed(0)} rows/s)`,
+        );
         if (parts.has('1')) await runPeer();
       }
       status('');
@@ -169,26 +179,56 @@ async function live(figures: Figure[]): Promise<void> {
   const name = `server write seen on a connected desktop (${changes} writes)`;
   const skip = (reason: string) => {
     console.log(`[2] skipped: ${reason}`);
-    figures.push({ part: '2', name, helio: '', peer: 'LISTEN/NOTIFY round trip', goal: `p50 < ${GOALS.liveP50Ms} ms, p99 < ${GOALS.liveP99Ms} ms`, skipped: reason });
+    figures.push({
+      part: '2',
+      name,
+      helio: '',
+      peer: 'LISTEN/NOTIFY round trip',
+      goal: `p50 < ${GOALS.liveP50Ms} ms, p99 < ${GOALS.liveP99Ms} ms`,
+      skipped: reason,
+    });
   };
   // The desktop's subscription link uses EventSource: Node 20 has it behind a flag (npm run bench:sync sets it).
-  if (typeof EventSource === 'undefined') return skip('this Node has no EventSource: run with --experimental-eventsource (npm run bench:sync does)');
+  if (typeof EventSource === 'undefined')
+    return skip('this Node has no EventSource: run with --experimental-eventsource (npm run bench:sync does)');
   const server = new ServerProcess((t) => status(`  seeding: ${t}`));
   try {
     console.log('[server] postgres, seeding 100 sites for part 2');
     const seeded = await server.start({ engine: 'postgres', adminUrl: liveDb, sites: 100, documents: 0, twinSites: 0 });
     status('');
-    if (typeof seeded === 'string') return skip(`${seeded.replace(/; set BENCH_DATABASE_URL$/, '')}; name one with --server-db or TEST_DATABASE_URL`);
+    if (typeof seeded === 'string')
+      return skip(`${seeded.replace(/; set BENCH_DATABASE_URL$/, '')}; name one with --server-db or TEST_DATABASE_URL`);
     const result = await liveChanges(server, seeded, seeded.siteIds, liveDb, changes);
-    const [p50, p99, n50, n99] = [percentile(result.helioMs, 50), percentile(result.helioMs, 99), percentile(result.notifyMs, 50), percentile(result.notifyMs, 99)];
+    const [p50, p99, n50, n99] = [
+      percentile(result.helioMs, 50),
+      percentile(result.helioMs, 99),
+      percentile(result.notifyMs, 50),
+      percentile(result.notifyMs, 99),
+    ];
     console.log(
       `[2] ${result.helioMs.length} changes seen, ${result.missed} not within 10 s; ` +
         `Helio p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${Math.max(...result.helioMs).toFixed(1)} ms; ` +
         `NOTIFY p50 ${n50.toFixed(2)} ms, p99 ${n99.toFixed(2)} ms`,
     );
     const peer = (ms: number) => `${ms.toFixed(2)} ms (LISTEN/NOTIFY round trip)`;
-    figures.push({ part: '2', name: `${name}, p50`, helio: `${p50.toFixed(1)} ms`, peer: peer(n50), ratio: n50 / p50, goal: `< ${GOALS.liveP50Ms} ms`, pass: p50 < GOALS.liveP50Ms && result.missed === 0 });
-    figures.push({ part: '2', name: `${name}, p99`, helio: `${p99.toFixed(1)} ms`, peer: peer(n99), ratio: n99 / p99, goal: `< ${GOALS.liveP99Ms} ms`, pass: p99 < GOALS.liveP99Ms && result.missed === 0 });
+    figures.push({
+      part: '2',
+      name: `${name}, p50`,
+      helio: `${p50.toFixed(1)} ms`,
+      peer: peer(n50),
+      ratio: n50 / p50,
+      goal: `< ${GOALS.liveP50Ms} ms`,
+      pass: p50 < GOALS.liveP50Ms && result.missed === 0,
+    });
+    figures.push({
+      part: '2',
+      name: `${name}, p99`,
+      helio: `${p99.toFixed(1)} ms`,
+      peer: peer(n99),
+      ratio: n99 / p99,
+      goal: `< ${GOALS.liveP99Ms} ms`,
+      pass: p99 < GOALS.liveP99Ms && result.missed === 0,
+    });
   } finally {
     await server.stop();
   }

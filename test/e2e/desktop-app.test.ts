@@ -76,7 +76,14 @@ describe('desktop app in Chromium', () => {
     await page.getByRole('button', { name: /Portfolio North/ }).click();
     await expect.poll(() => page.getByRole('link', { name: 'Wind Park Beta' }).count()).toBe(0);
     await page.getByRole('button', { name: /All sites/ }).click();
-    await expect.poll(() => page.getByRole('link').filter({ hasText: /Solar Farm Alpha|Wind Park Beta/ }).count()).toBe(2);
+    await expect
+      .poll(() =>
+        page
+          .getByRole('link')
+          .filter({ hasText: /Solar Farm Alpha|Wind Park Beta/ })
+          .count(),
+      )
+      .toBe(2);
     await screenshot(page, 'desktop-sites');
 
     const stored = await fixture.api.sites.list.query();
@@ -177,7 +184,9 @@ describe('desktop app in Chromium', () => {
     const site = await fixture.api.sites.create.mutate({ organisationId: await acmeId(), siteName: 'Solar Farm Zeta' });
     await page.goto(`${fixture.host.url}/#/sites/${site.id}`);
     await page.getByRole('heading', { name: 'Documents' }).waitFor();
-    await page.getByLabel('Add document').setInputFiles({ name: 'page.html', mimeType: 'text/html', buffer: Buffer.from('<script></script>') });
+    await page
+      .getByLabel('Add document')
+      .setInputFiles({ name: 'page.html', mimeType: 'text/html', buffer: Buffer.from('<script></script>') });
     const alert = page.getByRole('alert');
     await alert.waitFor();
     expect(await alert.textContent()).toContain('is not an allowed MIME type');

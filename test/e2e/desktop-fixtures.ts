@@ -24,19 +24,28 @@ export const screenshotDir = join(root, 'test/screenshots');
 export function buildRenderer(): { dir: string; remove(): void } {
   const outDir = mkdtempSync(join(tmpdir(), 'helio-renderer-'));
   const vite = join(root, 'node_modules/vite/bin/vite.js');
-  const result = spawnSync(process.execPath, [vite, 'build', '--config', 'apps/desktop/vite.renderer.config.ts', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], {
-    cwd: root,
-    encoding: 'utf8',
-  });
+  const result = spawnSync(
+    process.execPath,
+    [vite, 'build', '--config', 'apps/desktop/vite.renderer.config.ts', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'],
+    {
+      cwd: root,
+      encoding: 'utf8',
+    },
+  );
   if (result.status !== 0) throw new Error(`the renderer did not build:\n${result.stdout}\n${result.stderr}`);
   return { dir: outDir, remove: () => rmSync(outDir, { recursive: true, force: true }) };
 }
 
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is missing at ${CHROMIUM}: these browser tests need Debian's chromium package (apt-get install -y chromium; .ci/run installs it).`);
+    throw new Error(
+      `Chromium is missing at ${CHROMIUM}: these browser tests need Debian's chromium package (apt-get install -y chromium; .ci/run installs it).`,
+    );
   }
-  return chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
 }
 
 export interface HostFixture {
@@ -98,7 +107,9 @@ export async function screenshot(page: Page, name: string): Promise<void> {
  * network. (Chromium's offline emulation would cut that too.)
  */
 export async function goOffline(page: Page, hostUrl: string): Promise<void> {
-  await page.context().route('**/*', (route) => (route.request().url().startsWith(`${hostUrl}/`) ? route.continue() : route.abort('internetdisconnected')));
+  await page
+    .context()
+    .route('**/*', (route) => (route.request().url().startsWith(`${hostUrl}/`) ? route.continue() : route.abort('internetdisconnected')));
   // A string, because this project compiles without the DOM's types.
   await page.evaluate(`Object.defineProperty(Navigator.prototype, 'onLine', { configurable: true, get: () => false });
     window.dispatchEvent(new Event('offline'));`);
@@ -146,7 +157,14 @@ export async function startHelioServer(): Promise<HelioServerFixture> {
   cpSync(join(await migratedDatabase(), 'pglite'), join(dataDir, 'pglite'), { recursive: true });
   const config = loadConfig({
     env: {},
-    overrides: { dataDir, host: '127.0.0.1', port: 0, secret: 'e2e-secret-that-is-at-least-32-characters', rateLimitPerMinute: 1_000_000, logLevel: 'silent' },
+    overrides: {
+      dataDir,
+      host: '127.0.0.1',
+      port: 0,
+      secret: 'e2e-secret-that-is-at-least-32-characters',
+      rateLimitPerMinute: 1_000_000,
+      logLevel: 'silent',
+    },
   });
   const server = await startServer(config, { logger: false });
   const system = serviceContext(server.services, systemPrincipal);

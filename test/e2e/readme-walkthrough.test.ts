@@ -96,9 +96,15 @@ describe('README walkthrough', () => {
       const site = /SITE=(\S+)/.exec(result.stdout)?.[1];
       const key = /KEY=(\S+)/.exec(result.stdout)?.[1];
       const headers = { 'x-api-key': key! };
-      const [after] = (await (await fetch(`${server.url}/api/sites?siteId=${site}`, { headers })).json()) as { portfolioId: string | null; siteName: string }[];
+      const [after] = (await (await fetch(`${server.url}/api/sites?siteId=${site}`, { headers })).json()) as {
+        portfolioId: string | null;
+        siteName: string;
+      }[];
       expect(after).toMatchObject({ siteName: 'Solar Farm Alpha', portfolioId: null });
-      const docs = (await (await fetch(`${server.url}/api/sites/${site}/documents`, { headers })).json()) as { status: string; documentType: string }[];
+      const docs = (await (await fetch(`${server.url}/api/sites/${site}/documents`, { headers })).json()) as {
+        status: string;
+        documentType: string;
+      }[];
       expect(docs.map((d) => [d.documentType, d.status])).toEqual([
         ['ppa', 'uploaded'],
         ['mcs_certificate', 'uploaded'],

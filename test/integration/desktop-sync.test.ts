@@ -84,7 +84,10 @@ describeEachEngine('desktop sync against a real server', (engine) => {
 
   const signIn = async (d: DesktopServices) => {
     await d.sync.signIn({ serverUrl: proxy.url, email: w.a.owner.email, password: w.a.owner.password });
-    await eventually(async () => (await d.sync.status()).connection === 'online' && d.sessions.current()?.organisations.has(w.a.organisationId), 'the first sync');
+    await eventually(
+      async () => (await d.sync.status()).connection === 'online' && d.sessions.current()?.organisations.has(w.a.organisationId),
+      'the first sync',
+    );
   };
   // The Alentis API has no single-site read: find it in the list.
   const serverSite = async (id: string) => {
@@ -98,19 +101,35 @@ describeEachEngine('desktop sync against a real server', (engine) => {
     // Work done before ever signing in, in the device's own organisation, which no server has.
     const [localOrg] = d.sessions.current()!.organisations.keys();
     const early = await d.sync.write({ table: 'sites', op: 'create', organisationId: localOrg!, fields: { siteName: 'Before sign-in' } });
-    await expect(d.sync.signIn({ serverUrl: proxy.url, email: w.a.owner.email, password: 'wrong password' })).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    await expect(d.sync.signIn({ serverUrl: proxy.url, email: w.a.owner.email, password: 'wrong password' })).rejects.toMatchObject({
+      code: 'INVALID_CREDENTIALS',
+    });
     await signIn(d);
     expect(d.sessions.current()).toMatchObject({ source: 'server', serverUrl: proxy.url, userId: w.a.owner.id });
     // It is listed as not sent, with why, and once the server has answered it may be dismissed.
     const [notSent, ...others] = await d.sync.syncClient.rejectedChanges();
     expect(others).toEqual([]);
-    expect(notSent).toMatchObject({ rowId: early.id, code: 'LOCAL_ONLY', stillQueued: false, fields: { siteName: 'Before sign-in' }, message: expect.stringMatching(/before it signed in/) });
+    expect(notSent).toMatchObject({
+      rowId: early.id,
+      code: 'LOCAL_ONLY',
+      stillQueued: false,
+      fields: { siteName: 'Before sign-in' },
+      message: expect.stringMatching(/before it signed in/),
+    });
     await d.sync.dismissRejected(notSent!.seq);
 
     // A local write reaches the server without being asked.
     const client = d.sync.syncClient;
-    const { id } = await d.sync.write({ table: 'sites', op: 'create', organisationId: w.a.organisationId, fields: { siteName: 'Made on the laptop', capacity: 12 } });
-    expect(await eventually(() => serverSite(id), 'the site on the server')).toMatchObject({ siteName: 'Made on the laptop', capacity: 12 });
+    const { id } = await d.sync.write({
+      table: 'sites',
+      op: 'create',
+      organisationId: w.a.organisationId,
+      fields: { siteName: 'Made on the laptop', capacity: 12 },
+    });
+    expect(await eventually(() => serverSite(id), 'the site on the server')).toMatchObject({
+      siteName: 'Made on the laptop',
+      capacity: 12,
+    });
     await eventually(async () => (await client.status()).pending === 0, 'confirmation');
 
     // A change on the server shows up locally, pushed by the server's events (the poll is 30 s away).
@@ -122,7 +141,12 @@ describeEachEngine('desktop sync against a real server', (engine) => {
 
     // The network goes: writes queue up and the state says so; it comes back: they go up.
     proxy.cut();
-    const offline = await d.sync.write({ table: 'sites', op: 'create', organisationId: w.a.organisationId, fields: { siteName: 'Written offline' } });
+    const offline = await d.sync.write({
+      table: 'sites',
+      op: 'create',
+      organisationId: w.a.organisationId,
+      fields: { siteName: 'Written offline' },
+    });
     const cutState = await eventually(async () => {
       const s = await d.sync.status();
       return s.connection === 'offline' && s;
@@ -138,7 +162,7 @@ describeEachEngine('desktop sync against a real server', (engine) => {
     }, 'back online');
   });
 
-  it('starts afresh for another user: nothing queued by the first is sent as the second, and neither sees the other\'s refused changes', async () => {
+  it("starts afresh for another user: nothing queued by the first is sent as the second, and neither sees the other's refused changes", async () => {
     desktop = await openDesktopServices({ dataDir });
     const d = desktop;
     await signIn(d);
@@ -146,7 +170,13 @@ describeEachEngine('desktop sync against a real server', (engine) => {
     await eventually(async () => (await d.db.query('SELECT 1 FROM sites WHERE id = $1', [site.id])).rowCount > 0, 'the site locally');
     // The first user writes while cut off, then hands the laptop over.
     proxy.cut();
-    await d.sync.write({ table: 'sites', op: 'update', id: site.id, organisationId: w.a.organisationId, fields: { siteName: 'Unsent by the owner' } });
+    await d.sync.write({
+      table: 'sites',
+      op: 'update',
+      id: site.id,
+      organisationId: w.a.organisationId,
+      fields: { siteName: 'Unsent by the owner' },
+    });
     // The round the write started has failed; the loop waits out its backoff, which the sign-in below interrupts.
     await eventually(async () => {
       const s = await d.sync.status();
@@ -155,7 +185,10 @@ describeEachEngine('desktop sync against a real server', (engine) => {
     proxy.restore();
     const firstClientId = d.sync.syncClient.clientId;
     await d.sync.signIn({ serverUrl: proxy.url, email: w.b.owner.email, password: w.b.owner.password });
-    await eventually(async () => (await d.sync.status()).connection === 'online' && d.sessions.current()?.organisations.has(w.b.organisationId), 'the second sign-in');
+    await eventually(
+      async () => (await d.sync.status()).connection === 'online' && d.sessions.current()?.organisations.has(w.b.organisationId),
+      'the second sign-in',
+    );
     expect(d.sync.syncClient.clientId).not.toBe(firstClientId);
     expect(d.sessions.current()?.organisations.has(w.a.organisationId)).toBe(false);
     // The first user's organisation is gone from the laptop, their change was not sent, and the second user does not see it.
@@ -163,8 +196,16 @@ describeEachEngine('desktop sync against a real server', (engine) => {
     expect(await serverSite(site.id)).toMatchObject({ siteName: 'Shared laptop' });
     expect(await d.sync.syncClient.rejectedChanges()).toEqual([]);
     // The second user's own writes go through under the new client id.
-    const { id } = await d.sync.write({ table: 'sites', op: 'create', organisationId: w.b.organisationId, fields: { siteName: 'By the second user' } });
-    await eventually(async () => ((await w.asB('GET', '/api/sites')).json() as { id: string }[]).some((s) => s.id === id), 'the second user\'s site on the server');
+    const { id } = await d.sync.write({
+      table: 'sites',
+      op: 'create',
+      organisationId: w.b.organisationId,
+      fields: { siteName: 'By the second user' },
+    });
+    await eventually(
+      async () => ((await w.asB('GET', '/api/sites')).json() as { id: string }[]).some((s) => s.id === id),
+      "the second user's site on the server",
+    );
     // Back to the first user: their unsent change is listed for them, not sent.
     await d.sync.signIn({ serverUrl: proxy.url, email: w.a.owner.email, password: w.a.owner.password });
     const listed = await d.sync.syncClient.rejectedChanges();
@@ -199,7 +240,12 @@ describeEachEngine('desktop sync against a real server', (engine) => {
     await eventually(async () => (await d.db.query('SELECT 1 FROM sites WHERE id = $1', [site.id])).rowCount > 0, 'the site locally');
     proxy.cut();
     const bytes = Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 13) % 256));
-    const captured = await callerFor(d).capture.document({ siteId: site.id, filename: 'torn.pdf', mimeType: 'application/pdf', contentBase64: bytes.toString('base64') });
+    const captured = await callerFor(d).capture.document({
+      siteId: site.id,
+      filename: 'torn.pdf',
+      mimeType: 'application/pdf',
+      contentBase64: bytes.toString('base64'),
+    });
     // An earlier attempt got as far as the server and broke off: the server holds the document as failed.
     const storage = documentStorage(w.t.services);
     await documents.requestCapturedUpload(serviceContext(w.t.services, systemPrincipal), storage, {
@@ -212,12 +258,19 @@ describeEachEngine('desktop sync against a real server', (engine) => {
     await w.t.services.db.query("UPDATE documents SET status = 'failed' WHERE id = $1", [captured.document.id]);
     proxy.restore();
     d.sync.syncNow();
-    await eventually(async () => {
-      const { rows } = await w.t.services.db.query<{ status: string }>('SELECT status FROM documents WHERE id = $1', [captured.document.id]);
-      return rows[0]?.status === 'uploaded';
-    }, 'the upload after the failed one', 30_000);
+    await eventually(
+      async () => {
+        const { rows } = await w.t.services.db.query<{ status: string }>('SELECT status FROM documents WHERE id = $1', [
+          captured.document.id,
+        ]);
+        return rows[0]?.status === 'uploaded';
+      },
+      'the upload after the failed one',
+      30_000,
+    );
     expect((await d.sync.status()).pendingUploads).toBe(0);
-    const stored = (await w.t.services.db.query<{ sha256: string }>('SELECT sha256 FROM documents WHERE id = $1', [captured.document.id])).rows[0];
+    const stored = (await w.t.services.db.query<{ sha256: string }>('SELECT sha256 FROM documents WHERE id = $1', [captured.document.id]))
+      .rows[0];
     expect(stored?.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
   });
 
@@ -232,18 +285,30 @@ describeEachEngine('desktop sync against a real server', (engine) => {
     desktop = await openDesktopServices({ dataDir, vault });
     await signIn(desktop);
     const site = (await w.asA('POST', '/api/sites', { siteName: 'With a file' })).json() as { id: string };
-    await eventually(async () => (await desktop!.db.query('SELECT 1 FROM sites WHERE id = $1', [site.id])).rowCount > 0, 'the site locally');
+    await eventually(
+      async () => (await desktop!.db.query('SELECT 1 FROM sites WHERE id = $1', [site.id])).rowCount > 0,
+      'the site locally',
+    );
 
     // Captured while cut off: the row exists here, the bytes wait in the data directory.
     proxy.cut();
     const bytes = Buffer.from(Array.from({ length: 700_000 }, (_, i) => (i * 7) % 251));
     const caller = callerFor(desktop);
-    const captured = await caller.capture.document({ siteId: site.id, filename: 'inverter.pdf', mimeType: 'application/pdf', contentBase64: bytes.toString('base64') });
+    const captured = await caller.capture.document({
+      siteId: site.id,
+      filename: 'inverter.pdf',
+      mimeType: 'application/pdf',
+      contentBase64: bytes.toString('base64'),
+    });
     expect((await desktop.sync.status()).pendingUploads).toBe(1);
     proxy.restore();
     desktop.sync.syncNow();
     await eventually(async () => (await desktop!.sync.status()).pendingUploads === 0, 'the upload', 30_000);
-    const doc = (await w.t.services.db.query<{ status: string; size_bytes: number }>('SELECT status, size_bytes FROM documents WHERE id = $1', [captured.document.id])).rows[0];
+    const doc = (
+      await w.t.services.db.query<{ status: string; size_bytes: number }>('SELECT status, size_bytes FROM documents WHERE id = $1', [
+        captured.document.id,
+      ])
+    ).rows[0];
     expect(doc).toMatchObject({ status: 'uploaded' });
     const link = (await w.asA('POST', `/api/docs/${captured.document.id}/download-url`)).json() as { url: string };
     // The URL names the host the request was made to (an injected one): fetch its path from the real server.
@@ -259,7 +324,10 @@ describeEachEngine('desktop sync against a real server', (engine) => {
     await desktop.close();
     desktop = await openDesktopServices({ dataDir, vault });
     const again = (await w.asA('POST', '/api/sites', { siteName: 'While the laptop was off' })).json() as { id: string };
-    await eventually(async () => (await desktop!.db.query('SELECT 1 FROM sites WHERE id = $1', [again.id])).rowCount > 0, 'sync after restart');
+    await eventually(
+      async () => (await desktop!.db.query('SELECT 1 FROM sites WHERE id = $1', [again.id])).rowCount > 0,
+      'sync after restart',
+    );
     expect((await desktop.sync.status()).connection).toBe('online');
   });
 });

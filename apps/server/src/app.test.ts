@@ -15,7 +15,12 @@ describe('HTTP behaviour shared by every API', () => {
     t = await createTestApp('pglite');
     const a = await createTenant(t.services);
     for (let i = 0; i < 20; i++) {
-      await t.app.inject({ method: 'POST', url: '/api/sites', headers: { 'x-api-key': a.keys.admin }, payload: { siteName: `Site ${i}`, address: 'A long enough address to make the body worth compressing' } });
+      await t.app.inject({
+        method: 'POST',
+        url: '/api/sites',
+        headers: { 'x-api-key': a.keys.admin },
+        payload: { siteName: `Site ${i}`, address: 'A long enough address to make the body worth compressing' },
+      });
     }
     const gz = await t.app.inject({ url: '/api/sites', headers: { 'x-api-key': a.keys.viewer, 'accept-encoding': 'gzip' } });
     expect(gz.headers['content-encoding']).toBe('gzip');
@@ -60,7 +65,13 @@ describe('HTTP behaviour shared by every API', () => {
     t = await createTestApp('pglite');
     const res = await t.app.inject({ url: '/api/nothing-here' });
     expect(res.statusCode).toBe(404);
-    expect(res.json()).toEqual({ statusCode: 404, error: 'Not Found', message: 'no route for GET /api/nothing-here', code: 'NOT_FOUND', details: [] });
+    expect(res.json()).toEqual({
+      statusCode: 404,
+      error: 'Not Found',
+      message: 'no route for GET /api/nothing-here',
+      code: 'NOT_FOUND',
+      details: [],
+    });
   });
 
   it('writes structured logs that contain no credentials or tokens', async () => {
@@ -73,7 +84,12 @@ describe('HTTP behaviour shared by every API', () => {
     try {
       await app.inject({ url: '/api/sites', headers: { 'x-api-key': a.keys.viewer } });
       await app.inject({ url: '/api/sites?token=secret-in-query', headers: { authorization: `Bearer ${a.keys.admin}` } });
-      await app.inject({ method: 'POST', url: '/oauth/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `grant_type=password&client_id=x&client_secret=y&username=${a.owner.email}&password=${encodeURIComponent(a.owner.password)}` });
+      await app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: `grant_type=password&client_id=x&client_secret=y&username=${a.owner.email}&password=${encodeURIComponent(a.owner.password)}`,
+      });
     } finally {
       await app.close();
     }
@@ -87,6 +103,9 @@ describe('HTTP behaviour shared by every API', () => {
   it('reports health and version', async () => {
     t = await createTestApp('pglite');
     expect((await t.app.inject({ url: '/health' })).json()).toEqual({ status: 'ok' });
-    expect((await t.app.inject({ url: '/version' })).json()).toMatchObject({ name: 'helio', version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+    expect((await t.app.inject({ url: '/version' })).json()).toMatchObject({
+      name: 'helio',
+      version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+    });
   });
 });

@@ -59,7 +59,10 @@ export async function buildApp(services: AppServices, options: BuildAppOptions =
     timeWindow: 60_000,
     keyGenerator: rateLimitKey,
     errorResponseBuilder: (_req, context) => ({
-      ...errorBody('RATE_LIMITED', `rate limit of ${context.max} requests per minute exceeded; retry in ${Math.ceil(context.ttl / 1000)} s`),
+      ...errorBody(
+        'RATE_LIMITED',
+        `rate limit of ${context.max} requests per minute exceeded; retry in ${Math.ceil(context.ttl / 1000)} s`,
+      ),
       statusCode: 429,
     }),
   });
@@ -70,7 +73,10 @@ export async function buildApp(services: AppServices, options: BuildAppOptions =
     const form: Record<string, string> = {};
     for (const [key, value] of new URLSearchParams(body as string)) {
       if (Object.hasOwn(form, key)) {
-        done(new DomainError('MALFORMED_REQUEST', `form parameter ${key} was sent more than once`, [{ path: key, message: 'repeated' }]), undefined);
+        done(
+          new DomainError('MALFORMED_REQUEST', `form parameter ${key} was sent more than once`, [{ path: key, message: 'repeated' }]),
+          undefined,
+        );
         return;
       }
       form[key] = value;

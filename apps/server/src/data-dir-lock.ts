@@ -21,7 +21,9 @@ export class DataDirLockedError extends Error {
   readonly holder: LockHolder | undefined;
 
   constructor(dataDir: string, lockPath: string, holder: LockHolder | undefined) {
-    const who = holder ? `process ${holder.pid}${holder.host === hostname() ? '' : ` on ${holder.host}`} (since ${holder.since})` : 'another process';
+    const who = holder
+      ? `process ${holder.pid}${holder.host === hostname() ? '' : ` on ${holder.host}`} (since ${holder.since})`
+      : 'another process';
     super(
       `the data directory ${dataDir} is in use by ${who}, probably a running Helio server: ` +
         'PGlite allows one process per data directory. Stop that process first, or run Helio on PostgreSQL ' +

@@ -29,10 +29,7 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function createTestApp(
-  engine: Engine,
-  options: { config?: Partial<Config>; clock?: Clock } = {},
-): Promise<TestApp> {
+export async function createTestApp(engine: Engine, options: { config?: Partial<Config>; clock?: Clock } = {}): Promise<TestApp> {
   const db = await freshTestDb(engine);
   const dataDir = mkdtempSync(join(tmpdir(), 'helio-test-'));
   const config = loadConfig({
@@ -96,7 +93,8 @@ export type Requester = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string,
 export function requester(t: TestApp, credential: string, via: 'x-api-key' | 'bearer' = 'x-api-key'): Requester {
   const auth = via === 'bearer' ? { authorization: `Bearer ${credential}` } : { 'x-api-key': credential };
   return (method, url, payload) => {
-    if (typeof payload === 'string') return t.app.inject({ method, url, payload, headers: { ...auth, 'content-type': 'application/json' } });
+    if (typeof payload === 'string')
+      return t.app.inject({ method, url, payload, headers: { ...auth, 'content-type': 'application/json' } });
     return t.app.inject({ method, url, headers: auth, ...(payload === undefined ? {} : { payload: payload as object }) });
   };
 }
@@ -108,10 +106,9 @@ export function requester(t: TestApp, credential: string, via: 'x-api-key' | 'be
 export async function registerSnapshot(db: Db, organisationId?: string): Promise<Record<string, unknown[]>> {
   const snapshot: Record<string, unknown[]> = {};
   for (const table of ['sites', 'portfolios', 'organisation_change_counters']) {
-    const { rows } = await db.query(
-      `SELECT * FROM ${table} WHERE $1::uuid IS NULL OR organisation_id = $1 ORDER BY organisation_id, 1`,
-      [organisationId ?? null],
-    );
+    const { rows } = await db.query(`SELECT * FROM ${table} WHERE $1::uuid IS NULL OR organisation_id = $1 ORDER BY organisation_id, 1`, [
+      organisationId ?? null,
+    ]);
     snapshot[table] = rows;
   }
   return snapshot;

@@ -2,7 +2,10 @@ import { z } from 'zod';
 import { validationError, type DomainError, type ErrorDetail } from './errors.js';
 
 function issuePath(path: readonly PropertyKey[]): string {
-  return path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
+  return path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
+    .join('.')
+    .replace(/\.\[/g, '[');
 }
 
 export function zodDetails(error: z.ZodError): ErrorDetail[] {

@@ -13,7 +13,8 @@ describeEachEngine('field clocks', (getDb) => {
     await db.query(`INSERT INTO organisations (id, organisation_id, name, change_seq) VALUES ($1, $1, 'Clocks', 1)`, [ORG]);
   });
 
-  const clockOfName = async () => (await db.query<{ c: string }>(`SELECT field_clocks->>'name' AS c FROM organisations WHERE id = $1`, [ORG])).rows[0]!.c;
+  const clockOfName = async () =>
+    (await db.query<{ c: string }>(`SELECT field_clocks->>'name' AS c FROM organisations WHERE id = $1`, [ORG])).rows[0]!.c;
   // Set as a pulled row is applied: without the trigger.
   const setClock = (clock: string) =>
     db.transaction(async (tx) => {

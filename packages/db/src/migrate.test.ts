@@ -21,7 +21,10 @@ describe('migration runner', () => {
   it('refuses a database that has a migration this build does not know', async () => {
     const db = await openPglite();
     try {
-      await migrate(db, [{ id: '0001-a', sql: 'CREATE TABLE a (x int)' }, { id: '0002-b', sql: 'CREATE TABLE b (x int)' }]);
+      await migrate(db, [
+        { id: '0001-a', sql: 'CREATE TABLE a (x int)' },
+        { id: '0002-b', sql: 'CREATE TABLE b (x int)' },
+      ]);
       await expect(migrate(db, [{ id: '0001-a', sql: 'CREATE TABLE a (x int)' }])).rejects.toBeInstanceOf(MigrationMismatchError);
     } finally {
       await db.close();
@@ -75,7 +78,7 @@ describeEachEngine('drivers', (getDb) => {
   });
 
   it('returns int8 as number and timestamptz as Date on both engines', async () => {
-    const { rows } = await getDb().query<{ a: number; t: Date }>("SELECT 9007199254740991::int8 AS a, now() AS t");
+    const { rows } = await getDb().query<{ a: number; t: Date }>('SELECT 9007199254740991::int8 AS a, now() AS t');
     expect(rows[0]?.a).toBe(9007199254740991);
     expect(rows[0]?.t).toBeInstanceOf(Date);
   });
@@ -104,10 +107,14 @@ describeEachEngine('nested transactions', (getDb) => {
     const db = getDb();
     await db.transaction(async (tx) => {
       const nested = nestedDb(tx, db.engine);
-      await nested.transaction((t) => t.query(`INSERT INTO users (id, email, name) VALUES ($1, 'kept@example.com', 'K')`, ['0190a0d0-0000-7000-8000-000000000011']));
+      await nested.transaction((t) =>
+        t.query(`INSERT INTO users (id, email, name) VALUES ($1, 'kept@example.com', 'K')`, ['0190a0d0-0000-7000-8000-000000000011']),
+      );
       await expect(
         nested.transaction(async (t) => {
-          await t.query(`INSERT INTO users (id, email, name) VALUES ($1, 'undone@example.com', 'U')`, ['0190a0d0-0000-7000-8000-000000000012']);
+          await t.query(`INSERT INTO users (id, email, name) VALUES ($1, 'undone@example.com', 'U')`, [
+            '0190a0d0-0000-7000-8000-000000000012',
+          ]);
           throw new Error('reject this one');
         }),
       ).rejects.toThrow('reject this one');

@@ -27,7 +27,13 @@ export function createBridgeHandler<TRouter extends AnyTRPCRouter>(options: {
   const { router, send } = options;
   const subscriptions = new Map<string, AbortController>();
 
-  function errorShape(cause: unknown, type: ProcedureType | 'unknown', path: string | undefined, input: unknown, ctx: unknown): BridgeErrorShape {
+  function errorShape(
+    cause: unknown,
+    type: ProcedureType | 'unknown',
+    path: string | undefined,
+    input: unknown,
+    ctx: unknown,
+  ): BridgeErrorShape {
     const error = getTRPCErrorFromUnknown(cause);
     return getErrorShape({ config: router._def._config, error, type, path, input, ctx }) as BridgeErrorShape;
   }
@@ -36,7 +42,10 @@ export function createBridgeHandler<TRouter extends AnyTRPCRouter>(options: {
     let ctx: unknown;
     try {
       ctx = await options.createContext();
-      return { ok: true, data: await callTRPCProcedure({ router, path, getRawInput: async () => input, ctx, type, signal, batchIndex: 0 }) };
+      return {
+        ok: true,
+        data: await callTRPCProcedure({ router, path, getRawInput: async () => input, ctx, type, signal, batchIndex: 0 }),
+      };
     } catch (cause) {
       return { ok: false, error: errorShape(cause, type, path, input, ctx) };
     }

@@ -42,7 +42,9 @@ describe('refresh token vault', () => {
 
   it('refuses to store the token where it would be readable', () => {
     expect(() => refreshTokenVault(fakeSafeStorage({ available: false }), vaultPath()).save('t')).toThrow(TokenEncryptionUnavailableError);
-    expect(() => refreshTokenVault(fakeSafeStorage({ backend: 'basic_text' }), vaultPath()).save('t')).toThrow(TokenEncryptionUnavailableError);
+    expect(() => refreshTokenVault(fakeSafeStorage({ backend: 'basic_text' }), vaultPath()).save('t')).toThrow(
+      TokenEncryptionUnavailableError,
+    );
   });
 
   it('forgets a token it can no longer decrypt', () => {

@@ -92,7 +92,10 @@ export async function openDesktopServices(options: OpenDesktopOptions): Promise<
           }
         })()),
     };
-    services.sync = await DesktopSync.open(services, { vault: options.vault ?? memoryTokenVault(), ...(options.pollMs ? { pollMs: options.pollMs } : {}) });
+    services.sync = await DesktopSync.open(services, {
+      vault: options.vault ?? memoryTokenVault(),
+      ...(options.pollMs ? { pollMs: options.pollMs } : {}),
+    });
     return services;
   } catch (err) {
     await db?.close();

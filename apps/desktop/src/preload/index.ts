@@ -2,7 +2,14 @@
 // sandboxed, so it may only use `contextBridge` and `ipcRenderer`; neither
 // leaks into the page, which gets plain functions that take and return data.
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { INVOKE_CHANNEL, MESSAGE_CHANNEL, type BridgeMessage, type BridgeRequest, type BridgeResult, type HelioBridge } from '../shared/bridge.js';
+import {
+  INVOKE_CHANNEL,
+  MESSAGE_CHANNEL,
+  type BridgeMessage,
+  type BridgeRequest,
+  type BridgeResult,
+  type HelioBridge,
+} from '../shared/bridge.js';
 
 const bridge: HelioBridge = {
   invoke: (request: BridgeRequest) => ipcRenderer.invoke(INVOKE_CHANNEL, request) as Promise<BridgeResult>,

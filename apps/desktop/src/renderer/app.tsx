@@ -74,7 +74,9 @@ function Shell() {
         <span className="brand">Helio</span>
         <OrganisationSwitcher organisations={list} value={organisationId} onChange={setOrganisation} />
         <div className="topbar-end">
-          <span className="mode">{status?.mode === 'server' ? `${signedOut ? 'Not signed in to' : 'Signed in to'} ${status.serverUrl}` : 'On this device'}</span>
+          <span className="mode">
+            {status?.mode === 'server' ? `${signedOut ? 'Not signed in to' : 'Signed in to'} ${status.serverUrl}` : 'On this device'}
+          </span>
           <span className="indicator-group">
             <span className="indicator-caption">Sync</span>
             <SyncIndicator />

@@ -1,7 +1,15 @@
 // The renderer's tRPC client. In Electron the preload bridge is there and
 // calls go over IPC; in a browser (the web host) they go over HTTP to the
 // same router. Nothing else differs.
-import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, TRPCClientError, type TRPCClient, type TRPCLink } from '@trpc/client';
+import {
+  createTRPCClient,
+  httpBatchLink,
+  httpSubscriptionLink,
+  splitLink,
+  TRPCClientError,
+  type TRPCClient,
+  type TRPCLink,
+} from '@trpc/client';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import type { DesktopRouter } from '../main/router.js';
 import type { HelioBridge } from '../shared/bridge.js';

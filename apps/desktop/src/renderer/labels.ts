@@ -63,7 +63,12 @@ export function fieldLabel(table: string, field: string): string {
   return labels[field] ?? field;
 }
 
-export const tableLabels: Record<string, string> = { sites: 'site', portfolios: 'portfolio', documents: 'document', sync_conflicts: 'conflict' };
+export const tableLabels: Record<string, string> = {
+  sites: 'site',
+  portfolios: 'portfolio',
+  documents: 'document',
+  sync_conflicts: 'conflict',
+};
 
 export const operationLabels: Record<string, string> = {
   create: 'Create',

@@ -82,9 +82,14 @@ describe('admin channel', () => {
 
   it('sends along the standard input the command read, once', async () => {
     await open();
-    const r = await helio(['user', 'create', '--email', 'ada@example.com', '--name', 'Ada', '--password-stdin', '--json'], 'a long enough password\n');
+    const r = await helio(
+      ['user', 'create', '--email', 'ada@example.com', '--name', 'Ada', '--password-stdin', '--json'],
+      'a long enough password\n',
+    );
     expect(r).toMatchObject({ status: 0, stderr: '', stdinReads: 1 });
-    expect((await db.query('SELECT password_hash IS NOT NULL AS has FROM users WHERE email = $1', ['ada@example.com'])).rows).toEqual([{ has: true }]);
+    expect((await db.query('SELECT password_hash IS NOT NULL AS has FROM users WHERE email = $1', ['ada@example.com'])).rows).toEqual([
+      { has: true },
+    ]);
   });
 
   it('reports a failure with the same code and exit status as a direct run', async () => {
@@ -92,7 +97,9 @@ describe('admin channel', () => {
     const r = await helio(['apikey', 'create', '--org', '0197a5b2-6c1e-7c3a-9d8e-2f4b5a6c7d8e', '--name', 'x', '--json']);
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
-    expect(JSON.parse(r.stderr)).toMatchObject({ error: { code: 'NOT_FOUND', message: 'organisation 0197a5b2-6c1e-7c3a-9d8e-2f4b5a6c7d8e not found' } });
+    expect(JSON.parse(r.stderr)).toMatchObject({
+      error: { code: 'NOT_FOUND', message: 'organisation 0197a5b2-6c1e-7c3a-9d8e-2f4b5a6c7d8e not found' },
+    });
   });
 
   it('keeps migrate off the channel: the directory stays locked', async () => {

@@ -12,7 +12,15 @@ import type { CommandServices } from '../cli/command.js';
 import { commands } from '../cli/commands/index.js';
 import type { CliIo } from '../cli/output.js';
 import { run } from '../cli/run.js';
-import { adminSocketPath, MAX_REQUEST_BYTES, RUN_PATH, runRequest, socketPathProblem, type RunRequest, type RunResponse } from './protocol.js';
+import {
+  adminSocketPath,
+  MAX_REQUEST_BYTES,
+  RUN_PATH,
+  runRequest,
+  socketPathProblem,
+  type RunRequest,
+  type RunResponse,
+} from './protocol.js';
 
 export interface AdminChannel {
   /** Where the socket is. */
@@ -110,7 +118,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, services: Comma
     stdout: (text) => void (stdout += text),
     stderr: (text) => void (stderr += text),
     readStdin: () =>
-      request.stdin === undefined ? Promise.reject(new Error('the CLI sent no standard input with the command')) : Promise.resolve(request.stdin),
+      request.stdin === undefined
+        ? Promise.reject(new Error('the CLI sent no standard input with the command'))
+        : Promise.resolve(request.stdin),
   };
   // `run` reports every failure as output and an exit status; it does not throw.
   const exitCode = (await run(request.argv, io, { lent: services })) ?? 0;

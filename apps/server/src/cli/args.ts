@@ -21,7 +21,11 @@ export const globalOptions = {
     value: 'url',
     description: 'PostgreSQL connection string (default: $DATABASE_URL; embedded PGlite when unset)',
   },
-  'data-dir': { type: 'string', value: 'dir', description: 'Data directory: PGlite database, uploads, secrets (default: $HELIO_DATA_DIR or .helio-data)' },
+  'data-dir': {
+    type: 'string',
+    value: 'dir',
+    description: 'Data directory: PGlite database, uploads, secrets (default: $HELIO_DATA_DIR or .helio-data)',
+  },
   help: { type: 'boolean', short: 'h', description: 'Show help' },
 } as const satisfies Record<string, OptionSpec>;
 

@@ -46,12 +46,29 @@ describe('npx helio on a PGlite data directory a server is using', () => {
         expect(statSync(socket).isSocket()).toBe(true);
         expect(statSync(socket).mode & 0o777).toBe(0o600);
 
-        const org = json<{ id: string; name: string }>(await helio(work, ['org', 'create', '--name', 'Acme', '--json', '--data-dir', dataDir]));
+        const org = json<{ id: string; name: string }>(
+          await helio(work, ['org', 'create', '--name', 'Acme', '--json', '--data-dir', dataDir]),
+        );
         expect(org.name).toBe('Acme');
         const [user, key, invalid, migrate] = await Promise.all([
           helio(
             work,
-            ['user', 'create', '--email', 'ada@example.com', '--name', 'Ada', '--password-stdin', '--org', org.id, '--role', 'owner', '--json', '--data-dir', dataDir],
+            [
+              'user',
+              'create',
+              '--email',
+              'ada@example.com',
+              '--name',
+              'Ada',
+              '--password-stdin',
+              '--org',
+              org.id,
+              '--role',
+              'owner',
+              '--json',
+              '--data-dir',
+              dataDir,
+            ],
             'correct horse battery staple\n',
           ),
           helio(work, ['apikey', 'create', '--org', org.id, '--name', 'ci', '--json', '--data-dir', dataDir]),
@@ -64,7 +81,9 @@ describe('npx helio on a PGlite data directory a server is using', () => {
         const created = json<{ id: string; key: string }>(key);
         const listSites = () => fetch(`${url}/api/sites`, { headers: { 'x-api-key': created.key } });
         expect((await listSites()).status).toBe(200);
-        expect(json(await helio(work, ['apikey', 'revoke', created.id, '--json', '--data-dir', dataDir]))).toMatchObject({ revokedAt: expect.any(String) });
+        expect(json(await helio(work, ['apikey', 'revoke', created.id, '--json', '--data-dir', dataDir]))).toMatchObject({
+          revokedAt: expect.any(String),
+        });
         expect((await listSites()).status).toBe(401);
 
         // Failures come back as a direct run reports them.
@@ -97,7 +116,10 @@ describe('npx helio on a PGlite data directory a server is using', () => {
       const dataDir = join(work, 'held');
       mkdirSync(dataDir);
       // This test's own process stands in for a server without the admin socket.
-      writeFileSync(join(dataDir, LOCK_FILE_NAME), `${JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() })}\n`);
+      writeFileSync(
+        join(dataDir, LOCK_FILE_NAME),
+        `${JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() })}\n`,
+      );
       const r = await helio(work, ['org', 'list', '--data-dir', dataDir]);
       expect(r.status).toBe(1);
       expect(r.stderr).toMatch(new RegExp(`^helio: DATA_DIR_LOCKED: the data directory .* is in use by process ${process.pid}\\b`));

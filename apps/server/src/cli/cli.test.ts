@@ -17,7 +17,6 @@ import { helio, type HelioRun } from './spawn-helio.js';
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const TIMEOUT = 90_000;
 
-
 /** Parses the one JSON value a successful --json run prints, insisting nothing else was printed. */
 function json<T = Record<string, unknown>>(r: HelioRun): T {
   if (r.status !== 0) throw new Error(`helio exited with ${r.status}: ${r.stderr}`);
@@ -97,7 +96,21 @@ describeEachEngine('npx helio', (engine: Engine) => {
       const created = json<{ user: { id: string; email: string }; membership: { organisationId: string; role: string } }>(
         await helio(
           work,
-          ['user', 'create', '--email', 'Ada@Example.com', '--name', 'Ada Lovelace', '--password-stdin', '--org', orgId, '--role', 'owner', '--json', ...target],
+          [
+            'user',
+            'create',
+            '--email',
+            'Ada@Example.com',
+            '--name',
+            'Ada Lovelace',
+            '--password-stdin',
+            '--org',
+            orgId,
+            '--role',
+            'owner',
+            '--json',
+            ...target,
+          ],
           `${password}\n`,
         ),
       );
@@ -118,12 +131,27 @@ describeEachEngine('npx helio', (engine: Engine) => {
       expect(keys[0]).not.toHaveProperty('key');
 
       const client = json<{ clientId: string; clientSecret: string; grants: string[]; organisationId: string; role: string }>(
-        await helio(
-          work,
-          ['oauth-client', 'create', '--name', 'SCADA bridge', '--grants', 'client_credentials', '--org', orgId, '--role', 'viewer', '--json', ...target],
-        ),
+        await helio(work, [
+          'oauth-client',
+          'create',
+          '--name',
+          'SCADA bridge',
+          '--grants',
+          'client_credentials',
+          '--org',
+          orgId,
+          '--role',
+          'viewer',
+          '--json',
+          ...target,
+        ]),
       );
-      expect(client).toMatchObject({ clientId: expect.stringMatching(/^hc_/), grants: ['client_credentials'], organisationId: orgId, role: 'viewer' });
+      expect(client).toMatchObject({
+        clientId: expect.stringMatching(/^hc_/),
+        grants: ['client_credentials'],
+        organisationId: orgId,
+        role: 'viewer',
+      });
       expect(client.clientSecret.length).toBeGreaterThanOrEqual(32);
 
       const revoked = json(await helio(work, ['apikey', 'revoke', key.id, '--json', ...target]));
@@ -136,7 +164,11 @@ describeEachEngine('npx helio', (engine: Engine) => {
         const ctx = { db, clock: systemClock, ids: createUuidV7Generator(), principal: systemPrincipal };
         expect(await users.verifyUserPassword(ctx, 'ada@example.com', password)).toMatchObject({ id: created.user.id });
         expect(await users.membershipsOf(ctx, created.user.id)).toEqual(new Map([[orgId, 'owner']]));
-        const token = await oauth.issueToken(ctx, { grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret });
+        const token = await oauth.issueToken(ctx, {
+          grant_type: 'client_credentials',
+          client_id: client.clientId,
+          client_secret: client.clientSecret,
+        });
         expect(token.token_type).toBe('bearer');
         await expect(apiKeys.authenticateApiKey(ctx, key.key)).rejects.toThrow('this API key has been revoked');
       });
@@ -147,7 +179,18 @@ describeEachEngine('npx helio', (engine: Engine) => {
   it(
     'rejects bad input with the error code and exit status 1, writing nothing',
     async () => {
-      const bad = await helio(work, ['user', 'create', '--email', 'not-an-email', '--name', 'X', '--password', 'short', '--json', ...target]);
+      const bad = await helio(work, [
+        'user',
+        'create',
+        '--email',
+        'not-an-email',
+        '--name',
+        'X',
+        '--password',
+        'short',
+        '--json',
+        ...target,
+      ]);
       expect(bad.status).toBe(1);
       const error = jsonError(bad);
       expect(error.code).toBe('VALIDATION_ERROR');

@@ -6,13 +6,7 @@ import { ConfigError } from '../config.js';
 import { DataDirLockedError } from '../data-dir-lock.js';
 
 export type CliErrorCode =
-  | ErrorCode
-  | 'USAGE_ERROR'
-  | 'CONFIG_ERROR'
-  | 'NOT_MIGRATED'
-  | 'MIGRATION_MISMATCH'
-  | 'DATA_DIR_LOCKED'
-  | 'DATABASE_ERROR';
+  ErrorCode | 'USAGE_ERROR' | 'CONFIG_ERROR' | 'NOT_MIGRATED' | 'MIGRATION_MISMATCH' | 'DATA_DIR_LOCKED' | 'DATABASE_ERROR';
 
 export class CliError extends Error {
   readonly code: CliErrorCode;

@@ -57,7 +57,18 @@ describeEachEngine('npx helio member', (engine: Engine) => {
   it(
     'adds a user by email, removes them by id, and refuses to remove the last owner',
     async () => {
-      const added = await helio(work, ['member', 'add', '--org', orgId, '--user', 'Bob@Example.com', '--role', 'technician', '--json', ...target]);
+      const added = await helio(work, [
+        'member',
+        'add',
+        '--org',
+        orgId,
+        '--user',
+        'Bob@Example.com',
+        '--role',
+        'technician',
+        '--json',
+        ...target,
+      ]);
       expect(added.status, added.stderr).toBe(0);
       expect(JSON.parse(added.stdout)).toMatchObject({ organisationId: orgId, userId: bob.id, role: 'technician' });
 
@@ -83,19 +94,29 @@ describe('helio member arguments', () => {
   async function runCli(argv: string[]) {
     let stdout = '';
     let stderr = '';
-    const io: CliIo = { env: {}, stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), readStdin: () => Promise.resolve('') };
+    const io: CliIo = {
+      env: {},
+      stdout: (t) => void (stdout += t),
+      stderr: (t) => void (stderr += t),
+      readStdin: () => Promise.resolve(''),
+    };
     return { status: await run(argv, io), stdout, stderr };
   }
 
   it('lists add and remove under member', async () => {
     expect((await runCli(['member', '--help'])).stdout).toContain('<add|remove>');
-    expect((await runCli(['member', 'remove', '--help'])).stdout).toContain('Usage: helio member remove --org <id> --user <email|id> [--json]');
+    expect((await runCli(['member', 'remove', '--help'])).stdout).toContain(
+      'Usage: helio member remove --org <id> --user <email|id> [--json]',
+    );
   });
 
   it.each([
     [['member', 'add', '--org', '0197a5b2-6c1e-7c3a-9d8e-2f4b5a6c7d8e', '--user', 'a@b.co'], /missing required option --role <role>/],
     [['member', 'remove', '--org', '0197a5b2-6c1e-7c3a-9d8e-2f4b5a6c7d8e'], /missing required option --user <email\|id>/],
-    [['member', 'remove', '--org', '0197a5b2-6c1e-7c3a-9d8e-2f4b5a6c7d8e', '--user', 'a@b.co', '--role', 'owner'], /Unknown option '--role'/],
+    [
+      ['member', 'remove', '--org', '0197a5b2-6c1e-7c3a-9d8e-2f4b5a6c7d8e', '--user', 'a@b.co', '--role', 'owner'],
+      /Unknown option '--role'/,
+    ],
   ])('treats %j as a usage error', async (argv, message) => {
     const r = await runCli(argv);
     expect(r.status).toBe(2);

@@ -55,7 +55,10 @@ describe('helio command line', () => {
     [['org', 'list', 'extra'], /unexpected argument "extra"/],
     [['apikey', 'revoke'], /missing argument <id>/],
     [['user', 'create', '--email', 'a@b.co', '--name', 'A', '--password', 'x', '--password-stdin'], /not both/],
-    [['user', 'create', '--email', 'a@b.co', '--name', 'A', '--org', '0197a5b2-6c1e-7c3a-9d8e-2f4b5a6c7d8e'], /--org and --role go together/],
+    [
+      ['user', 'create', '--email', 'a@b.co', '--name', 'A', '--org', '0197a5b2-6c1e-7c3a-9d8e-2f4b5a6c7d8e'],
+      /--org and --role go together/,
+    ],
   ])('treats %j as a usage error: exit status 2, nothing on stdout', async (argv, message) => {
     const r = await runCli(argv);
     expect(r.status).toBe(2);

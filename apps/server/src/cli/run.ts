@@ -62,7 +62,10 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
         io.stdout(groupHelp(commands, resolved.words));
         return 0;
       }
-      throw new UsageError(`"${resolved.words.join(' ')}" needs a command: ${subcommandsOf(commands, resolved.words).join(', ')}`, resolved.words);
+      throw new UsageError(
+        `"${resolved.words.join(' ')}" needs a command: ${subcommandsOf(commands, resolved.words).join(', ')}`,
+        resolved.words,
+      );
     }
 
     const { command } = resolved;

@@ -34,6 +34,10 @@ export function helio(cwd: string, args: readonly string[], input?: string): Pro
 }
 
 /** Starts a long-running `helio args...` (serve); the caller stops it. */
-export function startHelio(cwd: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): ChildProcessByStdio<null, Readable, Readable> {
+export function startHelio(
+  cwd: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): ChildProcessByStdio<null, Readable, Readable> {
   return spawn(process.execPath, [helioBin, ...args], { cwd, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
 }

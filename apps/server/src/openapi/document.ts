@@ -11,7 +11,9 @@ function schemaOf(type: z.ZodType, io: 'input' | 'output', components: Record<st
     unrepresentable: 'any',
   }) as JsonSchema;
   // Named schemas (`.meta({ id })`) land in definitions; OpenAPI keeps them under components.
-  const text = JSON.stringify(json).replaceAll('"#/definitions/', '"#/components/schemas/').replaceAll('"#/$defs/', '"#/components/schemas/');
+  const text = JSON.stringify(json)
+    .replaceAll('"#/definitions/', '"#/components/schemas/')
+    .replaceAll('"#/$defs/', '"#/components/schemas/');
   const relinked = JSON.parse(text) as JsonSchema & { definitions?: Record<string, JsonSchema>; $defs?: Record<string, JsonSchema> };
   const { definitions, $defs, $schema: _dialect, ...rest } = relinked;
   for (const [id, def] of Object.entries({ ...definitions, ...$defs })) components[id] = def;
@@ -60,7 +62,12 @@ export function buildOpenApiDocument(operations: readonly OperationDoc[]): JsonS
         ...parameters('header', op.headers, components),
       ],
       ...(op.body
-        ? { requestBody: { required: true, content: { [op.bodyContentType ?? 'application/json']: { schema: schemaOf(op.body, 'input', components) } } } }
+        ? {
+            requestBody: {
+              required: true,
+              content: { [op.bodyContentType ?? 'application/json']: { schema: schemaOf(op.body, 'input', components) } },
+            },
+          }
         : {}),
       responses,
       security: op.auth === 'credentials' ? [{ apiKey: [] }, { bearer: [] }] : [],

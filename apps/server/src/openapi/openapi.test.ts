@@ -14,11 +14,30 @@ describe('OpenAPI document and docs', () => {
     const doc = res.json();
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(['/api/sites', '/api/sites/{id}', '/api/portfolios', '/api/portfolios/with-sites', '/api/portfolios/{id}/sites', '/oauth/token']),
+      expect.arrayContaining([
+        '/api/sites',
+        '/api/sites/{id}',
+        '/api/portfolios',
+        '/api/portfolios/with-sites',
+        '/api/portfolios/{id}/sites',
+        '/oauth/token',
+      ]),
     );
     const site = doc.components.schemas.Site;
     expect(Object.keys(site.properties)).toEqual(
-      expect.arrayContaining(['id', 'siteName', 'address', 'capacity', 'unit', 'latitude', 'longitude', 'portfolioId', 'siteManager', 'coverImageUrl', 'timezone']),
+      expect.arrayContaining([
+        'id',
+        'siteName',
+        'address',
+        'capacity',
+        'unit',
+        'latitude',
+        'longitude',
+        'portfolioId',
+        'siteManager',
+        'coverImageUrl',
+        'timezone',
+      ]),
     );
     expect(doc.paths['/api/sites'].post.requestBody.content['application/json'].schema.required).toEqual(['siteName']);
     expect(doc.components.securitySchemes.apiKey).toMatchObject({ type: 'apiKey', in: 'header', name: 'x-api-key' });

@@ -15,7 +15,7 @@ const alentis: OperationDoc[] = [
     path: '/api/sites',
     tag: 'Alentis',
     summary: 'List sites',
-    description: 'Every live site of the caller\'s organisation(s), oldest first. Filter by `siteId` or `portfolioId`.',
+    description: "Every live site of the caller's organisation(s), oldest first. Filter by `siteId` or `portfolioId`.",
     auth: 'credentials',
     query: siteSchemas.listSitesInput,
     responses: { 200: { description: 'The sites', schema: z.array(Site) }, ...commonErrors() },
@@ -25,7 +25,8 @@ const alentis: OperationDoc[] = [
     path: '/api/sites',
     tag: 'Alentis',
     summary: 'Create a site',
-    description: 'Only `siteName` is required. `timezone` (IANA name) defaults to UTC. `portfolioId` must be a portfolio of the same organisation.',
+    description:
+      'Only `siteName` is required. `timezone` (IANA name) defaults to UTC. `portfolioId` must be a portfolio of the same organisation.',
     auth: 'credentials',
     headers: organisationHeaderSchema,
     body: siteSchemas.createSiteInput,
@@ -36,7 +37,8 @@ const alentis: OperationDoc[] = [
     path: '/api/sites/{id}',
     tag: 'Alentis',
     summary: 'Update a site',
-    description: 'A partial update: fields left out stay as they are; `null` clears a field (`portfolioId: null` removes the site from its portfolio).',
+    description:
+      'A partial update: fields left out stay as they are; `null` clears a field (`portfolioId: null` removes the site from its portfolio).',
     auth: 'credentials',
     params: idParam,
     body: siteSchemas.updateSiteInput,
@@ -72,8 +74,7 @@ const alentis: OperationDoc[] = [
     path: '/api/portfolios',
     tag: 'Alentis',
     summary: 'Create portfolios (bulk)',
-    description:
-      'The body is an array of `{name}` (also accepted: `{"portfolios": [...]}` or a single `{name}`). All are created or none.',
+    description: 'The body is an array of `{name}` (also accepted: `{"portfolios": [...]}` or a single `{name}`). All are created or none.',
     auth: 'credentials',
     headers: organisationHeaderSchema,
     body: portfolioSchemas.createPortfoliosInput,
@@ -104,7 +105,8 @@ const alentis: OperationDoc[] = [
     path: '/api/portfolios/{id}/sites',
     tag: 'Alentis',
     summary: 'Add sites to a portfolio',
-    description: 'Moves the sites (of the same organisation) into this portfolio, out of any other. `{"siteId": "..."}` is accepted for one site.',
+    description:
+      'Moves the sites (of the same organisation) into this portfolio, out of any other. `{"siteId": "..."}` is accepted for one site.',
     auth: 'credentials',
     params: idParam,
     body: portfolioSchemas.addSitesInput,

@@ -130,7 +130,12 @@ describeEachEngine('Alentis authentication and roles', (engine) => {
         expect(res.statusCode, name).toBe(200);
       } else {
         expect(res.statusCode, name).toBe(403);
-        expect(res.json(), name).toMatchObject({ statusCode: 403, error: 'Forbidden', code: 'FORBIDDEN', message: expect.stringMatching(/viewer/) });
+        expect(res.json(), name).toMatchObject({
+          statusCode: 403,
+          error: 'Forbidden',
+          code: 'FORBIDDEN',
+          message: expect.stringMatching(/viewer/),
+        });
       }
     }
     expect(answers.filter(([name]) => !name.startsWith('GET'))).toHaveLength(8);

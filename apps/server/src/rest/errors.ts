@@ -55,7 +55,11 @@ export function toErrorBody(err: unknown): ErrorBody {
   }
   if (fe.statusCode === 429) return errorBody('RATE_LIMITED', fe.message ?? 'rate limit exceeded');
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-    return { ...errorBody('MALFORMED_REQUEST', fe.message ?? 'bad request'), statusCode: fe.statusCode, error: STATUS_CODES[fe.statusCode] ?? 'Error' };
+    return {
+      ...errorBody('MALFORMED_REQUEST', fe.message ?? 'bad request'),
+      statusCode: fe.statusCode,
+      error: STATUS_CODES[fe.statusCode] ?? 'Error',
+    };
   }
   return errorBody('INTERNAL_ERROR', 'internal server error');
 }

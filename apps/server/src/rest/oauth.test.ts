@@ -132,7 +132,9 @@ describeEachEngine('POST /oauth/token', (engine) => {
     expect(foreign.json()).toMatchObject({ error: 'invalid_grant' });
     expect((await sitesWith(tokens.access_token)).statusCode).toBe(200);
     // The desktop app, a public client, revokes its own with its client_id alone.
-    const desktop = (await postTokenForm(t, { grant_type: 'password', client_id: DESKTOP_CLIENT_ID, username: a.owner.email, password: a.owner.password })).json();
+    const desktop = (
+      await postTokenForm(t, { grant_type: 'password', client_id: DESKTOP_CLIENT_ID, username: a.owner.email, password: a.owner.password })
+    ).json();
     expect((await revoke({ token: desktop.refresh_token, client_id: DESKTOP_CLIENT_ID })).statusCode).toBe(200);
     expect((await sitesWith(desktop.access_token)).statusCode).toBe(401);
   });
@@ -156,7 +158,11 @@ describeEachEngine('POST /oauth/token', (engine) => {
   });
 
   it("issues a client_credentials token without a refresh token that acts for the client's organisation and role", async () => {
-    const service = await createTestClient(t.services, { grants: ['client_credentials'], organisationId: a.organisationId, role: 'technician' });
+    const service = await createTestClient(t.services, {
+      grants: ['client_credentials'],
+      organisationId: a.organisationId,
+      role: 'technician',
+    });
     const res = await postTokenForm(t, { grant_type: 'client_credentials', ...credentialsOf(service) });
     expect(res.statusCode).toBe(200);
     const body = res.json();
@@ -171,27 +177,62 @@ describeEachEngine('POST /oauth/token', (engine) => {
     expect((await asService('PUT', `/api/sites/${bSite.id as string}`, { siteName: 'x' })).statusCode).toBe(404);
 
     const reader = await createTestClient(t.services, { grants: ['client_credentials'], organisationId: a.organisationId, role: 'viewer' });
-    const readerToken = (await postTokenForm(t, { grant_type: 'client_credentials', ...credentialsOf(reader) })).json().access_token as string;
+    const readerToken = (await postTokenForm(t, { grant_type: 'client_credentials', ...credentialsOf(reader) })).json()
+      .access_token as string;
     expect((await requester(t, readerToken, 'bearer')('POST', '/api/sites', { siteName: 'x' })).statusCode).toBe(403);
   });
 
   it('answers bad token requests with the RFC 6749 error codes', async () => {
-    const service = await createTestClient(t.services, { grants: ['client_credentials'], organisationId: a.organisationId, role: 'viewer' });
+    const service = await createTestClient(t.services, {
+      grants: ['client_credentials'],
+      organisationId: a.organisationId,
+      role: 'viewer',
+    });
     const user = { username: a.owner.email, password: a.owner.password };
     const issued = (await passwordGrant(a)).json();
     const cases: [string, Record<string, string>, number, string][] = [
-      ['a wrong client secret', { grant_type: 'password', client_id: app.clientId, client_secret: 'wrong', ...user }, 401, 'invalid_client'],
-      ['an unknown client', { grant_type: 'password', client_id: 'hc_nobody', client_secret: app.clientSecret, ...user }, 401, 'invalid_client'],
+      [
+        'a wrong client secret',
+        { grant_type: 'password', client_id: app.clientId, client_secret: 'wrong', ...user },
+        401,
+        'invalid_client',
+      ],
+      [
+        'an unknown client',
+        { grant_type: 'password', client_id: 'hc_nobody', client_secret: app.clientSecret, ...user },
+        401,
+        'invalid_client',
+      ],
       ['no client credentials', { grant_type: 'password', ...user }, 401, 'invalid_client'],
-      ['a wrong password', { grant_type: 'password', ...credentialsOf(app), username: a.owner.email, password: 'wrong password' }, 400, 'invalid_grant'],
-      ['an unknown user', { grant_type: 'password', ...credentialsOf(app), username: 'nobody@example.com', password: a.owner.password }, 400, 'invalid_grant'],
+      [
+        'a wrong password',
+        { grant_type: 'password', ...credentialsOf(app), username: a.owner.email, password: 'wrong password' },
+        400,
+        'invalid_grant',
+      ],
+      [
+        'an unknown user',
+        { grant_type: 'password', ...credentialsOf(app), username: 'nobody@example.com', password: a.owner.password },
+        400,
+        'invalid_grant',
+      ],
       ['a missing password', { grant_type: 'password', ...credentialsOf(app), username: a.owner.email }, 400, 'invalid_request'],
       ['an unsupported grant', { grant_type: 'authorization_code', ...credentialsOf(app), code: 'x' }, 400, 'unsupported_grant_type'],
       ['no grant type', { ...credentialsOf(app), ...user }, 400, 'invalid_request'],
       ['a grant the client may not use', { grant_type: 'client_credentials', ...credentialsOf(app) }, 400, 'unauthorized_client'],
-      ['password with a client_credentials client', { grant_type: 'password', ...credentialsOf(service), ...user }, 400, 'unauthorized_client'],
+      [
+        'password with a client_credentials client',
+        { grant_type: 'password', ...credentialsOf(service), ...user },
+        400,
+        'unauthorized_client',
+      ],
       ['an unknown refresh token', { grant_type: 'refresh_token', ...credentialsOf(app), refresh_token: 'nope' }, 400, 'invalid_grant'],
-      ['an access token as refresh token', { grant_type: 'refresh_token', ...credentialsOf(app), refresh_token: issued.access_token }, 400, 'invalid_grant'],
+      [
+        'an access token as refresh token',
+        { grant_type: 'refresh_token', ...credentialsOf(app), refresh_token: issued.access_token },
+        400,
+        'invalid_grant',
+      ],
     ];
     for (const [name, form, status, error] of cases) {
       const res = await postTokenForm(t, form);
@@ -216,7 +257,8 @@ describeEachEngine('POST /oauth/token', (engine) => {
   });
 
   it('accepts client credentials as HTTP Basic, but not together with client credentials in the form', async () => {
-    const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+    const basic = (id: string, secret: string) =>
+      `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
     const form = (fields: Record<string, string>, authorization: string) =>
       t.app.inject({
         method: 'POST',
@@ -266,11 +308,21 @@ describeEachEngine('POST /oauth/token', (engine) => {
     expect(refreshed.statusCode).toBe(200);
 
     // It has no secret to send, cannot act as itself, and cannot take another client's refresh tokens.
-    const withSecret = await postTokenForm(t, { grant_type: 'password', ...desktop, client_secret: 'guess', username: a.owner.email, password: a.owner.password });
+    const withSecret = await postTokenForm(t, {
+      grant_type: 'password',
+      ...desktop,
+      client_secret: 'guess',
+      username: a.owner.email,
+      password: a.owner.password,
+    });
     expect(withSecret.json()).toMatchObject({ error: 'invalid_client', error_description: expect.stringMatching(/public/) });
-    expect((await postTokenForm(t, { grant_type: 'client_credentials', ...desktop })).json()).toMatchObject({ error: 'unauthorized_client' });
+    expect((await postTokenForm(t, { grant_type: 'client_credentials', ...desktop })).json()).toMatchObject({
+      error: 'unauthorized_client',
+    });
     const confidential = (await passwordGrant(a)).json();
-    expect((await postTokenForm(t, { grant_type: 'refresh_token', ...desktop, refresh_token: confidential.refresh_token })).json()).toMatchObject({
+    expect(
+      (await postTokenForm(t, { grant_type: 'refresh_token', ...desktop, refresh_token: confidential.refresh_token })).json(),
+    ).toMatchObject({
       error: 'invalid_grant',
     });
     expect((await postTokenForm(t, { grant_type: 'password', username: a.owner.email, password: a.owner.password })).json()).toMatchObject({
@@ -284,7 +336,11 @@ describeEachEngine('POST /oauth/token', (engine) => {
   });
 
   it('stores tokens, keys, client secrets and passwords only as hashes', async () => {
-    const service = await createTestClient(t.services, { grants: ['client_credentials'], organisationId: a.organisationId, role: 'viewer' });
+    const service = await createTestClient(t.services, {
+      grants: ['client_credentials'],
+      organisationId: a.organisationId,
+      role: 'viewer',
+    });
     const password = (await passwordGrant(a)).json();
     const refreshed = (await refreshGrant(password.refresh_token)).json();
     const machine = (await postTokenForm(t, { grant_type: 'client_credentials', ...credentialsOf(service) })).json();
@@ -313,7 +369,7 @@ describeEachEngine('POST /oauth/token', (engine) => {
       // Nor a long enough piece of it to matter (API keys keep their public prefix).
       expect(dump.includes(secret.slice(-20)), 'the tail of a secret is stored').toBe(false);
     }
-    const { rows } = await t.db.query<{ n: number }>("SELECT count(*)::int AS n FROM oauth_tokens WHERE length(token_hash) = 64");
+    const { rows } = await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM oauth_tokens WHERE length(token_hash) = 64');
     expect(rows[0]!.n).toBe(5);
   });
 });

@@ -12,7 +12,12 @@ async function* events(body: ReadableStream<Uint8Array>): AsyncGenerator<{ event
     while ((end = buffer.indexOf('\n\n')) >= 0) {
       const block = buffer.slice(0, end);
       buffer = buffer.slice(end + 2);
-      const fields = Object.fromEntries(block.split('\n').filter((l) => !l.startsWith(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]));
+      const fields = Object.fromEntries(
+        block
+          .split('\n')
+          .filter((l) => !l.startsWith(':'))
+          .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]),
+      );
       if (fields['event']) yield { event: fields['event'], data: fields['data'] ?? '' };
     }
   }
@@ -29,10 +34,16 @@ describeEachEngine('GET /sync/events', (engine) => {
   });
   afterEach(() => w.t.close());
 
-  it("tells a signed-in member when their organisation changes, and nothing of other organisations", async () => {
+  it('tells a signed-in member when their organisation changes, and nothing of other organisations', async () => {
     const client = await createTestClient(w.t.services, { grants: ['password'] });
     const token = (
-      await postTokenForm(w.t, { grant_type: 'password', client_id: client.clientId, client_secret: client.clientSecret, username: w.a.owner.email, password: w.a.owner.password })
+      await postTokenForm(w.t, {
+        grant_type: 'password',
+        client_id: client.clientId,
+        client_secret: client.clientSecret,
+        username: w.a.owner.email,
+        password: w.a.owner.password,
+      })
     ).json().access_token as string;
     const controller = new AbortController();
     const res = await fetch(`${base}/sync/events`, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });

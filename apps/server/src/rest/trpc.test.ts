@@ -37,19 +37,25 @@ describeEachEngine('tRPC router', (engine) => {
     expect((await client(a.keys.viewer).sites.list.query()).map((s) => s.id)).toEqual([mine.id]);
     expect(await client(b.keys.owner).sites.list.query()).toEqual([]);
 
-    const foreign = await client(b.keys.owner).sites.get.query({ id: mine.id }).catch((e: unknown) => e);
+    const foreign = await client(b.keys.owner)
+      .sites.get.query({ id: mine.id })
+      .catch((e: unknown) => e);
     expect(foreign).toBeInstanceOf(TRPCClientError);
     expect((foreign as TRPCClientError<AppRouter>).data).toMatchObject({ code: 'NOT_FOUND', helioCode: 'NOT_FOUND' });
 
-    const viewerWrite = await client(a.keys.viewer).sites.delete.mutate({ id: mine.id }).catch((e: unknown) => e);
+    const viewerWrite = await client(a.keys.viewer)
+      .sites.delete.mutate({ id: mine.id })
+      .catch((e: unknown) => e);
     expect((viewerWrite as TRPCClientError<AppRouter>).data).toMatchObject({ code: 'FORBIDDEN', helioCode: 'FORBIDDEN' });
 
-    const anonymous = await client('not-a-token').me.query().catch((e: unknown) => e);
+    const anonymous = await client('not-a-token')
+      .me.query()
+      .catch((e: unknown) => e);
     expect((anonymous as TRPCClientError<AppRouter>).data).toMatchObject({ code: 'UNAUTHORIZED' });
     expect((await client(a.keys.viewer).sites.get.query({ id: mine.id })).siteName).toBe('Over HTTP');
   });
 
-  it('lists and reviews document metadata, and hides other tenants\' documents', async () => {
+  it("lists and reviews document metadata, and hides other tenants' documents", async () => {
     const ctxA = serviceContext(t.services, await apiKeys.authenticateApiKey(t.services, a.keys.technician));
     const ctxB = serviceContext(t.services, await apiKeys.authenticateApiKey(t.services, b.keys.owner));
     const site = await sites.createSite(ctxA, { siteName: 'With documents' });

@@ -41,7 +41,13 @@ describeEachEngine('captured document upload', (getDb) => {
       signer: createDocumentTokenSigner(randomBytes(32)),
       maxUploadBytes: 1000,
     };
-    const captured = { id: randomUUID(), siteId: site.id, filename: 'inverter.pdf', mimeType: 'application/pdf', fileSize: bytes.byteLength };
+    const captured = {
+      id: randomUUID(),
+      siteId: site.id,
+      filename: 'inverter.pdf',
+      mimeType: 'application/pdf',
+      fileSize: bytes.byteLength,
+    };
     const upload = (documentId: string, token: string) =>
       receiveUpload(contextFor(db, undefined, clock), storage, {
         documentId,
@@ -66,7 +72,14 @@ describeEachEngine('captured document upload', (getDb) => {
     const technicianId = (org.as.technician.principal as { userId: string }).userId;
     const issued = await requestCapturedUpload(org.as.technician, storage, captured);
 
-    expect(issued.document).toMatchObject({ id: captured.id, organisationId: org.id, siteId: site.id, type: 'documents', status: 'pending', sizeBytes: 6 });
+    expect(issued.document).toMatchObject({
+      id: captured.id,
+      organisationId: org.id,
+      siteId: site.id,
+      type: 'documents',
+      status: 'pending',
+      sizeBytes: 6,
+    });
     expect(issued.expiresAt).toBe(new Date(clock.now().getTime() + UPLOAD_TOKEN_TTL_MS).toISOString());
     expect(await documentRows(db)).toEqual([
       {

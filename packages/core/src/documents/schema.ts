@@ -99,14 +99,9 @@ function isPlainFilename(name: string): boolean {
 
 // Filenames come back in Content-Disposition headers and in desktop file
 // systems, so no separators or control characters, and not `.`/`..`.
-const filename = z
-  .string()
-  .trim()
-  .min(1)
-  .max(255)
-  .refine(isPlainFilename, {
-    message: 'must be a plain file name without path separators or control characters',
-  });
+const filename = z.string().trim().min(1).max(255).refine(isPlainFilename, {
+  message: 'must be a plain file name without path separators or control characters',
+});
 
 const allowedMimeTypes: ReadonlySet<string> = new Set(documentMimeTypes);
 
@@ -142,7 +137,10 @@ export function bulkUploadRequestSchema(maxFileBytes: number) {
       siteId: z.uuid(),
       fileType: z.enum(fileTypes),
       omRecordId: omRecordId.optional(),
-      files: z.array(file).min(1).max(MAX_FILES_PER_REQUEST, { message: `at most ${MAX_FILES_PER_REQUEST} files per request` }),
+      files: z
+        .array(file)
+        .min(1)
+        .max(MAX_FILES_PER_REQUEST, { message: `at most ${MAX_FILES_PER_REQUEST} files per request` }),
     })
     .superRefine((req, ctx) => {
       if (req.fileType === 'om-documents' && req.omRecordId === undefined) {
@@ -177,7 +175,11 @@ export function capturedUploadSchema(maxFileBytes: number) {
     fileType: z.literal('documents').default('documents'),
     filename,
     mimeType,
-    fileSize: z.number().int().positive().max(maxFileBytes, { message: `must be at most ${maxFileBytes} bytes` }),
+    fileSize: z
+      .number()
+      .int()
+      .positive()
+      .max(maxFileBytes, { message: `must be at most ${maxFileBytes} bytes` }),
     documentType: z.enum(documentTypes).optional(),
   });
 }

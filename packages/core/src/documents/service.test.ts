@@ -48,7 +48,14 @@ describeEachEngine('documents service', (getDb) => {
   }
 
   function uploadOf(documentId: string, token: string, body: AsyncIterable<Uint8Array>, contentLength?: number): UploadRequest {
-    return { documentId, token, contentType: 'application/pdf', contentLength, body, contentUrl: (id, t) => `http://localhost/${id}?token=${t}` };
+    return {
+      documentId,
+      token,
+      contentType: 'application/pdf',
+      contentLength,
+      body,
+      contentUrl: (id, t) => `http://localhost/${id}?token=${t}`,
+    };
   }
 
   async function statusOf(id: string): Promise<string> {
@@ -100,7 +107,9 @@ describeEachEngine('documents service', (getDb) => {
     const setup = await setUp();
     const { base, storage, blobs } = setup;
     const slot = await pendingPdf(setup, 10);
-    const err = await receiveUpload(base, storage, uploadOf(slot.document.id, slot.token, chunks(new Uint8Array(6)))).catch((e: unknown) => e);
+    const err = await receiveUpload(base, storage, uploadOf(slot.document.id, slot.token, chunks(new Uint8Array(6)))).catch(
+      (e: unknown) => e,
+    );
     expect(isDomainError(err) && err.code).toBe('UPLOAD_MISMATCH');
     expect(await statusOf(slot.document.id)).toBe('failed');
     expect(blobs.keys()).toEqual([]);

@@ -74,7 +74,14 @@ export async function requestUploads(ctx: ServiceContext, storage: DocumentStora
     const firstSeq = await allocateChangeSeqs(tx, organisationId, data.files.length);
     const created: DocumentRow[] = [];
     for (const [i, file] of data.files.entries()) {
-      const pending = { id: ctx.ids.uuid(), organisationId, siteId: site.id, fileType: data.fileType, omRecordId: data.omRecordId, ...file };
+      const pending = {
+        id: ctx.ids.uuid(),
+        organisationId,
+        siteId: site.id,
+        fileType: data.fileType,
+        omRecordId: data.omRecordId,
+        ...file,
+      };
       created.push(await insertPending(tx, pending, uploadedBy, now, firstSeq + i));
     }
     return created;
@@ -94,7 +101,13 @@ interface PendingDocument {
   documentType?: string | undefined;
 }
 
-async function insertPending(tx: Queryable, doc: PendingDocument, uploadedBy: string | null, now: Date, changeSeq: number): Promise<DocumentRow> {
+async function insertPending(
+  tx: Queryable,
+  doc: PendingDocument,
+  uploadedBy: string | null,
+  now: Date,
+  changeSeq: number,
+): Promise<DocumentRow> {
   const { rows } = await tx.query<DocumentRow>(
     `INSERT INTO documents (id, organisation_id, site_id, file_type, document_type, om_record_id, filename,
        mime_type, size_bytes, status, storage_key, uploaded_by, created_at, updated_at, change_seq)
@@ -212,7 +225,12 @@ export async function reviewDocument(ctx: ServiceContext, id: string, input: unk
     if (row.status === status) return toDocument(row);
     if (!reviewTransitions[row.status].includes(status)) {
       throw conflict(`a ${row.status} document cannot become ${status}`, [
-        { path: 'status', message: `allowed from ${row.status}: ${reviewTransitions[row.status].join(', ') || 'none'}`, from: row.status, to: status },
+        {
+          path: 'status',
+          message: `allowed from ${row.status}: ${reviewTransitions[row.status].join(', ') || 'none'}`,
+          from: row.status,
+          to: status,
+        },
       ]);
     }
     const seq = await allocateChangeSeqs(tx, row.organisation_id);

@@ -81,7 +81,9 @@ function meter(body: AsyncIterable<Uint8Array>, declared: number) {
       state.bytes += next.value.byteLength;
       if (state.bytes > declared) {
         await iterator.return?.();
-        throw mismatch(`the upload is larger than the declared ${declared} bytes`, [{ path: 'body', message: `more than ${declared} bytes` }]);
+        throw mismatch(`the upload is larger than the declared ${declared} bytes`, [
+          { path: 'body', message: `more than ${declared} bytes` },
+        ]);
       }
       hash.update(next.value);
       yield next.value;

@@ -52,13 +52,17 @@ describe('document tokens', () => {
     const download = signer.sign({ purpose: 'download', documentId, organisationId, expiresAt: upload.expiresAt });
     expect(codeOf(() => verifyDocumentToken(signer, download, ['upload'], documentId, now))).toBe('UPLOAD_TOKEN_INVALID');
     const token = signer.sign(upload);
-    expect(codeOf(() => verifyDocumentToken(signer, token, ['upload'], '01900000-0000-7000-8000-000000000002', now))).toBe('UPLOAD_TOKEN_INVALID');
+    expect(codeOf(() => verifyDocumentToken(signer, token, ['upload'], '01900000-0000-7000-8000-000000000002', now))).toBe(
+      'UPLOAD_TOKEN_INVALID',
+    );
   });
 
   it('expires a token at its expiry instant, not a millisecond before', () => {
     const token = signer.sign(upload);
     expect(codeOf(() => verifyDocumentToken(signer, token, ['upload'], documentId, new Date(upload.expiresAt - 1)))).toBeUndefined();
-    expect(codeOf(() => verifyDocumentToken(signer, token, ['upload'], documentId, new Date(upload.expiresAt)))).toBe('UPLOAD_TOKEN_EXPIRED');
+    expect(codeOf(() => verifyDocumentToken(signer, token, ['upload'], documentId, new Date(upload.expiresAt)))).toBe(
+      'UPLOAD_TOKEN_EXPIRED',
+    );
   });
 
   it('refuses a secret shorter than 32 bytes', () => {

@@ -1,12 +1,7 @@
 import { DomainError } from '../errors.js';
 
 /** RFC 6749 §5.2 error codes. */
-export type OAuthErrorCode =
-  | 'invalid_request'
-  | 'invalid_client'
-  | 'invalid_grant'
-  | 'unauthorized_client'
-  | 'unsupported_grant_type';
+export type OAuthErrorCode = 'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unauthorized_client' | 'unsupported_grant_type';
 
 export class OAuthError extends DomainError {
   readonly oauthCode: OAuthErrorCode;

@@ -55,7 +55,16 @@ export async function createOAuthClient(ctx: ServiceContext, input: unknown): Pr
   const { rows } = await ctx.db.query<ClientRow>(
     `INSERT INTO oauth_clients (id, client_id, secret_hash, name, organisation_id, role, grants, created_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
-    [ctx.ids.uuid(), clientId, hashToken(clientSecret), data.name, data.organisationId ?? null, data.role ?? null, data.grants, ctx.clock.now()],
+    [
+      ctx.ids.uuid(),
+      clientId,
+      hashToken(clientSecret),
+      data.name,
+      data.organisationId ?? null,
+      data.role ?? null,
+      data.grants,
+      ctx.clock.now(),
+    ],
   );
   const row = rows[0]!;
   return {
@@ -144,7 +153,15 @@ export async function issueToken(ctx: ServiceContext, form: unknown): Promise<To
   if (!req.refresh_token) throw new OAuthError('invalid_request', 'refresh_token is required');
   const presented = req.refresh_token;
   const outcome = await ctx.db.transaction(async (tx) => {
-    const { rows } = await tx.query<{ id: string; client_id: string; user_id: string; family_id: string; expires_at: Date; revoked_at: Date | null; replaced_by: string | null }>(
+    const { rows } = await tx.query<{
+      id: string;
+      client_id: string;
+      user_id: string;
+      family_id: string;
+      expires_at: Date;
+      revoked_at: Date | null;
+      replaced_by: string | null;
+    }>(
       `SELECT id, client_id, user_id, family_id, expires_at, revoked_at, replaced_by FROM oauth_tokens
        WHERE token_hash = $1 AND kind = 'refresh' FOR UPDATE`,
       [hashToken(presented)],
@@ -157,19 +174,29 @@ export async function issueToken(ctx: ServiceContext, form: unknown): Promise<To
       // Within a short grace, while the token it was replaced by is unused, that replacement is withdrawn and a new pair issued.
       const retried = row.replaced_by !== null && now.getTime() - row.revoked_at.getTime() <= REFRESH_RETRY_GRACE_MS;
       const replacement = retried
-        ? (await tx.query<{ revoked_at: Date | null }>('SELECT revoked_at FROM oauth_tokens WHERE id = $1 FOR UPDATE', [row.replaced_by])).rows[0]
+        ? (await tx.query<{ revoked_at: Date | null }>('SELECT revoked_at FROM oauth_tokens WHERE id = $1 FOR UPDATE', [row.replaced_by]))
+            .rows[0]
         : undefined;
       if (!replacement || replacement.revoked_at) {
         await tx.query('UPDATE oauth_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE family_id = $1', [row.family_id, now]);
         // Never rotated: it was revoked itself (signed out, or its session ended after a reuse).
-        return { error: row.replaced_by === null ? 'this refresh token has been revoked' : 'refresh token was already used; its session has been revoked' } as const;
+        return {
+          error:
+            row.replaced_by === null
+              ? 'this refresh token has been revoked'
+              : 'refresh token was already used; its session has been revoked',
+        } as const;
       }
       await tx.query('UPDATE oauth_tokens SET revoked_at = $2 WHERE id = $1', [row.replaced_by, now]);
     }
     if (row.expires_at <= now) return { error: 'invalid or expired refresh token' } as const;
     const access = await storeToken(tx, ctx, 'access', client, row.user_id, row.family_id);
     const refresh = await storeToken(tx, ctx, 'refresh', client, row.user_id, row.family_id);
-    await tx.query('UPDATE oauth_tokens SET revoked_at = COALESCE(revoked_at, $2), replaced_by = $3 WHERE id = $1', [row.id, now, refresh.id]);
+    await tx.query('UPDATE oauth_tokens SET revoked_at = COALESCE(revoked_at, $2), replaced_by = $3 WHERE id = $1', [
+      row.id,
+      now,
+      refresh.id,
+    ]);
     return { access, refresh } as const;
   });
   // Thrown outside the transaction so a family revocation commits.

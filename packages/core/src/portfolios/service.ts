@@ -119,10 +119,7 @@ export async function deletePortfolio(ctx: ServiceContext, id: string): Promise<
     const current = await loadPortfolio(tx, ctx, id, true);
     authorize(ctx.principal, current.organisation_id, 'write', 'portfolio', id);
     const now = ctx.clock.now();
-    const members = await tx.query<{ id: string }>(
-      'SELECT id FROM sites WHERE portfolio_id = $1 ORDER BY id FOR UPDATE',
-      [id],
-    );
+    const members = await tx.query<{ id: string }>('SELECT id FROM sites WHERE portfolio_id = $1 ORDER BY id FOR UPDATE', [id]);
     const first = await allocateChangeSeqs(tx, current.organisation_id, members.rowCount + 1);
     for (const [i, s] of members.rows.entries()) {
       await tx.query('UPDATE sites SET portfolio_id = NULL, updated_at = $2, change_seq = $3 WHERE id = $1', [s.id, now, first + i]);
@@ -193,7 +190,10 @@ async function portfolioWithItsSites(ctx: ServiceContext, id: string): Promise<P
 export async function restorePortfolio(ctx: ServiceContext, id: string): Promise<Portfolio> {
   parseId(id);
   return ctx.db.transaction(async (tx) => {
-    const { rows: found } = await tx.query<PortfolioRow & { deleted_at: Date | null }>(`SELECT ${COLUMNS}, deleted_at FROM portfolios WHERE id = $1 FOR UPDATE`, [id]);
+    const { rows: found } = await tx.query<PortfolioRow & { deleted_at: Date | null }>(
+      `SELECT ${COLUMNS}, deleted_at FROM portfolios WHERE id = $1 FOR UPDATE`,
+      [id],
+    );
     const current = found[0];
     if (!current) throw notFound('portfolio', id);
     authorize(ctx.principal, current.organisation_id, 'write', 'portfolio', id);

@@ -28,7 +28,10 @@ const siteFields = {
   portfolioId: z.uuid().nullable(),
   siteManager: z.string().trim().max(200).nullable(),
   // Only web URLs: clients render it, and a `javascript:` or `data:` URL there is a script waiting to run.
-  coverImageUrl: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).max(2000).nullable(),
+  coverImageUrl: z
+    .url({ protocol: /^https?$/, error: 'must be an http or https URL' })
+    .max(2000)
+    .nullable(),
   timezone,
 };
 

@@ -75,7 +75,7 @@ describeEachEngine('sites', (getDb, engine) => {
     expect(rows).toEqual([{ site_name: 'Gone', deleted_at: expect.any(Date), updated_at: rows[0]!.deleted_at }]);
   });
 
-  it('lets viewers read but not write, and shows nobody another organisation\'s sites', async () => {
+  it("lets viewers read but not write, and shows nobody another organisation's sites", async () => {
     const a = await seedOrganisation(getDb(), 'A');
     const b = await seedOrganisation(getDb(), 'B');
     const site = await createSite(a.as.technician, { siteName: 'A site' });

@@ -139,7 +139,14 @@ export async function siteListVersions(ctx: Pick<ServiceContext, 'db'>, principa
       )
     : { rows: [] };
   const seqs = new Map(rows.map((r) => [r.organisation_id, r.last_seq]));
-  return readable.map((orgs) => orgs && [...orgs].sort().map((org) => `${org}:${seqs.get(org) ?? 0}`).join(','));
+  return readable.map(
+    (orgs) =>
+      orgs &&
+      [...orgs]
+        .sort()
+        .map((org) => `${org}:${seqs.get(org) ?? 0}`)
+        .join(','),
+  );
 }
 
 export async function getSite(ctx: ServiceContext, id: string): Promise<Site> {
@@ -219,7 +226,10 @@ export async function deleteSite(ctx: ServiceContext, id: string): Promise<Site>
 export async function restoreSite(ctx: ServiceContext, id: string): Promise<Site> {
   parseId(id);
   return ctx.db.transaction(async (tx) => {
-    const { rows: found } = await tx.query<SiteRow & { deleted_at: Date | null }>(`SELECT ${SITE_COLUMNS}, deleted_at FROM sites WHERE id = $1 FOR UPDATE`, [id]);
+    const { rows: found } = await tx.query<SiteRow & { deleted_at: Date | null }>(
+      `SELECT ${SITE_COLUMNS}, deleted_at FROM sites WHERE id = $1 FOR UPDATE`,
+      [id],
+    );
     const current = found[0];
     if (!current) throw notFound('site', id);
     authorize(ctx.principal, current.organisation_id, 'write', 'site', id);

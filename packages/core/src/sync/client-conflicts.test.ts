@@ -81,7 +81,13 @@ describeEachEngine('sync client conflicts and refused changes', (getServer) => {
     const winner = await openClient(userOf(org, 'admin'), clock);
     await loser.client.write({ table: 'sites', op: 'update', id: site.id, organisationId: org.id, fields: { siteName: 'Named by tech' } });
     advance(1000);
-    await winner.client.write({ table: 'sites', op: 'update', id: site.id, organisationId: org.id, fields: { siteName: 'Named by admin' } });
+    await winner.client.write({
+      table: 'sites',
+      op: 'update',
+      id: site.id,
+      organisationId: org.id,
+      fields: { siteName: 'Named by admin' },
+    });
     await winner.client.sync();
     await loser.client.sync();
     await winner.client.sync();
@@ -132,7 +138,11 @@ describeEachEngine('sync client conflicts and refused changes', (getServer) => {
       await resolver.client.sync();
       await other.client.sync();
       expect((await getSite(org.as.viewer, site.id)).siteName).toBe('Named by tech');
-      expect(await serverConflict(server, open!.id)).toMatchObject({ resolution: 'restored', resolved_by: resolver.userId, resolved_at: expect.any(Date) });
+      expect(await serverConflict(server, open!.id)).toMatchObject({
+        resolution: 'restored',
+        resolved_by: resolver.userId,
+        resolved_at: expect.any(Date),
+      });
       expect(await other.client.openConflicts()).toEqual([]);
       expect((await getSite(await other.client.context(), site.id)).siteName).toBe('Named by tech');
       expect((await getSite(await resolver.client.context(), site.id)).siteName).toBe('Named by tech');
@@ -153,7 +163,9 @@ describeEachEngine('sync client conflicts and refused changes', (getServer) => {
     await winner.client.sync();
     expect(await serverConflict(server, open!.id)).toMatchObject({ resolution: 'kept', resolved_by: loser.userId });
     // Keeping rewrites nothing: the site is as the conflict left it.
-    const after = await server.query<{ change_seq: number; site_name: string }>('SELECT change_seq, site_name FROM sites WHERE id = $1', [site.id]);
+    const after = await server.query<{ change_seq: number; site_name: string }>('SELECT change_seq, site_name FROM sites WHERE id = $1', [
+      site.id,
+    ]);
     expect(after.rows[0]).toEqual({ change_seq: before.rows[0]!.change_seq, site_name: 'Named by admin' });
     expect((await getSite(org.as.viewer, site.id)).siteName).toBe('Named by admin');
     expect(await winner.client.openConflicts()).toEqual([]);
@@ -166,14 +178,27 @@ describeEachEngine('sync client conflicts and refused changes', (getServer) => {
     const site = await createSite(org.as.admin, { siteName: 'Old barn', capacity: 10 });
     const updater = await openClient(userOf(org, 'technician'));
     const deleter = await openClient(userOf(org, 'admin'));
-    await updater.client.write({ table: 'sites', op: 'update', id: site.id, organisationId: org.id, fields: { siteName: 'Kept alive', capacity: 14 } });
+    await updater.client.write({
+      table: 'sites',
+      op: 'update',
+      id: site.id,
+      organisationId: org.id,
+      fields: { siteName: 'Kept alive', capacity: 14 },
+    });
     await deleter.client.write({ table: 'sites', op: 'delete', id: site.id, organisationId: org.id });
     await deleter.client.sync();
     await updater.client.sync();
     await deleter.client.sync();
     expect(await domainCodeOf(getSite(org.as.viewer, site.id))).toBe('NOT_FOUND');
     const [open] = await updater.client.openConflicts();
-    expect(open).toMatchObject({ table: 'sites', rowId: site.id, kind: 'delete', field: null, lost: { siteName: 'Kept alive', capacity: 14 }, lostBy: { id: updater.userId } });
+    expect(open).toMatchObject({
+      table: 'sites',
+      rowId: site.id,
+      kind: 'delete',
+      field: null,
+      lost: { siteName: 'Kept alive', capacity: 14 },
+      lostBy: { id: updater.userId },
+    });
     expect((await deleter.client.openConflicts()).map((c) => c.id)).toEqual([open!.id]);
 
     await updater.client.resolveConflict(open!.id, 'restored');
@@ -201,7 +226,13 @@ describeEachEngine('sync client conflicts and refused changes', (getServer) => {
     await updater.client.sync();
     expect(await domainCodeOf(getSite(org.as.viewer, site.id))).toBe('NOT_FOUND');
     const [open] = await deleter.client.openConflicts();
-    expect(open).toMatchObject({ rowId: site.id, kind: 'delete', field: null, rowLabel: 'Old barn', lost: expect.objectContaining({ siteName: 'Old barn', capacity: 14 }) });
+    expect(open).toMatchObject({
+      rowId: site.id,
+      kind: 'delete',
+      field: null,
+      rowLabel: 'Old barn',
+      lost: expect.objectContaining({ siteName: 'Old barn', capacity: 14 }),
+    });
 
     await deleter.client.resolveConflict(open!.id, 'restored');
     expect(await getSite(await deleter.client.context(), site.id)).toMatchObject({ siteName: 'Old barn', capacity: 14 });
@@ -239,7 +270,13 @@ describeEachEngine('sync client conflicts and refused changes', (getServer) => {
     const org = await seedOrganisation(server, 'Strict');
     const site = await createSite(org.as.admin, { siteName: 'Original' });
     const tech = await openClient(userOf(org, 'technician'));
-    const { seq } = await tech.client.write({ table: 'sites', op: 'update', id: site.id, organisationId: org.id, fields: { siteName: 'Local rename' } });
+    const { seq } = await tech.client.write({
+      table: 'sites',
+      op: 'update',
+      id: site.id,
+      organisationId: org.id,
+      fields: { siteName: 'Local rename' },
+    });
     // The server demotes the technician before the change arrives; the client still thinks it may write.
     await server.query("UPDATE memberships SET role = 'viewer' WHERE user_id = $1", [tech.userId]);
     await tech.client.sync();
@@ -269,7 +306,12 @@ describeEachEngine('sync client conflicts and refused changes', (getServer) => {
     const server = getServer();
     const org = await seedOrganisation(server, 'Former');
     const tech = await openClient(userOf(org, 'technician'));
-    const { id, seq } = await tech.client.write({ table: 'sites', op: 'create', organisationId: org.id, fields: { siteName: 'Never arrives' } });
+    const { id, seq } = await tech.client.write({
+      table: 'sites',
+      op: 'create',
+      organisationId: org.id,
+      fields: { siteName: 'Never arrives' },
+    });
     // Revoked before the change was sent: listed as could-not-sync, but its seq must still reach the server.
     await server.query('UPDATE memberships SET deleted_at = now() WHERE user_id = $1', [tech.userId]);
     await tech.client.pullOnce();

@@ -188,7 +188,12 @@ const REBUILD_CHUNK = ROWS_PER_STATEMENT;
  * portfolio's site is out of the portfolio). A row whose shadow has nothing
  * pending on it any more goes back to the server's version, and loses the shadow.
  */
-export async function rebuildRows(tx: Transaction, table: WritableTableName, ids: readonly string[], known: KnownState = {}): Promise<void> {
+export async function rebuildRows(
+  tx: Transaction,
+  table: WritableTableName,
+  ids: readonly string[],
+  known: KnownState = {},
+): Promise<void> {
   const unique = [...new Set(ids)];
   let cascades = known.cascades;
   for (let at = 0; at < unique.length; at += REBUILD_CHUNK) {
@@ -240,7 +245,10 @@ async function rebuildChunk(
         row = applyMutation(table, row, step.own, now);
         changed = true;
       } else if (step.cascade && cascadeHits(row, step.cascade)) {
-        const clocks = { ...((row!['field_clocks'] as Record<string, string> | undefined) ?? {}), [step.cascade.column]: step.cascade.mutation.hlc };
+        const clocks = {
+          ...((row!['field_clocks'] as Record<string, string> | undefined) ?? {}),
+          [step.cascade.column]: step.cascade.mutation.hlc,
+        };
         row = { ...row, [step.cascade.column]: null, updated_at: now, field_clocks: clocks };
         changed = true;
       }
@@ -269,7 +277,11 @@ export async function rebuildDependents(tx: Transaction, table: WritableTableNam
     `SELECT row_id FROM sync_shadows WHERE table_name = $1 AND (row ->> '${onRemove.column}') = ANY($2::text[]) ORDER BY row_id`,
     [onRemove.table, ids],
   );
-  await rebuildRows(tx, onRemove.table, rows.map((r) => r.row_id));
+  await rebuildRows(
+    tx,
+    onRemove.table,
+    rows.map((r) => r.row_id),
+  );
 }
 
 /** Before a removal, keep the server's version of the rows its side effect will change. */
@@ -295,7 +307,11 @@ export async function ensureShadow(tx: Queryable, table: WritableTableName, id: 
  * into its table. A page takes a few statements per table, not a few per row.
  * `cascades`: the pending removals (pendingCascades) per table, read once per page.
  */
-export async function applyChanges(tx: Transaction, changes: readonly RowChange[], cascades?: ReadonlyMap<string, readonly Cascade[]>): Promise<void> {
+export async function applyChanges(
+  tx: Transaction,
+  changes: readonly RowChange[],
+  cascades?: ReadonlyMap<string, readonly Cascade[]>,
+): Promise<void> {
   const byTable = new Map<SyncedTableName, Row[]>();
   for (const change of changes) {
     let rows = byTable.get(change.table);
@@ -309,12 +325,17 @@ export async function applyChanges(tx: Transaction, changes: readonly RowChange[
   }
 }
 
-async function applyWritable(tx: Transaction, table: WritableTableName, rows: readonly Row[], cascades: readonly Cascade[] | undefined): Promise<void> {
+async function applyWritable(
+  tx: Transaction,
+  table: WritableTableName,
+  rows: readonly Row[],
+  cascades: readonly Cascade[] | undefined,
+): Promise<void> {
   await letEventLoopIn();
-  const { rows: found } = await tx.query<{ row_id: string }>('SELECT row_id FROM sync_shadows WHERE table_name = $1 AND row_id = ANY($2::uuid[])', [
-    table,
-    rows.map((row) => row['id']),
-  ]);
+  const { rows: found } = await tx.query<{ row_id: string }>(
+    'SELECT row_id FROM sync_shadows WHERE table_name = $1 AND row_id = ANY($2::uuid[])',
+    [table, rows.map((row) => row['id'])],
+  );
   const pending = new Set(found.map((r) => r.row_id));
   const shadowed = new Map<string, Row>();
   const direct: Row[] = [];

@@ -29,7 +29,8 @@ function transportFor(server: Db, userId: string, faults: { loseNextPushResponse
   };
 }
 
-const userOf = (org: TestOrganisation, role: 'technician' | 'admin' | 'viewer' | 'owner') => (org.as[role].principal as { userId: string }).userId;
+const userOf = (org: TestOrganisation, role: 'technician' | 'admin' | 'viewer' | 'owner') =>
+  (org.as[role].principal as { userId: string }).userId;
 
 async function rowsOf(db: Db, table: string, organisationId: string) {
   const { rows } = await db.query<Record<string, unknown>>(
@@ -53,7 +54,13 @@ for (const engine of testEngines) {
     /** A client on its own fresh PGlite, signed in as `userId`, after its initial sync. */
     const openClient = async (server: Db, userId: string) => {
       const local = await fresh('pglite');
-      const client = await SyncClient.open({ db: local, clock: { now: () => new Date() }, ids: contextFor(local).ids, userId, transport: transportFor(server, userId) });
+      const client = await SyncClient.open({
+        db: local,
+        clock: { now: () => new Date() },
+        ids: contextFor(local).ids,
+        userId,
+        transport: transportFor(server, userId),
+      });
       await client.sync();
       return { local, client };
     };
@@ -63,11 +70,22 @@ for (const engine of testEngines) {
       const org = await seedOrganisation(server, 'Field Co');
       const local = await fresh('pglite');
       const faults = { loseNextPushResponse: false };
-      const client = await SyncClient.open({ db: local, clock: { now: () => new Date() }, ids: contextFor(local).ids, userId: userOf(org, 'technician'), transport: transportFor(server, userOf(org, 'technician'), faults) });
+      const client = await SyncClient.open({
+        db: local,
+        clock: { now: () => new Date() },
+        ids: contextFor(local).ids,
+        userId: userOf(org, 'technician'),
+        transport: transportFor(server, userOf(org, 'technician'), faults),
+      });
       await client.sync();
 
       // Offline: the write lands locally and reads show it.
-      const { id } = await client.write({ table: 'sites', op: 'create', organisationId: org.id, fields: { siteName: 'Barn roof', capacity: 12 } });
+      const { id } = await client.write({
+        table: 'sites',
+        op: 'create',
+        organisationId: org.id,
+        fields: { siteName: 'Barn roof', capacity: 12 },
+      });
       await client.write({ table: 'sites', op: 'update', id, organisationId: org.id, fields: { capacity: 14 } });
       expect((await listSites(await client.context(), {})).map((s) => [s.siteName, s.capacity])).toEqual([['Barn roof', 14]]);
       expect((await client.status()).pending).toBe(2);
@@ -93,7 +111,13 @@ for (const engine of testEngines) {
       const clock = { now: () => new Date(now) };
       const open = async (role: 'technician' | 'admin') => {
         const db = await fresh('pglite');
-        const c = await SyncClient.open({ db, clock, ids: contextFor(db).ids, userId: userOf(org, role), transport: transportFor(server, userOf(org, role)) });
+        const c = await SyncClient.open({
+          db,
+          clock,
+          ids: contextFor(db).ids,
+          userId: userOf(org, role),
+          transport: transportFor(server, userOf(org, role)),
+        });
         await c.sync();
         return { db, c };
       };
@@ -119,13 +143,19 @@ for (const engine of testEngines) {
       const site = await createSite(org.as.admin, { siteName: 'Original' });
       const local = await fresh('pglite');
       const userId = userOf(org, 'technician');
-      const client = await SyncClient.open({ db: local, clock: { now: () => new Date() }, ids: contextFor(local).ids, userId, transport: transportFor(server, userId) });
+      const client = await SyncClient.open({
+        db: local,
+        clock: { now: () => new Date() },
+        ids: contextFor(local).ids,
+        userId,
+        transport: transportFor(server, userId),
+      });
       await client.sync();
       await client.write({ table: 'sites', op: 'update', id: site.id, organisationId: org.id, fields: { siteName: 'Local rename' } });
       // Meanwhile the technician becomes a viewer on the server.
       await server.query("UPDATE memberships SET role = 'viewer' WHERE user_id = $1", [userId]);
       await client.sync();
-      expect((await client.status())).toMatchObject({ pending: 0, rejected: 1 });
+      expect(await client.status()).toMatchObject({ pending: 0, rejected: 1 });
       const { rows } = await local.query<{ code: string }>('SELECT code FROM sync_rejected');
       expect(rows).toEqual([{ code: 'FORBIDDEN' }]);
       expect((await getSite(await client.context(), site.id)).siteName).toBe('Original');
@@ -137,7 +167,13 @@ for (const engine of testEngines) {
       await createSite(org.as.admin, { siteName: 'Theirs' });
       const local = await fresh('pglite');
       const userId = userOf(org, 'technician');
-      const client = await SyncClient.open({ db: local, clock: { now: () => new Date() }, ids: contextFor(local).ids, userId, transport: transportFor(server, userId) });
+      const client = await SyncClient.open({
+        db: local,
+        clock: { now: () => new Date() },
+        ids: contextFor(local).ids,
+        userId,
+        transport: transportFor(server, userId),
+      });
       await client.sync();
       await client.write({ table: 'sites', op: 'create', organisationId: org.id, fields: { siteName: 'Unsent' } });
       await server.query('UPDATE memberships SET deleted_at = now() WHERE user_id = $1', [userId]);
@@ -166,7 +202,9 @@ for (const engine of testEngines) {
       }
       expect(await getSite(current.as.viewer, id)).toMatchObject({ siteName: 'Sent later' });
       expect(await client.status()).toMatchObject({ pending: 0, rejected: 1 });
-      const { rows } = await server.query<{ last_seq: number }>('SELECT last_seq FROM sync_clients WHERE client_id = $1', [client.clientId]);
+      const { rows } = await server.query<{ last_seq: number }>('SELECT last_seq FROM sync_clients WHERE client_id = $1', [
+        client.clientId,
+      ]);
       expect(rows[0]!.last_seq).toBe(2);
     });
 
@@ -222,11 +260,22 @@ for (const engine of testEngines) {
     /** A copy of a synced device's data (a restored backup, a copied profile): the same data and the same sync identity. */
     const copyOf = async (server: Db, userId: string, original: Db) => {
       const { local } = await openClient(server, userId);
-      const { rows } = await original.query<{ key: string; value: unknown }>("SELECT key, value FROM sync_client_state WHERE key IN ('clientId', 'nextSeq', 'ackedSeq', 'hlc')");
+      const { rows } = await original.query<{ key: string; value: unknown }>(
+        "SELECT key, value FROM sync_client_state WHERE key IN ('clientId', 'nextSeq', 'ackedSeq', 'hlc')",
+      );
       for (const r of rows) {
-        await local.query('INSERT INTO sync_client_state (key, value) VALUES ($1, $2::jsonb) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value', [r.key, JSON.stringify(r.value)]);
+        await local.query(
+          'INSERT INTO sync_client_state (key, value) VALUES ($1, $2::jsonb) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value',
+          [r.key, JSON.stringify(r.value)],
+        );
       }
-      const client = await SyncClient.open({ db: local, clock: { now: () => new Date() }, ids: contextFor(local).ids, userId, transport: transportFor(server, userId) });
+      const client = await SyncClient.open({
+        db: local,
+        clock: { now: () => new Date() },
+        ids: contextFor(local).ids,
+        userId,
+        transport: transportFor(server, userId),
+      });
       return { local, client };
     };
 
@@ -243,10 +292,21 @@ for (const engine of testEngines) {
         expect(copy.client.clientId).toBe(original.client.clientId);
 
         // Both make changes under the same numbers; the original's reach the server first.
-        const a = await original.client.write({ table: 'sites', op: 'create', organisationId: org.id, fields: { siteName: 'From the original' } });
+        const a = await original.client.write({
+          table: 'sites',
+          op: 'create',
+          organisationId: org.id,
+          fields: { siteName: 'From the original' },
+        });
         const b = await copy.client.write({ table: 'sites', op: 'create', organisationId: org.id, fields: { siteName: 'From the copy' } });
         await copy.client.write({ table: 'sites', op: 'update', id: b.id, organisationId: org.id, fields: { capacity: 9 } });
-        await copy.client.write({ table: 'sites', op: 'update', id: site.id, organisationId: org.id, fields: { siteName: 'Renamed by the copy' } });
+        await copy.client.write({
+          table: 'sites',
+          op: 'update',
+          id: site.id,
+          organisationId: org.id,
+          fields: { siteName: 'Renamed by the copy' },
+        });
         expect(b.seq).toBe(a.seq);
         await original.client.sync();
         // The pull brings the answer to the original's change under the copy's number; the push is refused outright.
@@ -270,9 +330,14 @@ for (const engine of testEngines) {
         await copy.client.sync();
         expect(next.seq).toBe(4);
         expect(await getSite(org.as.viewer, b.id)).toMatchObject({ capacity: 10 });
-        const { rows } = await server.query<{ client_id: string; last_seq: string }>('SELECT client_id, last_seq FROM sync_clients ORDER BY last_seq');
+        const { rows } = await server.query<{ client_id: string; last_seq: string }>(
+          'SELECT client_id, last_seq FROM sync_clients ORDER BY last_seq',
+        );
         expect(rows.map((r) => [r.client_id, Number(r.last_seq)])).toEqual(
-          expect.arrayContaining([[original.client.clientId, 2], [copy.client.clientId, 4]]),
+          expect.arrayContaining([
+            [original.client.clientId, 2],
+            [copy.client.clientId, 4],
+          ]),
         );
       });
     }
@@ -281,8 +346,16 @@ for (const engine of testEngines) {
       const server = await fresh(engine);
       const org = await seedOrganisation(server, 'Papers');
       const site = await createSite(org.as.admin, { siteName: 'With a report' });
-      const storage = { blobs: createMemoryBlobStore(), signer: createDocumentTokenSigner('a document token secret of 32+ bytes'), maxUploadBytes: 1_000_000 };
-      const [issued] = await requestUploads(org.as.admin, storage, { siteId: site.id, fileType: 'documents', files: [{ filename: 'report.pdf', mimeType: 'application/pdf', fileSize: 10 }] });
+      const storage = {
+        blobs: createMemoryBlobStore(),
+        signer: createDocumentTokenSigner('a document token secret of 32+ bytes'),
+        maxUploadBytes: 1_000_000,
+      };
+      const [issued] = await requestUploads(org.as.admin, storage, {
+        siteId: site.id,
+        fileType: 'documents',
+        files: [{ filename: 'report.pdf', mimeType: 'application/pdf', fileSize: 10 }],
+      });
       const userId = userOf(org, 'technician');
       const { local, client } = await openClient(server, userId);
       expect(await getDocument(await client.context(), issued!.document.id)).toMatchObject({ filename: 'report.pdf', siteId: site.id });

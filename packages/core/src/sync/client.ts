@@ -94,14 +94,25 @@ export interface RejectedChange {
 
 /** The server answered a push with gaps only: it lacks earlier changes of this client. */
 export class SyncGapError extends Error {
-  constructor(readonly firstSent: number, readonly serverLastApplied: number) {
-    super(`the server has applied this device's changes only up to #${serverLastApplied} and refuses #${firstSent}: it is missing changes it acknowledged before (was it restored from a backup?)`);
+  constructor(
+    readonly firstSent: number,
+    readonly serverLastApplied: number,
+  ) {
+    super(
+      `the server has applied this device's changes only up to #${serverLastApplied} and refuses #${firstSent}: it is missing changes it acknowledged before (was it restored from a backup?)`,
+    );
     this.name = 'SyncGapError';
   }
 }
 
 /** Adds the unanswered mutations of these organisations to the could-not-sync list; returns how many. */
-async function listUnsent(tx: Queryable, organisationIds: readonly string[] | null, userId: string, code: string, message: string): Promise<number> {
+async function listUnsent(
+  tx: Queryable,
+  organisationIds: readonly string[] | null,
+  userId: string,
+  code: string,
+  message: string,
+): Promise<number> {
   const { rowCount } = await tx.query(
     `INSERT INTO sync_rejected (seq, organisation_id, mutation, code, message, user_id)
      SELECT seq, organisation_id, mutation, $2, $3, $4 FROM sync_outbox WHERE ($1::uuid[] IS NULL OR organisation_id = ANY($1::uuid[])) AND result IS NULL
@@ -212,7 +223,15 @@ export class SyncClient {
     else if (input.op === 'update') await table.update(ctx, id, fields);
     else if (input.op === 'delete') await table.remove(ctx, id);
     else await table.restore(ctx, id);
-    const seq = await this.enqueue(tx, { table: input.table, op: input.op, id, organisationId: input.organisationId, fields, base, hlc: clock });
+    const seq = await this.enqueue(tx, {
+      table: input.table,
+      op: input.op,
+      id,
+      organisationId: input.organisationId,
+      fields,
+      base,
+      hlc: clock,
+    });
     return { id, seq };
   }
 
@@ -264,7 +283,15 @@ export class SyncClient {
         }
       }
       const hlc = await this.tick(tx);
-      const seq = await this.enqueue(tx, { table: 'sync_conflicts', op: 'resolve', id, organisationId, fields: { resolution }, base: {}, hlc });
+      const seq = await this.enqueue(tx, {
+        table: 'sync_conflicts',
+        op: 'resolve',
+        id,
+        organisationId,
+        fields: { resolution },
+        base: {},
+        hlc,
+      });
       return { seq };
     });
   }
@@ -272,9 +299,20 @@ export class SyncClient {
   /** Conflicts nobody has resolved yet (nor this client, still queued), oldest first; `id` narrows to one. */
   async openConflicts(q: Queryable = this.options.db, id?: string): Promise<OpenConflict[]> {
     const { rows } = await q.query<{
-      id: string; organisation_id: string; table_name: WritableTableName; row_id: string; row_label: string | null; field: string | null;
-      kind: 'field' | 'delete'; kept: unknown; lost: unknown; kept_clock: string | null; lost_clock: string | null;
-      lost_by: string | null; lost_by_name: string | null; created_at: string;
+      id: string;
+      organisation_id: string;
+      table_name: WritableTableName;
+      row_id: string;
+      row_label: string | null;
+      field: string | null;
+      kind: 'field' | 'delete';
+      kept: unknown;
+      lost: unknown;
+      kept_clock: string | null;
+      lost_clock: string | null;
+      lost_by: string | null;
+      lost_by_name: string | null;
+      created_at: string;
     }>(
       `SELECT c.id, c.organisation_id, c.table_name, c.row_id, COALESCE(s.site_name, p.name) AS row_label, c.field, c.kind, c.kept, c.lost,
               c.kept_clock, c.lost_clock, c.lost_by, u.name AS lost_by_name, c.created_at
@@ -307,7 +345,14 @@ export class SyncClient {
 
   /** Changes the server refused (or that could not reach it: a revoked organisation), with its reasons. */
   async rejectedChanges(): Promise<RejectedChange[]> {
-    const { rows } = await this.options.db.query<{ seq: number; organisation_id: string; mutation: ParsedMutation; code: string; message: string; queued: boolean }>(
+    const { rows } = await this.options.db.query<{
+      seq: number;
+      organisation_id: string;
+      mutation: ParsedMutation;
+      code: string;
+      message: string;
+      queued: boolean;
+    }>(
       `SELECT r.seq, r.organisation_id, r.mutation, r.code, r.message, EXISTS (SELECT 1 FROM sync_outbox o WHERE o.seq = r.seq) AS queued
        FROM sync_rejected r WHERE r.user_id IS NULL OR r.user_id = $1 ORDER BY r.seq`,
       [this.options.userId],
@@ -338,7 +383,10 @@ export class SyncClient {
   /** Sends unanswered mutations (up to one batch); returns how many were sent. */
   async pushOnce(limit = 500): Promise<number> {
     await letEventLoopIn();
-    const { rows } = await this.options.db.query<{ mutation: ParsedMutation }>('SELECT mutation FROM sync_outbox WHERE result IS NULL ORDER BY seq LIMIT $1', [limit]);
+    const { rows } = await this.options.db.query<{ mutation: ParsedMutation }>(
+      'SELECT mutation FROM sync_outbox WHERE result IS NULL ORDER BY seq LIMIT $1',
+      [limit],
+    );
     if (rows.length === 0) return 0;
     let response: PushResponse;
     try {
@@ -419,7 +467,10 @@ export class SyncClient {
          SELECT o.seq, o.organisation_id, o.mutation, e.code, e.message, $2 FROM jsonb_to_recordset($1::jsonb) AS e(seq bigint, code text, message text)
          JOIN sync_outbox o ON o.seq = e.seq
          ON CONFLICT (seq) DO NOTHING`,
-        [JSON.stringify(refused.map((r) => ({ seq: r.seq, code: r.code ?? 'REJECTED', message: r.message ?? 'rejected by the server' }))), this.options.userId],
+        [
+          JSON.stringify(refused.map((r) => ({ seq: r.seq, code: r.code ?? 'REJECTED', message: r.message ?? 'rejected by the server' }))),
+          this.options.userId,
+        ],
       );
       await tx.query('DELETE FROM sync_outbox WHERE seq = ANY($1::bigint[])', [refused.map((r) => r.seq)]);
       await replicaMode(tx);
@@ -506,10 +557,17 @@ export class SyncClient {
   private async pullPosition(): Promise<{ cursors: Record<string, number>; ackedSeq: number }> {
     const db = this.options.db;
     const { rows } = await db.query<{ organisation_id: string; cursor: number }>('SELECT organisation_id, cursor FROM sync_cursors');
-    return { cursors: Object.fromEntries(rows.map((r) => [r.organisation_id, Number(r.cursor)])), ackedSeq: (await readState<number>(db, 'ackedSeq')) ?? 0 };
+    return {
+      cursors: Object.fromEntries(rows.map((r) => [r.organisation_id, Number(r.cursor)])),
+      ackedSeq: (await readState<number>(db, 'ackedSeq')) ?? 0,
+    };
   }
 
-  private async requestPull(cursors: Record<string, number>, ackedSeq: number, limit: number | undefined): Promise<{ response: PullResponse; clientId: string }> {
+  private async requestPull(
+    cursors: Record<string, number>,
+    ackedSeq: number,
+    limit: number | undefined,
+  ): Promise<{ response: PullResponse; clientId: string }> {
     const clientId = this.clientId;
     const response = await this.options.transport.pull({ ...versions, clientId, cursors, ackedSeq, ...(limit ? { limit } : {}) });
     return { response, clientId };
@@ -537,7 +595,10 @@ export class SyncClient {
     for (const [i, page] of pages.entries()) {
       othersAnswer = await db.transaction(async (tx) => {
         await replicaMode(tx);
-        await tx.query('INSERT INTO organisation_change_counters (organisation_id, last_seq) VALUES ($1, 0) ON CONFLICT (organisation_id) DO NOTHING', [page.organisationId]);
+        await tx.query(
+          'INSERT INTO organisation_change_counters (organisation_id, last_seq) VALUES ($1, 0) ON CONFLICT (organisation_id) DO NOTHING',
+          [page.organisationId],
+        );
         if (page.users.length > 0) {
           await tx.query(
             `INSERT INTO users (id, email, name) SELECT id, email, name FROM jsonb_to_recordset($1::jsonb) AS u(id uuid, email text, name text)
@@ -578,8 +639,17 @@ export class SyncClient {
   private async purgeRevoked(tx: Transaction, org: string): Promise<void> {
     await replicaMode(tx);
     await tx.query('DELETE FROM sync_outbox WHERE organisation_id = $1 AND result IS NOT NULL', [org]);
-    await listUnsent(tx, [org], this.options.userId, 'REVOKED', 'your access to this organisation was revoked before this change reached the server');
-    await tx.query('DELETE FROM sync_shadows WHERE row_id IN (SELECT id FROM sites WHERE organisation_id = $1 UNION SELECT id FROM portfolios WHERE organisation_id = $1)', [org]);
+    await listUnsent(
+      tx,
+      [org],
+      this.options.userId,
+      'REVOKED',
+      'your access to this organisation was revoked before this change reached the server',
+    );
+    await tx.query(
+      'DELETE FROM sync_shadows WHERE row_id IN (SELECT id FROM sites WHERE organisation_id = $1 UNION SELECT id FROM portfolios WHERE organisation_id = $1)',
+      [org],
+    );
     await purgeOrganisation(tx, org);
   }
 
@@ -667,7 +737,9 @@ export class SyncClient {
     const db = this.options.db;
     const count = async (sql: string, params: unknown[] = []) => (await db.query<{ n: number }>(sql, params)).rows[0]?.n ?? 0;
     return {
-      pending: await count('SELECT count(*)::int AS n FROM sync_outbox o WHERE NOT EXISTS (SELECT 1 FROM sync_rejected r WHERE r.seq = o.seq)'),
+      pending: await count(
+        'SELECT count(*)::int AS n FROM sync_outbox o WHERE NOT EXISTS (SELECT 1 FROM sync_rejected r WHERE r.seq = o.seq)',
+      ),
       rejected: await count('SELECT count(*)::int AS n FROM sync_rejected WHERE user_id IS NULL OR user_id = $1', [this.options.userId]),
       conflicts: await count('SELECT count(*)::int AS n FROM sync_conflicts WHERE resolution IS NULL AND deleted_at IS NULL'),
       lastSyncAt: (await readState<string>(db, 'lastSyncAt')) ?? null,

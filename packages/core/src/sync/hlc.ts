@@ -51,8 +51,7 @@ export class HybridClock {
 
   now(): string {
     const wall = this.wall.now().getTime();
-    this.last =
-      wall > this.last.millis ? { millis: wall, counter: 0, node: this.node } : this.bump(this.last.millis, this.last.counter);
+    this.last = wall > this.last.millis ? { millis: wall, counter: 0, node: this.node } : this.bump(this.last.millis, this.last.counter);
     return formatHlc(this.last);
   }
 
@@ -62,10 +61,13 @@ export class HybridClock {
     const wall = this.wall.now().getTime();
     const millis = Math.max(wall, this.last.millis, r.millis);
     const counter =
-      millis === this.last.millis && millis === r.millis ? Math.max(this.last.counter, r.counter)
-      : millis === this.last.millis ? this.last.counter
-      : millis === r.millis ? r.counter
-      : -1;
+      millis === this.last.millis && millis === r.millis
+        ? Math.max(this.last.counter, r.counter)
+        : millis === this.last.millis
+          ? this.last.counter
+          : millis === r.millis
+            ? r.counter
+            : -1;
     this.last = counter < 0 ? { millis, counter: 0, node: this.node } : this.bump(millis, counter);
   }
 

@@ -3,7 +3,15 @@
 import type { Queryable } from '@helio/db';
 import type { ServiceContext } from '../context.js';
 import { parseInput } from '../validation.js';
-import { pullRequest, syncedTables, type MutationResult, type OrganisationPage, type PullResponse, type RowChange, type SyncedTableName } from './protocol.js';
+import {
+  pullRequest,
+  syncedTables,
+  type MutationResult,
+  type OrganisationPage,
+  type PullResponse,
+  type RowChange,
+  type SyncedTableName,
+} from './protocol.js';
 import { checkVersions, syncUser } from './session.js';
 import { serverOnlyColumns } from './tables.js';
 
@@ -32,7 +40,10 @@ ${syncedTables.map((t) => `    WHEN '${t}' THEN (SELECT to_jsonb(x) FROM ${t} x 
 FROM (
   SELECT table_name, id, change_seq FROM (
 ${syncedTables
-  .map((t) => `    (SELECT '${t}'::text AS table_name, id, change_seq FROM ${t} WHERE organisation_id = $1 AND change_seq > $2 ORDER BY change_seq LIMIT $3)`)
+  .map(
+    (t) =>
+      `    (SELECT '${t}'::text AS table_name, id, change_seq FROM ${t} WHERE organisation_id = $1 AND change_seq > $2 ORDER BY change_seq LIMIT $3)`,
+  )
   .join('\n    UNION ALL\n')}
   ) candidates
   ORDER BY change_seq
@@ -41,7 +52,11 @@ ${syncedTables
 ORDER BY k.change_seq`;
 
 async function organisationPage(q: Queryable, organisationId: string, cursor: number, limit: number): Promise<OrganisationPage> {
-  const { rows } = await q.query<{ table_name: SyncedTableName; change_seq: number; row: Record<string, unknown> }>(PAGE_SQL, [organisationId, cursor, limit + 1]);
+  const { rows } = await q.query<{ table_name: SyncedTableName; change_seq: number; row: Record<string, unknown> }>(PAGE_SQL, [
+    organisationId,
+    cursor,
+    limit + 1,
+  ]);
   const hasMore = rows.length > limit;
   const page = rows.slice(0, limit);
   const userIds = new Set<string>();
@@ -52,8 +67,14 @@ async function organisationPage(q: Queryable, organisationId: string, cursor: nu
     return { table, id: data['id'] as string, changeSeq, deletedAt: (data['deleted_at'] as string | null) ?? null, fieldClocks, row: data };
   });
   const users =
-    userIds.size === 0 ? []
-    : (await q.query<{ id: string; email: string; name: string }>('SELECT id, email, name FROM users WHERE id = ANY($1::uuid[]) ORDER BY id', [[...userIds]])).rows;
+    userIds.size === 0
+      ? []
+      : (
+          await q.query<{ id: string; email: string; name: string }>(
+            'SELECT id, email, name FROM users WHERE id = ANY($1::uuid[]) ORDER BY id',
+            [[...userIds]],
+          )
+        ).rows;
   return { organisationId, changes, users, cursor: page.at(-1)?.change_seq ?? cursor, hasMore };
 }
 
@@ -67,14 +88,23 @@ export async function pull(ctx: ServiceContext, input: unknown): Promise<PullRes
   const req = parseInput(pullRequest, input);
   const userId = syncUser(ctx);
   const memberships = ctx.principal.kind === 'user' ? [...ctx.principal.memberships.keys()].sort() : [];
-  const revoked = Object.keys(req.cursors).filter((org) => !memberships.includes(org)).sort();
+  const revoked = Object.keys(req.cursors)
+    .filter((org) => !memberships.includes(org))
+    .sort();
   const organisations: OrganisationPage[] = [];
   for (const org of memberships) organisations.push(await organisationPage(ctx.db, org, req.cursors[org] ?? 0, req.limit));
-  const client = await ctx.db.query<{ user_id: string; last_seq: number }>('SELECT user_id, last_seq FROM sync_clients WHERE client_id = $1', [req.clientId]);
+  const client = await ctx.db.query<{ user_id: string; last_seq: number }>(
+    'SELECT user_id, last_seq FROM sync_clients WHERE client_id = $1',
+    [req.clientId],
+  );
   const own = client.rows[0]?.user_id === userId;
-  const mutations =
-    own ?
-      (await ctx.db.query<{ result: MutationResult }>('SELECT result FROM sync_mutations WHERE client_id = $1 AND seq > $2 ORDER BY seq LIMIT 1000', [req.clientId, req.ackedSeq])).rows.map((r) => r.result)
+  const mutations = own
+    ? (
+        await ctx.db.query<{ result: MutationResult }>(
+          'SELECT result FROM sync_mutations WHERE client_id = $1 AND seq > $2 ORDER BY seq LIMIT 1000',
+          [req.clientId, req.ackedSeq],
+        )
+      ).rows.map((r) => r.result)
     : [];
   return { organisations, revoked, lastAppliedSeq: own ? client.rows[0]!.last_seq : 0, mutations };
 }

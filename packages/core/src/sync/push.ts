@@ -43,7 +43,14 @@ async function loadRow(tx: Queryable, table: string, id: string): Promise<Loaded
   return rows[0];
 }
 
-async function recordConflicts(tx: Queryable, ctx: ServiceContext, organisationId: string, m: ParsedMutation, clientId: string, records: ConflictRecord[]): Promise<void> {
+async function recordConflicts(
+  tx: Queryable,
+  ctx: ServiceContext,
+  organisationId: string,
+  m: ParsedMutation,
+  clientId: string,
+  records: ConflictRecord[],
+): Promise<void> {
   if (records.length === 0) return;
   const first = await allocateChangeSeqs(tx, organisationId, records.length);
   for (const [i, c] of records.entries()) {
@@ -52,8 +59,21 @@ async function recordConflicts(tx: Queryable, ctx: ServiceContext, organisationI
          lost_by, client_id, mutation_seq, created_at, updated_at, change_seq)
        VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11, $12, $13, $14, $14, $15)`,
       [
-        ctx.ids.uuid(), organisationId, c.table, c.rowId, c.field, c.kind, JSON.stringify(c.kept ?? null), JSON.stringify(c.lost ?? null),
-        c.keptClock, c.lostClock, c.lostBy, clientId, m.seq, ctx.clock.now(), first + i,
+        ctx.ids.uuid(),
+        organisationId,
+        c.table,
+        c.rowId,
+        c.field,
+        c.kind,
+        JSON.stringify(c.kept ?? null),
+        JSON.stringify(c.lost ?? null),
+        c.keptClock,
+        c.lostClock,
+        c.lostBy,
+        clientId,
+        m.seq,
+        ctx.clock.now(),
+        first + i,
       ],
     );
   }
@@ -65,11 +85,20 @@ function apiValues(table: WritableTable, row: LoadedRow, fields?: readonly strin
   return Object.fromEntries(names.map((f) => [f, row[table.columns[f]!] ?? null]));
 }
 
-async function applyRowMutation(ctx: ServiceContext, tx: Queryable, m: RowMutation, clientId: string, clock: string): Promise<'applied' | 'conflict'> {
+async function applyRowMutation(
+  ctx: ServiceContext,
+  tx: Queryable,
+  m: RowMutation,
+  clientId: string,
+  clock: string,
+): Promise<'applied' | 'conflict'> {
   const table = writable[m.table];
   const unknown = Object.keys(m.fields).filter((f) => !(f in table.columns));
   if (unknown.length > 0) {
-    throw validationError(`unknown ${table.entity} fields: ${unknown.join(', ')}`, unknown.map((f) => ({ path: `fields.${f}`, message: 'unknown field' })));
+    throw validationError(
+      `unknown ${table.entity} fields: ${unknown.join(', ')}`,
+      unknown.map((f) => ({ path: `fields.${f}`, message: 'unknown field' })),
+    );
   }
   const userId = syncUser(ctx);
 
@@ -103,7 +132,17 @@ async function applyRowMutation(ctx: ServiceContext, tx: Queryable, m: RowMutati
     await table.remove(ctx, m.id);
     if (changed.length === 0) return 'applied';
     await recordConflicts(tx, ctx, row.organisation_id, m, clientId, [
-      { table: m.table, rowId: m.id, field: null, kind: 'delete', kept: null, lost: apiValues(table, row), keptClock: clock, lostClock: null, lostBy: null },
+      {
+        table: m.table,
+        rowId: m.id,
+        field: null,
+        kind: 'delete',
+        kept: null,
+        lost: apiValues(table, row),
+        keptClock: clock,
+        lostClock: null,
+        lostBy: null,
+      },
     ]);
     return 'conflict';
   }
@@ -112,7 +151,17 @@ async function applyRowMutation(ctx: ServiceContext, tx: Queryable, m: RowMutati
   if (row.deleted_at) {
     // Deleted concurrently: the delete wins; the update is kept, restorable.
     await recordConflicts(tx, ctx, row.organisation_id, m, clientId, [
-      { table: m.table, rowId: m.id, field: null, kind: 'delete', kept: null, lost: m.fields, keptClock: row.field_clocks['deleted_at'] ?? null, lostClock: clock, lostBy: userId },
+      {
+        table: m.table,
+        rowId: m.id,
+        field: null,
+        kind: 'delete',
+        kept: null,
+        lost: m.fields,
+        keptClock: row.field_clocks['deleted_at'] ?? null,
+        lostClock: clock,
+        lostBy: userId,
+      },
     ]);
     return 'conflict';
   }
@@ -128,9 +177,29 @@ async function applyRowMutation(ctx: ServiceContext, tx: Queryable, m: RowMutati
     } else if (compareHlc(clock, current) > 0) {
       winners[field] = value;
       const lostBy = await authorOfClock(tx, current);
-      conflicts.push({ table: m.table, rowId: m.id, field, kind: 'field', kept: value, lost: stored, keptClock: clock, lostClock: current, lostBy });
+      conflicts.push({
+        table: m.table,
+        rowId: m.id,
+        field,
+        kind: 'field',
+        kept: value,
+        lost: stored,
+        keptClock: clock,
+        lostClock: current,
+        lostBy,
+      });
     } else {
-      conflicts.push({ table: m.table, rowId: m.id, field, kind: 'field', kept: stored, lost: value, keptClock: current, lostClock: clock, lostBy: userId });
+      conflicts.push({
+        table: m.table,
+        rowId: m.id,
+        field,
+        kind: 'field',
+        kept: stored,
+        lost: value,
+        keptClock: current,
+        lostClock: clock,
+        lostBy: userId,
+      });
     }
   }
   if (Object.keys(winners).length > 0) await table.update(ctx, m.id, winners);
@@ -152,10 +221,15 @@ async function authorOfClock(tx: Queryable, clock: string): Promise<string | nul
 }
 
 async function applyResolve(ctx: ServiceContext, tx: Queryable, m: ResolveMutation): Promise<'applied'> {
-  const { rows } = await tx.query<{ organisation_id: string; table_name: 'sites' | 'portfolios'; row_id: string; field: string | null; kind: 'field' | 'delete'; lost: unknown; resolution: string | null }>(
-    'SELECT organisation_id, table_name, row_id, field, kind, lost, resolution FROM sync_conflicts WHERE id = $1 FOR UPDATE',
-    [m.id],
-  );
+  const { rows } = await tx.query<{
+    organisation_id: string;
+    table_name: 'sites' | 'portfolios';
+    row_id: string;
+    field: string | null;
+    kind: 'field' | 'delete';
+    lost: unknown;
+    resolution: string | null;
+  }>('SELECT organisation_id, table_name, row_id, field, kind, lost, resolution FROM sync_conflicts WHERE id = $1 FOR UPDATE', [m.id]);
   const c = rows[0];
   if (!c || c.organisation_id !== m.organisationId) throw notFound('conflict', m.id);
   authorize(ctx.principal, c.organisation_id, 'write', 'conflict', m.id);
@@ -197,17 +271,34 @@ async function applyOne(ctx: ServiceContext, m: ParsedMutation, clientId: string
       // The trigger stamps the fields this mutation changes with its (clamped) clock.
       await tx.query("SELECT set_config('helio.hlc', $1, true)", [clock]);
       const within = withinSavepoint(ctx, tx);
-      const status = m.table === 'sync_conflicts' ? await applyResolve(within, tx, m) : await applyRowMutation(within, tx, m, clientId, clock);
+      const status =
+        m.table === 'sync_conflicts' ? await applyResolve(within, tx, m) : await applyRowMutation(within, tx, m, clientId, clock);
       const { rows } = await tx.query<{ last_seq: number }>(
         "SELECT last_seq, set_config('helio.hlc', '', true) FROM organisation_change_counters WHERE organisation_id = $1",
         [m.organisationId],
       );
-      return { seq: m.seq, status, organisationId: m.organisationId, changeSeq: rows[0]?.last_seq ?? null, code: null, message: null, hlc: m.hlc };
+      return {
+        seq: m.seq,
+        status,
+        organisationId: m.organisationId,
+        changeSeq: rows[0]?.last_seq ?? null,
+        code: null,
+        message: null,
+        hlc: m.hlc,
+      };
     });
   } catch (err) {
     const domain = toDomainError(err);
     if (!isDomainError(domain)) throw err;
-    return { seq: m.seq, status: 'rejected', organisationId: m.organisationId, changeSeq: null, code: domain.code, message: domain.message, hlc: m.hlc };
+    return {
+      seq: m.seq,
+      status: 'rejected',
+      organisationId: m.organisationId,
+      changeSeq: null,
+      code: domain.code,
+      message: domain.message,
+      hlc: m.hlc,
+    };
   }
 }
 
@@ -246,14 +337,26 @@ export async function push(ctx: ServiceContext, input: unknown): Promise<PushRes
       if (m.seq <= last) {
         const stored =
           recorded.get(m.seq) ??
-          (await tx.query<{ result: MutationResult }>('SELECT result FROM sync_mutations WHERE client_id = $1 AND seq = $2', [req.clientId, m.seq])).rows[0]?.result;
+          (
+            await tx.query<{ result: MutationResult }>('SELECT result FROM sync_mutations WHERE client_id = $1 AND seq = $2', [
+              req.clientId,
+              m.seq,
+            ])
+          ).rows[0]?.result;
         if (stored?.hlc !== undefined && stored.hlc !== m.hlc) throw identityInUse(m.seq);
         if (stored) results.push(stored);
         continue;
       }
       if (gap || m.seq !== last + 1) {
         gap = true;
-        results.push({ seq: m.seq, status: 'gap', organisationId: null, changeSeq: null, code: 'SYNC_GAP', message: `mutation ${last + 1} has not arrived yet` });
+        results.push({
+          seq: m.seq,
+          status: 'gap',
+          organisationId: null,
+          changeSeq: null,
+          code: 'SYNC_GAP',
+          message: `mutation ${last + 1} has not arrived yet`,
+        });
         continue;
       }
       const result = await applyOne(inner, m, req.clientId);

@@ -37,7 +37,13 @@ describeEachEngine('sync push and pull', (getDb) => {
     const a = await seedOrganisation(getDb(), 'A');
     const c = clientOf(a.as.technician, 'laptop1');
     const id = randomUUID();
-    const create = c.next({ table: 'sites', op: 'create', id, organisationId: a.id, fields: { siteName: 'Offline site', timezone: 'Europe/Berlin' } });
+    const create = c.next({
+      table: 'sites',
+      op: 'create',
+      id,
+      organisationId: a.id,
+      fields: { siteName: 'Offline site', timezone: 'Europe/Berlin' },
+    });
     const first = await c.push([create]);
     expect(first.results).toEqual([expect.objectContaining({ seq: 1, status: 'applied', organisationId: a.id })]);
     const again = await c.push([create]);
@@ -54,9 +60,18 @@ describeEachEngine('sync push and pull', (getDb) => {
     const first = c.next({ table: 'portfolios', op: 'create', id: randomUUID(), organisationId: a.id, fields: { name: 'Original' } });
     await c.push([first]);
     // A copy of the device's data made the same seq for another write, and one more after it.
-    const copied = { ...c.next({ table: 'portfolios', op: 'create', id: randomUUID(), organisationId: a.id, fields: { name: 'Copy' } }), seq: 1 } as Mutation;
-    const after = { ...c.next({ table: 'portfolios', op: 'create', id: randomUUID(), organisationId: a.id, fields: { name: 'After' } }), seq: 2 } as Mutation;
-    await expect(c.push([copied, after])).rejects.toMatchObject({ code: 'SYNC_IDENTITY_IN_USE', message: expect.stringMatching(/another copy/) });
+    const copied = {
+      ...c.next({ table: 'portfolios', op: 'create', id: randomUUID(), organisationId: a.id, fields: { name: 'Copy' } }),
+      seq: 1,
+    } as Mutation;
+    const after = {
+      ...c.next({ table: 'portfolios', op: 'create', id: randomUUID(), organisationId: a.id, fields: { name: 'After' } }),
+      seq: 2,
+    } as Mutation;
+    await expect(c.push([copied, after])).rejects.toMatchObject({
+      code: 'SYNC_IDENTITY_IN_USE',
+      message: expect.stringMatching(/another copy/),
+    });
     const { rows } = await getDb().query<{ name: string }>('SELECT name FROM portfolios WHERE organisation_id = $1 ORDER BY name', [a.id]);
     expect(rows.map((r) => r.name)).toEqual(['Original']);
     // The same mutation sent again is a retry, answered from the stored result, with its clock.
@@ -92,7 +107,9 @@ describeEachEngine('sync push and pull', (getDb) => {
     ]);
     expect(res.lastAppliedSeq).toBe(4);
     const viewer = clientOf(a.as.viewer, 'tablet');
-    const denied = await viewer.push([viewer.next({ table: 'sites', op: 'create', id: randomUUID(), organisationId: a.id, fields: { siteName: 'x' } })]);
+    const denied = await viewer.push([
+      viewer.next({ table: 'sites', op: 'create', id: randomUUID(), organisationId: a.id, fields: { siteName: 'x' } }),
+    ]);
     expect(denied.results[0]).toMatchObject({ status: 'rejected', code: 'FORBIDDEN' });
   });
 
@@ -102,14 +119,34 @@ describeEachEngine('sync push and pull', (getDb) => {
     const c1 = clientOf(a.as.technician, 'laptop1');
     const c2 = clientOf(a.as.admin, 'laptop2');
     const seen = changesOf(await c1.pull(), 'sites')[0]!.fieldClocks['site_name']!;
-    const early = c1.next({ table: 'sites', op: 'update', id: site.id, organisationId: a.id, fields: { siteName: 'From laptop 1' }, base: { siteName: seen } });
-    const late = c2.next({ table: 'sites', op: 'update', id: site.id, organisationId: a.id, fields: { siteName: 'From laptop 2' }, base: { siteName: seen } });
+    const early = c1.next({
+      table: 'sites',
+      op: 'update',
+      id: site.id,
+      organisationId: a.id,
+      fields: { siteName: 'From laptop 1' },
+      base: { siteName: seen },
+    });
+    const late = c2.next({
+      table: 'sites',
+      op: 'update',
+      id: site.id,
+      organisationId: a.id,
+      fields: { siteName: 'From laptop 2' },
+      base: { siteName: seen },
+    });
     expect((await c2.push([late])).results[0]!.status).toBe('applied');
     expect((await c1.push([early])).results[0]!.status).toBe('conflict');
     expect((await getSite(a.as.viewer, site.id)).siteName).toBe('From laptop 2');
     const conflicts = changesOf(await c2.pull(), 'sync_conflicts');
     expect(conflicts).toHaveLength(1);
-    expect(conflicts[0]!.row).toMatchObject({ field: 'siteName', kind: 'field', kept: 'From laptop 2', lost: 'From laptop 1', table_name: 'sites' });
+    expect(conflicts[0]!.row).toMatchObject({
+      field: 'siteName',
+      kind: 'field',
+      kept: 'From laptop 2',
+      lost: 'From laptop 1',
+      table_name: 'sites',
+    });
     // Every member of the organisation receives it, both authors included.
     expect(changesOf(await clientOf(a.as.viewer, 'x').pull(), 'sync_conflicts')).toHaveLength(1);
   });
@@ -120,9 +157,23 @@ describeEachEngine('sync push and pull', (getDb) => {
     const first = clientOf(a.as.technician, undefined);
     const second = clientOf(a.as.admin, undefined);
     const seen = changesOf(await first.pull(), 'sites')[0]!.fieldClocks['site_name']!;
-    const early = first.next({ table: 'sites', op: 'update', id: site.id, organisationId: a.id, fields: { siteName: 'Early' }, base: { siteName: seen } });
+    const early = first.next({
+      table: 'sites',
+      op: 'update',
+      id: site.id,
+      organisationId: a.id,
+      fields: { siteName: 'Early' },
+      base: { siteName: seen },
+    });
     await new Promise((r) => setTimeout(r, 5));
-    const late = second.next({ table: 'sites', op: 'update', id: site.id, organisationId: a.id, fields: { siteName: 'Late' }, base: { siteName: seen } });
+    const late = second.next({
+      table: 'sites',
+      op: 'update',
+      id: site.id,
+      organisationId: a.id,
+      fields: { siteName: 'Late' },
+      base: { siteName: seen },
+    });
     expect((await first.push([early])).results[0]!.status).toBe('applied');
     expect((await second.push([late])).results[0]!.status).toBe('conflict');
     const [record] = changesOf(await second.pull(), 'sync_conflicts');
@@ -133,7 +184,14 @@ describeEachEngine('sync push and pull', (getDb) => {
     const now = changesOf(await third.pull(), 'sites')[0]!.fieldClocks['site_name']!;
     await updateSite(a.as.admin, site.id, { siteName: 'Via REST' });
     await new Promise((r) => setTimeout(r, 5));
-    const edit = third.next({ table: 'sites', op: 'update', id: site.id, organisationId: a.id, fields: { siteName: 'Offline edit' }, base: { siteName: now } });
+    const edit = third.next({
+      table: 'sites',
+      op: 'update',
+      id: site.id,
+      organisationId: a.id,
+      fields: { siteName: 'Offline edit' },
+      base: { siteName: now },
+    });
     expect((await third.push([edit])).results[0]!.status).toBe('conflict');
     const records = changesOf(await third.pull(), 'sync_conflicts').map((c) => c.row);
     expect(records.find((r) => r['lost'] === 'Via REST')).toMatchObject({ kept: 'Offline edit', lost_by: null });
@@ -145,12 +203,24 @@ describeEachEngine('sync push and pull', (getDb) => {
     const c = clientOf(a.as.technician, 'laptop1');
     const seen = changesOf(await c.pull(), 'sites')[0]!.fieldClocks;
     await updateSite(a.as.admin, site.id, { capacity: 20 });
-    const del = c.next({ table: 'sites', op: 'delete', id: site.id, organisationId: a.id, base: { siteName: seen['site_name']!, capacity: seen['capacity']! } });
+    const del = c.next({
+      table: 'sites',
+      op: 'delete',
+      id: site.id,
+      organisationId: a.id,
+      base: { siteName: seen['site_name']!, capacity: seen['capacity']! },
+    });
     expect((await c.push([del])).results[0]!.status).toBe('conflict');
     await expect(getSite(a.as.viewer, site.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
     const [conflict] = changesOf(await c.pull(), 'sync_conflicts');
     expect(conflict!.row).toMatchObject({ kind: 'delete', lost: expect.objectContaining({ capacity: 20 }) });
-    const resolve = c.next({ table: 'sync_conflicts', op: 'resolve', id: conflict!.id, organisationId: a.id, fields: { resolution: 'restored' } } as Omit<Mutation, 'seq' | 'hlc'>);
+    const resolve = c.next({
+      table: 'sync_conflicts',
+      op: 'resolve',
+      id: conflict!.id,
+      organisationId: a.id,
+      fields: { resolution: 'restored' },
+    } as Omit<Mutation, 'seq' | 'hlc'>);
     expect((await c.push([resolve])).results[0]!.status).toBe('applied');
     expect(await getSite(a.as.viewer, site.id)).toMatchObject({ siteName: 'Doomed', capacity: 20 });
   });
@@ -186,10 +256,15 @@ describeEachEngine('sync push and pull', (getDb) => {
     const a = await seedOrganisation(getDb(), 'A');
     const clientId = randomUUID();
     const old = { protocolVersion: 0, schemaVersion: 1, clientId, mutations: [{ seq: 1, anything: 'old shape' }] };
-    await expect(push(a.as.technician, old)).rejects.toMatchObject({ code: 'UNSUPPORTED_VERSION', message: expect.stringMatching(/update the app/) });
+    await expect(push(a.as.technician, old)).rejects.toMatchObject({
+      code: 'UNSUPPORTED_VERSION',
+      message: expect.stringMatching(/update the app/),
+    });
     const { rows } = await getDb().query<{ payload: unknown }>('SELECT payload FROM sync_parked_pushes WHERE client_id = $1', [clientId]);
     expect(rows[0]?.payload).toEqual(old);
-    await expect(pull(a.as.technician, { protocolVersion: 99, schemaVersion: SCHEMA_VERSION, clientId })).rejects.toMatchObject({ code: 'UNSUPPORTED_VERSION' });
+    await expect(pull(a.as.technician, { protocolVersion: 99, schemaVersion: SCHEMA_VERSION, clientId })).rejects.toMatchObject({
+      code: 'UNSUPPORTED_VERSION',
+    });
   });
 
   it('refuses a client id that another user synced with', async () => {
@@ -216,8 +291,22 @@ describeEachEngine('sync push and pull', (getDb) => {
     const ahead = { now: () => new Date(Date.now() + 10 * 60_000) };
     const c = clientOf(a.as.technician, 'laptop1', ahead);
     const seen = changesOf(await c.pull(), 'sites')[0]!.fieldClocks['site_name']!;
-    const first = c.next({ table: 'sites', op: 'update', id: site.id, organisationId: a.id, fields: { siteName: 'First' }, base: { siteName: seen } });
-    const second = c.next({ table: 'sites', op: 'update', id: site.id, organisationId: a.id, fields: { siteName: 'Second' }, base: { siteName: first.hlc } });
+    const first = c.next({
+      table: 'sites',
+      op: 'update',
+      id: site.id,
+      organisationId: a.id,
+      fields: { siteName: 'First' },
+      base: { siteName: seen },
+    });
+    const second = c.next({
+      table: 'sites',
+      op: 'update',
+      id: site.id,
+      organisationId: a.id,
+      fields: { siteName: 'Second' },
+      base: { siteName: first.hlc },
+    });
     const del = c.next({ table: 'sites', op: 'delete', id: site.id, organisationId: a.id, base: { siteName: second.hlc } });
     expect((await c.push([first, second])).results.map((r) => r.status)).toEqual(['applied', 'applied']);
     expect((await getSite(a.as.viewer, site.id)).siteName).toBe('Second');

@@ -34,7 +34,15 @@ export async function checkVersions(ctx: ServiceContext, input: unknown, options
     await ctx.db.query(
       `INSERT INTO sync_parked_pushes (id, client_id, user_id, protocol_version, schema_version, payload, received_at)
        VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)`,
-      [ctx.ids.uuid(), typeof clientId === 'string' && /^[0-9a-f-]{36}$/i.test(clientId) ? clientId : ctx.ids.uuid(), userId, protocol ?? null, schema ?? null, JSON.stringify(input ?? null), ctx.clock.now()],
+      [
+        ctx.ids.uuid(),
+        typeof clientId === 'string' && /^[0-9a-f-]{36}$/i.test(clientId) ? clientId : ctx.ids.uuid(),
+        userId,
+        protocol ?? null,
+        schema ?? null,
+        JSON.stringify(input ?? null),
+        ctx.clock.now(),
+      ],
     );
   }
   throw new DomainError(
@@ -56,7 +64,10 @@ export async function bindClient(tx: Queryable, ctx: ServiceContext, clientId: s
     `INSERT INTO sync_clients (client_id, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3) ON CONFLICT (client_id) DO NOTHING`,
     [clientId, userId, ctx.clock.now()],
   );
-  const { rows } = await tx.query<{ user_id: string; last_seq: number }>('SELECT user_id, last_seq FROM sync_clients WHERE client_id = $1 FOR UPDATE', [clientId]);
+  const { rows } = await tx.query<{ user_id: string; last_seq: number }>(
+    'SELECT user_id, last_seq FROM sync_clients WHERE client_id = $1 FOR UPDATE',
+    [clientId],
+  );
   const row = rows[0]!;
   if (row.user_id !== userId) throw forbidden('this client id belongs to another user: sign in again to get a new one');
   return row.last_seq;

@@ -18,7 +18,13 @@ export interface RouterContext {
 }
 
 /** Adds core's stable code and details to every error: shared by every router built on core's procedures. */
-export function errorFormatter<Shape extends { message: string; data: object }>({ shape, error }: { shape: Shape; error: { cause?: unknown } }) {
+export function errorFormatter<Shape extends { message: string; data: object }>({
+  shape,
+  error,
+}: {
+  shape: Shape;
+  error: { cause?: unknown };
+}) {
   // A procedure's `.input()` schema failing is the same VALIDATION_ERROR a service's parseInput throws.
   const domain = isDomainError(error.cause) ? error.cause : error.cause instanceof z.ZodError ? invalidInput(error.cause) : undefined;
   return {

@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { roleSchema } from '../auth/roles.js';
 
-export const email = z.email().max(320).transform((e) => e.toLowerCase());
+export const email = z
+  .email()
+  .max(320)
+  .transform((e) => e.toLowerCase());
 export const password = z.string().min(10, 'must be at least 10 characters').max(200);
 
 export const createUserInput = z

@@ -40,7 +40,12 @@ describeEachEngine('removing a member', (getDb) => {
     expect(removed).toMatchObject({ organisationId: a.id, userId: technician, role: 'technician', removedAt: expect.any(String) });
     expect(await lastChangeSeq(getDb(), a.id)).toBe(before + 1);
     const [row] = await membershipRows(a.id, technician);
-    expect(row).toEqual({ role: 'technician', deleted_at: new Date(removed.removedAt), updated_at: new Date(removed.removedAt), change_seq: before + 1 });
+    expect(row).toEqual({
+      role: 'technician',
+      deleted_at: new Date(removed.removedAt),
+      updated_at: new Date(removed.removedAt),
+      change_seq: before + 1,
+    });
     const seen = await pullAs(a.as.owner, { [a.id]: before });
     expect(seen.organisations[0]!.changes).toEqual([
       expect.objectContaining({ table: 'memberships', id: removed.id, changeSeq: before + 1, deletedAt: expect.any(String) }),
@@ -53,7 +58,13 @@ describeEachEngine('removing a member', (getDb) => {
     const b = await seedOrganisation(db, 'B');
     const system = contextFor(db, systemPrincipal);
     const password = 'a long enough password';
-    const user = await createUser(system, { email: 'leaver@example.com', name: 'Leaver', password, organisationId: a.id, role: 'technician' });
+    const user = await createUser(system, {
+      email: 'leaver@example.com',
+      name: 'Leaver',
+      password,
+      organisationId: a.id,
+      role: 'technician',
+    });
     await addMember(system, { organisationId: b.id, userId: user.id, role: 'viewer' });
     const token = await issueToken(system, { grant_type: 'password', client_id: DESKTOP_CLIENT_ID, username: user.email, password });
     expect(readableOrganisations(await authenticateAccessToken(system, token.access_token))?.sort()).toEqual([a.id, b.id].sort());
@@ -103,7 +114,9 @@ describeEachEngine('removing a member', (getDb) => {
 
     expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
     expect(outcomes.find((o) => o.status === 'rejected')).toMatchObject({ reason: { code: 'CONFLICT' } });
-    const { rows } = await db.query("SELECT 1 FROM memberships WHERE organisation_id = $1 AND role = 'owner' AND deleted_at IS NULL", [a.id]);
+    const { rows } = await db.query("SELECT 1 FROM memberships WHERE organisation_id = $1 AND role = 'owner' AND deleted_at IS NULL", [
+      a.id,
+    ]);
     expect(rows).toHaveLength(1);
   });
 
@@ -115,7 +128,9 @@ describeEachEngine('removing a member', (getDb) => {
       message: 'an admin cannot remove an owner',
     });
     for (const role of ['technician', 'viewer'] as const) {
-      await expect(removeMember(a.as[role], { organisationId: a.id, userId: userOf(a, 'viewer') })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(removeMember(a.as[role], { organisationId: a.id, userId: userOf(a, 'viewer') })).rejects.toMatchObject({
+        code: 'FORBIDDEN',
+      });
     }
     expect(await lastChangeSeq(getDb(), a.id)).toBe(before);
     // Their own role is not above them: an admin may remove an admin, themselves included.

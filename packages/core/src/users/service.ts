@@ -107,10 +107,10 @@ async function upsertMembership(
   const now = ctx.clock.now();
   const seq = await allocateChangeSeqs(tx, organisationId);
   const current = (
-    await tx.query<{ id: string; role: Role }>('SELECT id, role FROM memberships WHERE organisation_id = $1 AND user_id = $2 AND deleted_at IS NULL', [
-      organisationId,
-      userId,
-    ])
+    await tx.query<{ id: string; role: Role }>(
+      'SELECT id, role FROM memberships WHERE organisation_id = $1 AND user_id = $2 AND deleted_at IS NULL',
+      [organisationId, userId],
+    )
   ).rows[0];
   if (current && callerRole && !roleAtMost(current.role, callerRole)) {
     throw forbidden(`${withArticle(callerRole)} cannot change the role of ${withArticle(current.role)}`);
@@ -135,10 +135,10 @@ async function upsertMembership(
 
 /** The organisation keeps an owner besides the membership `membershipId`, or CONFLICT. */
 async function assertAnotherOwner(tx: Queryable, organisationId: string, membershipId: string, userId: string): Promise<void> {
-  const others = await tx.query("SELECT 1 FROM memberships WHERE organisation_id = $1 AND role = 'owner' AND deleted_at IS NULL AND id <> $2 LIMIT 1", [
-    organisationId,
-    membershipId,
-  ]);
+  const others = await tx.query(
+    "SELECT 1 FROM memberships WHERE organisation_id = $1 AND role = 'owner' AND deleted_at IS NULL AND id <> $2 LIMIT 1",
+    [organisationId, membershipId],
+  );
   if (!others.rowCount) {
     throw conflict(`user ${userId} is the last owner of organisation ${organisationId}: make another member an owner first`, [
       { path: 'userId', message: 'last owner' },

@@ -35,13 +35,21 @@ export const filesRouter = router({
       bytes = await sync.downloadDocument(doc.id);
     } catch (err) {
       if (err instanceof ServerUnreachableError || err instanceof SignInRequiredError) {
-        throw new TRPCError({ code: 'PRECONDITION_FAILED', message: `${doc.filename} is not on this device yet: it is fetched from the server when connected (${err.message})`, cause: err });
+        throw new TRPCError({
+          code: 'PRECONDITION_FAILED',
+          message: `${doc.filename} is not on this device yet: it is fetched from the server when connected (${err.message})`,
+          cause: err,
+        });
       }
-      if (err instanceof ServerRefusedError) throw new TRPCError({ code: 'BAD_REQUEST', message: `the server refused ${doc.filename}: ${err.message}`, cause: err });
+      if (err instanceof ServerRefusedError)
+        throw new TRPCError({ code: 'BAD_REQUEST', message: `the server refused ${doc.filename}: ${err.message}`, cause: err });
       throw err;
     }
     if (doc.sha256 && sha256Of(bytes) !== doc.sha256) {
-      throw new TRPCError({ code: 'CONFLICT', message: `${doc.filename} changed on the server since this device last synced: sync, then open it again` });
+      throw new TRPCError({
+        code: 'CONFLICT',
+        message: `${doc.filename} changed on the server since this device last synced: sync, then open it again`,
+      });
     }
     documentCache.write(doc.id, bytes);
     return answer(bytes, 'server');

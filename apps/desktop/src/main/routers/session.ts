@@ -62,6 +62,9 @@ function signInError(err: unknown): TRPCError {
   if (err instanceof ServerRefusedError) {
     return new TRPCError({ code: err.code === 'INVALID_CREDENTIALS' ? 'UNAUTHORIZED' : 'BAD_REQUEST', message: err.message, cause: err });
   }
-  if (err instanceof TokenEncryptionUnavailableError) return new TRPCError({ code: 'PRECONDITION_FAILED', message: err.message, cause: err });
-  return err instanceof TRPCError ? err : new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: err instanceof Error ? err.message : String(err), cause: err });
+  if (err instanceof TokenEncryptionUnavailableError)
+    return new TRPCError({ code: 'PRECONDITION_FAILED', message: err.message, cause: err });
+  return err instanceof TRPCError
+    ? err
+    : new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: err instanceof Error ? err.message : String(err), cause: err });
 }

@@ -17,13 +17,12 @@ export const syncClientRouter = router({
     ctx.services.sync.syncNow();
     return ctx.services.sync.status();
   }),
-  conflicts: sessionProcedure
-    .input(z.strictObject({ organisationId: z.uuid().optional() }).optional())
-    .query(async ({ ctx, input }) => {
-      const open = await ctx.services.sync.syncClient.openConflicts();
-      const visible = (organisationId: string) => ctx.service.principal.kind === 'system' || ctx.service.principal.memberships.has(organisationId);
-      return open.filter((c) => visible(c.organisationId) && (!input?.organisationId || c.organisationId === input.organisationId));
-    }),
+  conflicts: sessionProcedure.input(z.strictObject({ organisationId: z.uuid().optional() }).optional()).query(async ({ ctx, input }) => {
+    const open = await ctx.services.sync.syncClient.openConflicts();
+    const visible = (organisationId: string) =>
+      ctx.service.principal.kind === 'system' || ctx.service.principal.memberships.has(organisationId);
+    return open.filter((c) => visible(c.organisationId) && (!input?.organisationId || c.organisationId === input.organisationId));
+  }),
   resolveConflict: sessionProcedure
     .input(z.strictObject({ id: z.uuid(), resolution: z.enum(['kept', 'restored']) }))
     .mutation(async ({ ctx, input }) => {

@@ -15,13 +15,18 @@ function targetOrganisation(principal: Principal, requested: string | undefined)
   if (requested) return requested;
   const memberships = principal.kind === 'system' ? [] : [...principal.memberships.keys()];
   if (memberships.length === 1) return memberships[0]!;
-  throw validationError('organisationId is required when you belong to several organisations', [{ path: 'organisationId', message: 'required' }]);
+  throw validationError('organisationId is required when you belong to several organisations', [
+    { path: 'organisationId', message: 'required' },
+  ]);
 }
 
 /** Not kept on this device: they act on the server only, so they need a connection (the server's web or API). */
 const serverOnly = (what: string) =>
   sessionProcedure.input(z.unknown()).mutation((): never => {
-    throw new TRPCError({ code: 'METHOD_NOT_SUPPORTED', message: `${what} happens on the server only: it is not available in the desktop app` });
+    throw new TRPCError({
+      code: 'METHOD_NOT_SUPPORTED',
+      message: `${what} happens on the server only: it is not available in the desktop app`,
+    });
   });
 
 const { sites: coreSites, portfolios: corePortfolios, documents: coreDocuments, apiKeys: coreApiKeys } = appRouter._def.record;
@@ -31,12 +36,24 @@ export const syncedSites = router({
   get: coreSites.get,
   create: sessionProcedure.input(siteSchemas.createSiteInput).mutation(async ({ ctx, input }) => {
     const { id, organisationId, ...fields } = input;
-    const written = await ctx.services.sync.write({ table: 'sites', op: 'create', id, organisationId: targetOrganisation(ctx.service.principal, organisationId), fields });
+    const written = await ctx.services.sync.write({
+      table: 'sites',
+      op: 'create',
+      id,
+      organisationId: targetOrganisation(ctx.service.principal, organisationId),
+      fields,
+    });
     return sites.getSite(ctx.service, written.id);
   }),
   update: sessionProcedure.input(z.strictObject({ id: z.uuid(), patch: siteSchemas.updateSiteInput })).mutation(async ({ ctx, input }) => {
     const current = await sites.getSite(ctx.service, input.id);
-    await ctx.services.sync.write({ table: 'sites', op: 'update', id: input.id, organisationId: current.organisationId, fields: input.patch });
+    await ctx.services.sync.write({
+      table: 'sites',
+      op: 'update',
+      id: input.id,
+      organisationId: current.organisationId,
+      fields: input.patch,
+    });
     return sites.getSite(ctx.service, input.id);
   }),
   delete: sessionProcedure.input(byId).mutation(async ({ ctx, input }) => {
@@ -67,7 +84,13 @@ export const syncedPortfolios = router({
   }),
   update: sessionProcedure.input(portfolioSchemas.updatePortfolioInput.extend({ id: z.uuid() })).mutation(async ({ ctx, input }) => {
     const current = await portfolios.getPortfolio(ctx.service, input.id);
-    await ctx.services.sync.write({ table: 'portfolios', op: 'update', id: input.id, organisationId: current.organisationId, fields: { name: input.name } });
+    await ctx.services.sync.write({
+      table: 'portfolios',
+      op: 'update',
+      id: input.id,
+      organisationId: current.organisationId,
+      fields: { name: input.name },
+    });
     return portfolios.getPortfolio(ctx.service, input.id);
   }),
   delete: sessionProcedure.input(byId).mutation(async ({ ctx, input }) => {
@@ -78,7 +101,13 @@ export const syncedPortfolios = router({
   addSites: sessionProcedure.input(portfolioSchemas.addSitesInput.extend({ id: z.uuid() })).mutation(async ({ ctx, input }) => {
     const current = await portfolios.getPortfolio(ctx.service, input.id);
     for (const siteId of new Set(input.siteIds)) {
-      await ctx.services.sync.write({ table: 'sites', op: 'update', id: siteId, organisationId: current.organisationId, fields: { portfolioId: input.id } });
+      await ctx.services.sync.write({
+        table: 'sites',
+        op: 'update',
+        id: siteId,
+        organisationId: current.organisationId,
+        fields: { portfolioId: input.id },
+      });
     }
     return portfolios.getPortfolio(ctx.service, input.id);
   }),
@@ -87,7 +116,13 @@ export const syncedPortfolios = router({
     if (site.portfolioId !== input.id) {
       throw validationError(`site ${input.siteId} is not in portfolio ${input.id}`, [{ path: 'siteId', message: 'not in this portfolio' }]);
     }
-    await ctx.services.sync.write({ table: 'sites', op: 'update', id: input.siteId, organisationId: site.organisationId, fields: { portfolioId: null } });
+    await ctx.services.sync.write({
+      table: 'sites',
+      op: 'update',
+      id: input.siteId,
+      organisationId: site.organisationId,
+      fields: { portfolioId: null },
+    });
     return portfolios.getPortfolio(ctx.service, input.id);
   }),
 });

@@ -78,7 +78,13 @@ export class DesktopSync implements DesktopAuth {
 
   private async openClient(session: LocalSession | undefined, transport: sync.SyncTransport): Promise<void> {
     const { db, clock, ids } = this.services;
-    this.client = await sync.SyncClient.open({ db, clock, ids, userId: session?.userId ?? '00000000-0000-0000-0000-000000000000', transport });
+    this.client = await sync.SyncClient.open({
+      db,
+      clock,
+      ids,
+      userId: session?.userId ?? '00000000-0000-0000-0000-000000000000',
+      transport,
+    });
     this.seenChanges = this.client.receivedChanges;
   }
 
@@ -86,11 +92,20 @@ export class DesktopSync implements DesktopAuth {
   private async resume(): Promise<void> {
     const session = this.services.sessions.current();
     if (session?.source === 'server' && session.serverUrl) {
-      const connection = new ServerConnection({ serverUrl: session.serverUrl, vault: this.options.vault, ...(this.options.fetch ? { fetch: this.options.fetch } : {}) });
+      const connection = new ServerConnection({
+        serverUrl: session.serverUrl,
+        vault: this.options.vault,
+        ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
+      });
       await this.openClient(session, connection.transport());
       this.startLoop(connection);
       if (!connection.hasCredentials()) {
-        this.loopState = { connection: 'signInRequired', syncing: false, lastError: { code: 'SIGN_IN_REQUIRED', message: 'sign in again to sync' }, nextAttemptAt: null };
+        this.loopState = {
+          connection: 'signInRequired',
+          syncing: false,
+          lastError: { code: 'SIGN_IN_REQUIRED', message: 'sign in again to sync' },
+          nextAttemptAt: null,
+        };
       }
       return;
     }
@@ -145,7 +160,10 @@ export class DesktopSync implements DesktopAuth {
         me.userId,
       );
     } else if (previous && (previous.serverUrl !== connection.serverUrl || previous.userId !== me.userId)) {
-      await this.client.startOver('NOT_SENT', `made while signed in to ${previous.serverUrl ?? 'another server'} as another account: not sent after signing in again`);
+      await this.client.startOver(
+        'NOT_SENT',
+        `made while signed in to ${previous.serverUrl ?? 'another server'} as another account: not sent after signing in again`,
+      );
     }
     const session: LocalSession = {
       userId: me.userId,
@@ -279,7 +297,8 @@ export class DesktopSync implements DesktopAuth {
     if (!session || session.source !== 'server') return;
     const memberships = await users.membershipsOf({ db: this.services.db }, session.userId);
     if (memberships.size === 0) return; // the first pull has not brought them yet
-    const same = memberships.size === session.organisations.size && [...memberships].every(([org, role]) => session.organisations.get(org) === role);
+    const same =
+      memberships.size === session.organisations.size && [...memberships].every(([org, role]) => session.organisations.get(org) === role);
     if (!same) this.services.sessions.replace({ ...session, organisations: memberships });
   }
 
@@ -290,10 +309,16 @@ export class DesktopSync implements DesktopAuth {
     this.uploadError = null;
     let sent = 0;
     for (const documentId of this.services.capturedFiles.list()) {
-      const { rows } = await this.services.db.query<{ site_id: string; filename: string; mime_type: string; size_bytes: number; document_type: string | null; status: string }>(
-        'SELECT site_id, filename, mime_type, size_bytes, document_type, status FROM documents WHERE id = $1 AND deleted_at IS NULL',
-        [documentId],
-      );
+      const { rows } = await this.services.db.query<{
+        site_id: string;
+        filename: string;
+        mime_type: string;
+        size_bytes: number;
+        document_type: string | null;
+        status: string;
+      }>('SELECT site_id, filename, mime_type, size_bytes, document_type, status FROM documents WHERE id = $1 AND deleted_at IS NULL', [
+        documentId,
+      ]);
       const doc = rows[0];
       if (!doc) continue; // its site's organisation is gone from this device: kept, listed as pending
       if (doc.status !== 'pending' && doc.status !== 'failed') {
@@ -335,4 +360,3 @@ export class DesktopSync implements DesktopAuth {
     await this.afterPull();
   }
 }
-

@@ -96,7 +96,9 @@ export class ServerConnection {
   }
 
   /** Signs in with the password grant: keeps the refresh token in the vault and returns who signed in. */
-  static async signIn(options: ServerConnectionOptions & { email: string; password: string }): Promise<{ connection: ServerConnection; me: Me }> {
+  static async signIn(
+    options: ServerConnectionOptions & { email: string; password: string },
+  ): Promise<{ connection: ServerConnection; me: Me }> {
     const connection = new ServerConnection(options);
     await connection.tokenRequest({ grant_type: 'password', username: options.email, password: options.password });
     return { connection, me: await connection.me() };
@@ -174,14 +176,27 @@ export class ServerConnection {
   }
 
   /** Asks to upload a captured document under its own id (see core's requestCapturedUpload). */
-  requestCapturedUpload(input: { id: string; siteId: string; filename: string; mimeType: string; fileSize: number; documentType?: string | undefined }) {
-    return this.call(() => this.trpc.documents.requestCapturedUpload.mutate(input)) as Promise<{ token: string | null; document: { status: string } }>;
+  requestCapturedUpload(input: {
+    id: string;
+    siteId: string;
+    filename: string;
+    mimeType: string;
+    fileSize: number;
+    documentType?: string | undefined;
+  }) {
+    return this.call(() => this.trpc.documents.requestCapturedUpload.mutate(input)) as Promise<{
+      token: string | null;
+      document: { status: string };
+    }>;
   }
 
   /** A document's bytes, through a download token the server signs for this user. */
   async download(documentId: string): Promise<Uint8Array> {
     const { token } = await this.call(() => this.trpc.documents.requestDownload.mutate({ id: documentId }));
-    const res = await this.send(`${this.serverUrl}/api/docs/${encodeURIComponent(documentId)}/content?token=${encodeURIComponent(token)}`, {});
+    const res = await this.send(
+      `${this.serverUrl}/api/docs/${encodeURIComponent(documentId)}/content?token=${encodeURIComponent(token)}`,
+      {},
+    );
     if (!res.ok) throw await refusal(res);
     try {
       return new Uint8Array(await res.arrayBuffer());
@@ -219,7 +234,13 @@ export class ServerConnection {
       armIdle();
       const res = await this.send(
         url,
-        { method: 'PUT', headers: { 'content-type': mimeType, 'content-length': String(bytes.byteLength) }, body, duplex: 'half', signal: stalled.signal } as RequestInit,
+        {
+          method: 'PUT',
+          headers: { 'content-type': mimeType, 'content-length': String(bytes.byteLength) },
+          body,
+          duplex: 'half',
+          signal: stalled.signal,
+        } as RequestInit,
         null,
       ).catch((err: unknown) => {
         throw stalled.signal.aborted ? new ServerUnreachableError(this.serverUrl, stalled.signal.reason) : err;
@@ -262,7 +283,10 @@ export class ServerConnection {
           const block = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
           const lines = block.split('\n');
-          const event = lines.find((l) => l.startsWith('event:'))?.slice(6).trim();
+          const event = lines
+            .find((l) => l.startsWith('event:'))
+            ?.slice(6)
+            .trim();
           const data = lines
             .filter((l) => l.startsWith('data:'))
             .map((l) => l.slice(5).trim())
@@ -327,8 +351,15 @@ export class ServerConnection {
         throw new SignInRequiredError('your sign-in has expired or was revoked: sign in again');
       }
       if (body.error === 'invalid_grant') throw new ServerRefusedError('INVALID_CREDENTIALS', 'wrong email or password');
-      if (body.error === 'invalid_client') throw new ServerRefusedError('DESKTOP_SIGN_IN_DISABLED', `this server does not accept sign-in from the desktop app: ${body.error_description ?? ''}`.trim());
-      throw new ServerRefusedError(body.error ?? `HTTP_${res.status}`, body.error_description ?? body.message ?? `the server answered ${res.status}`);
+      if (body.error === 'invalid_client')
+        throw new ServerRefusedError(
+          'DESKTOP_SIGN_IN_DISABLED',
+          `this server does not accept sign-in from the desktop app: ${body.error_description ?? ''}`.trim(),
+        );
+      throw new ServerRefusedError(
+        body.error ?? `HTTP_${res.status}`,
+        body.error_description ?? body.message ?? `the server answered ${res.status}`,
+      );
     }
     const answer = (await res.json()) as TokenAnswer;
     if (this.closed) throw new SignInRequiredError('signed out');
@@ -348,7 +379,9 @@ export class ServerConnection {
 
   /** fetch with a timeout; network failures become ServerUnreachableError. `timeoutMs` null: none (event streams). */
   private async send(url: string, init: RequestInit, timeoutMs: number | null = REQUEST_TIMEOUT_MS): Promise<Response> {
-    const signals = [init.signal, timeoutMs === null ? undefined : AbortSignal.timeout(timeoutMs)].filter((s): s is AbortSignal => Boolean(s));
+    const signals = [init.signal, timeoutMs === null ? undefined : AbortSignal.timeout(timeoutMs)].filter((s): s is AbortSignal =>
+      Boolean(s),
+    );
     try {
       return await this.fetchFn(url, { ...init, signal: signals.length > 0 ? AbortSignal.any(signals) : null });
     } catch (err) {

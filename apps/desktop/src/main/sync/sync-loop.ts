@@ -126,7 +126,8 @@ export class SyncLoop {
         return;
       }
       const delay = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** (this.failures - 1)) * (0.8 + Math.random() * 0.4);
-      const connection = err instanceof ServerUnreachableError ? 'offline' : this.state.connection === 'connecting' ? 'online' : this.state.connection;
+      const connection =
+        err instanceof ServerUnreachableError ? 'offline' : this.state.connection === 'connecting' ? 'online' : this.state.connection;
       this.set({ syncing: false, connection, lastError: errorState(err), nextAttemptAt: new Date(Date.now() + delay).toISOString() });
       if (!this.stopped) {
         this.retry = setTimeout(() => this.requestSync(), delay);
@@ -177,7 +178,10 @@ export class SyncLoop {
         this.schedulePoll(); // back to polling every 30 s while the stream is down
       }
       if (this.stopped) return;
-      await delay(Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** Math.min(failures, 6)), this.events.signal.aborted ? undefined : this.events.signal);
+      await delay(
+        Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** Math.min(failures, 6)),
+        this.events.signal.aborted ? undefined : this.events.signal,
+      );
     }
   }
 }

@@ -5,7 +5,13 @@ export function TimeZoneInput(props: { id: string; label: string; value: string;
   return (
     <>
       <label htmlFor={props.id}>{props.label}</label>
-      <input id={props.id} list={`${props.id}-zones`} value={props.value} onChange={(e) => props.onChange(e.target.value)} autoComplete="off" />
+      <input
+        id={props.id}
+        list={`${props.id}-zones`}
+        value={props.value}
+        onChange={(e) => props.onChange(e.target.value)}
+        autoComplete="off"
+      />
       <datalist id={`${props.id}-zones`}>
         {timeZones.map((z) => (
           <option key={z} value={z} />

@@ -90,15 +90,36 @@ export function ConnectScreen({ status }: { status: SessionStatus | undefined })
         <h3>{status?.mode === 'server' ? 'Sign in again or to another server' : 'Sign in'}</h3>
         <div className="field">
           <label htmlFor="connect-server">Server URL</label>
-          <input id="connect-server" type="url" placeholder="https://helio.example.com" value={serverUrl} onChange={(e) => setServerUrl(e.target.value)} required />
+          <input
+            id="connect-server"
+            type="url"
+            placeholder="https://helio.example.com"
+            value={serverUrl}
+            onChange={(e) => setServerUrl(e.target.value)}
+            required
+          />
         </div>
         <div className="field">
           <label htmlFor="connect-email">Email</label>
-          <input id="connect-email" type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} required />
+          <input
+            id="connect-email"
+            type="email"
+            autoComplete="username"
+            value={email}
+            onChange={(e) => setEmail(e.target.value)}
+            required
+          />
         </div>
         <div className="field">
           <label htmlFor="connect-password">Password</label>
-          <input id="connect-password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required />
+          <input
+            id="connect-password"
+            type="password"
+            autoComplete="current-password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            required
+          />
         </div>
         <button type="submit" disabled={signIn.busy}>
           {signIn.busy ? 'Signing in…' : 'Sign in'}

@@ -41,7 +41,10 @@ export function DocumentsPanel({ siteId }: { siteId: string }) {
   const sync = useSyncStatus().status;
   const documents = useLoad(() => api.documents.listBySite.query({ siteId }), [siteId, sync?.dataVersion]);
   // Files leave this device during a sync round: follow the count (and the upload under way) as well as pulled data.
-  const keptHere = useLoad(() => api.capture.pendingUploads.query(), [siteId, sync?.dataVersion, sync?.pendingUploads, sync?.upload?.documentId]);
+  const keptHere = useLoad(
+    () => api.capture.pendingUploads.query(),
+    [siteId, sync?.dataVersion, sync?.pendingUploads, sync?.upload?.documentId],
+  );
   const [documentType, setDocumentType] = useState<DocumentType>('other');
   const [notice, setNotice] = useState<string>();
   const kept = new Set(keptHere.data ?? []);
@@ -65,7 +68,9 @@ export function DocumentsPanel({ siteId }: { siteId: string }) {
     setSaved(undefined);
     const file = await api.files.get.mutate({ id: doc.id });
     saveFile(file.filename, file.mimeType, fromBase64(file.contentBase64));
-    setSaved(`${file.filename} ${file.source === 'server' ? 'was fetched from the server and is now kept on this device' : 'was read from this device'}.`);
+    setSaved(
+      `${file.filename} ${file.source === 'server' ? 'was fetched from the server and is now kept on this device' : 'was read from this device'}.`,
+    );
   });
 
   const addFile = (event: ChangeEvent<HTMLInputElement>) => {
@@ -107,7 +112,13 @@ export function DocumentsPanel({ siteId }: { siteId: string }) {
                 </td>
                 <td>
                   {(kept.has(doc.id) || hasContent(doc)) && (
-                    <button type="button" className="secondary" disabled={open.busy} onClick={() => void open.run(doc)} aria-label={`Download ${doc.filename}`}>
+                    <button
+                      type="button"
+                      className="secondary"
+                      disabled={open.busy}
+                      onClick={() => void open.run(doc)}
+                      aria-label={`Download ${doc.filename}`}
+                    >
                       Download
                     </button>
                   )}

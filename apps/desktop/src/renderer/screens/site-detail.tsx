@@ -150,7 +150,9 @@ export function SiteDetail({ siteId, onClose }: { siteId: string; onClose(): voi
         <ErrorMessage error={site.error} title="Could not reload the site" />
         {editing.changedElsewhere && (
           <div className="notice-warn" role="status">
-            <p>This site was changed elsewhere while you were editing it. Your unsaved edits are kept: saving them replaces those fields.</p>
+            <p>
+              This site was changed elsewhere while you were editing it. Your unsaved edits are kept: saving them replaces those fields.
+            </p>
             <button type="button" className="secondary" onClick={discardEdits}>
               Discard my edits
             </button>

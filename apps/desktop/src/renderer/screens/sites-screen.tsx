@@ -22,7 +22,10 @@ export function SitesScreen({ organisationId }: { organisationId: string }) {
   const [query, setQuery] = useState('');
 
   // Lists come back for every organisation of the session; the switcher picks one.
-  const orgPortfolios = useMemo(() => (portfolios.data ?? []).filter((p) => p.organisationId === organisationId), [portfolios.data, organisationId]);
+  const orgPortfolios = useMemo(
+    () => (portfolios.data ?? []).filter((p) => p.organisationId === organisationId),
+    [portfolios.data, organisationId],
+  );
   const portfolioNames = useMemo(() => new Map(orgPortfolios.map((p) => [p.id, p.name])), [orgPortfolios]);
   const orgSites = (sites.data ?? []).filter((s) => s.organisationId === organisationId);
   const shown = orgSites.filter(

@@ -10,14 +10,21 @@ import { fieldLabel, tableLabels } from '../labels.js';
 import { useSyncStatus } from '../sync-status.js';
 import { clockTime } from '../time.js';
 
-function ConflictCard(props: { conflict: OpenConflict; organisationName: string | undefined; portfolios: PortfolioNames; now: number; onResolved(): void }) {
+function ConflictCard(props: {
+  conflict: OpenConflict;
+  organisationName: string | undefined;
+  portfolios: PortfolioNames;
+  now: number;
+  onResolved(): void;
+}) {
   const { conflict: c, portfolios, now } = props;
   const resolve = useAction(async (resolution: 'kept' | 'restored') => {
     await api.syncClient.resolveConflict.mutate({ id: c.id, resolution });
     props.onResolved();
   });
   const what = c.rowLabel ?? `${tableLabels[c.table] ?? c.table} ${c.rowId.slice(0, 8)}`;
-  const title = c.kind === 'delete' || !c.field ? `${what}: deleted while it was being changed` : `${what}: ${fieldLabel(c.table, c.field)}`;
+  const title =
+    c.kind === 'delete' || !c.field ? `${what}: deleted while it was being changed` : `${what}: ${fieldLabel(c.table, c.field)}`;
   const headingId = `conflict-${c.id}`;
   return (
     <article className="conflict" aria-labelledby={headingId}>
@@ -36,7 +43,11 @@ function ConflictCard(props: { conflict: OpenConflict; organisationName: string 
         <section className="conflict-side conflict-kept" aria-label="Kept (on the server)">
           <h4>Kept (on the server)</h4>
           <p className="conflict-value">
-            {c.kind === 'delete' || !c.field ? <strong>Deleted</strong> : <FieldValue field={c.field} value={c.kept} portfolios={portfolios} />}
+            {c.kind === 'delete' || !c.field ? (
+              <strong>Deleted</strong>
+            ) : (
+              <FieldValue field={c.field} value={c.kept} portfolios={portfolios} />
+            )}
           </p>
           {clockTime(c.keptClock) && (
             <p className="meta">
@@ -85,17 +96,15 @@ export function ConflictList(props: { organisationNames: ReadonlyMap<string, str
   const list = conflicts.data ?? [];
   return (
     <section className="panel" aria-labelledby="conflicts-heading" data-sync-slot="conflicts">
-      <h2 id="conflicts-heading">
-        Conflicts {list.length > 0 && <span className="nav-badge">{list.length}</span>}
-      </h2>
+      <h2 id="conflicts-heading">Conflicts {list.length > 0 && <span className="nav-badge">{list.length}</span>}</h2>
       <ErrorMessage error={conflicts.error} title="Could not load the conflicts" />
       {list.length === 0 ? (
         <p className="empty">No conflicts to review.</p>
       ) : (
         <>
           <p className="hint">
-            The same data was changed in two places. The server kept one value; the other is shown beside it. Keep the server&apos;s value, or restore the
-            lost one (it is sent to the server as a new change).
+            The same data was changed in two places. The server kept one value; the other is shown beside it. Keep the server&apos;s value,
+            or restore the lost one (it is sent to the server as a new change).
           </p>
           {list.map((c) => (
             <ConflictCard

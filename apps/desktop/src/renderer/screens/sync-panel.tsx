@@ -24,7 +24,9 @@ function Connection({ status }: { status: SyncStatus | undefined }) {
           <a href="#/connect">Sign in again</a>
         </>
       )}
-      {status.connection === 'offline' && <span className="hint"> — changes are kept on this device and sent when the server is reachable</span>}
+      {status.connection === 'offline' && (
+        <span className="hint"> — changes are kept on this device and sent when the server is reachable</span>
+      )}
     </>
   );
 }
@@ -85,7 +87,9 @@ function StatusSection({ session, status }: { session: SessionStatus | undefined
         <button type="button" onClick={() => void syncNow.run()} disabled={!connected || syncNow.busy}>
           Sync now
         </button>
-        {!connected && status && <span className="hint">{status.connection === 'local' ? 'Sign in to a server to sync.' : 'Sign in again to sync.'}</span>}
+        {!connected && status && (
+          <span className="hint">{status.connection === 'local' ? 'Sign in to a server to sync.' : 'Sign in again to sync.'}</span>
+        )}
       </div>
       <ErrorMessage error={syncNow.error} title="Could not start a sync" />
       <p className="hint">Helio saves every change on this device first, so everything works without a network.</p>
@@ -95,7 +99,10 @@ function StatusSection({ session, status }: { session: SessionStatus | undefined
 
 function PendingSection({ status }: { status: SyncStatus | undefined }) {
   // Asked on opening and after each sync round: the status may not count a file captured since the last one.
-  const keptHere = useLoad(() => api.capture.pendingUploads.query(), [status?.pendingUploads, status?.upload?.documentId, status?.lastSyncAt, status?.syncing]);
+  const keptHere = useLoad(
+    () => api.capture.pendingUploads.query(),
+    [status?.pendingUploads, status?.upload?.documentId, status?.lastSyncAt, status?.syncing],
+  );
   const files = keptHere.data?.length ?? status?.pendingUploads ?? 0;
   const pending = status?.pending ?? 0;
   return (
@@ -103,7 +110,9 @@ function PendingSection({ status }: { status: SyncStatus | undefined }) {
       <h2 id="pending-heading">Pending changes</h2>
       <ErrorMessage error={keptHere.error} title="Could not count pending files" />
       <p role="status" aria-label="Pending changes">
-        {pending === 0 ? 'No changes waiting to be sent.' : `${plural(pending, 'change is', 'changes are')} saved on this device, waiting to be sent to the server.`}
+        {pending === 0
+          ? 'No changes waiting to be sent.'
+          : `${plural(pending, 'change is', 'changes are')} saved on this device, waiting to be sent to the server.`}
       </p>
       <p role="status" aria-label="Files waiting for upload">
         {files === 0 ? 'No files waiting for upload.' : `${plural(files, 'file is', 'files are')} kept on this device, waiting for upload.`}
@@ -124,7 +133,10 @@ export function SyncPanel({ session, organisations }: { session: SessionStatus |
   const portfolios = useLoad(() => api.portfolios.list.query(), [dataVersion, session?.userId]);
   const sites = useLoad(() => api.sites.list.query(), [dataVersion, session?.userId]);
   const portfolioNames = useMemo(() => new Map((portfolios.data ?? []).map((p) => [p.id, p.name])), [portfolios.data]);
-  const rowNames = useMemo(() => new Map([...portfolioNames, ...(sites.data ?? []).map((s) => [s.id, s.siteName] as const)]), [portfolioNames, sites.data]);
+  const rowNames = useMemo(
+    () => new Map([...portfolioNames, ...(sites.data ?? []).map((s) => [s.id, s.siteName] as const)]),
+    [portfolioNames, sites.data],
+  );
   const organisationNames = useMemo(() => new Map(organisations.map((o) => [o.id, o.name])), [organisations]);
   return (
     <div className="sync-panel">

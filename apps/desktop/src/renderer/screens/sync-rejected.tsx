@@ -26,7 +26,13 @@ function RejectedItem(props: { change: RejectedChange; rowName: string | undefin
       </p>
       {Object.keys(r.fields).length > 0 && <FieldList table={r.table} fields={r.fields} portfolios={props.portfolios} />}
       <div className="form-actions">
-        <button type="button" className="secondary" disabled={r.stillQueued || dismiss.busy} aria-describedby={r.stillQueued ? hintId : undefined} onClick={() => void dismiss.run()}>
+        <button
+          type="button"
+          className="secondary"
+          disabled={r.stillQueued || dismiss.busy}
+          aria-describedby={r.stillQueued ? hintId : undefined}
+          onClick={() => void dismiss.run()}
+        >
           Dismiss
         </button>
         {r.stillQueued && (
@@ -52,10 +58,18 @@ export function RejectedList(props: { rowNames: ReadonlyMap<string, string>; por
         <p className="empty">Nothing was refused.</p>
       ) : (
         <>
-          <p className="hint">The server refused these changes, so they are undone on this device. Make them again if they are still needed.</p>
+          <p className="hint">
+            The server refused these changes, so they are undone on this device. Make them again if they are still needed.
+          </p>
           <ul className="rejected-list" aria-label="Changes the server refused">
             {list.map((r) => (
-              <RejectedItem key={r.seq} change={r} rowName={props.rowNames.get(r.rowId)} portfolios={props.portfolios} onDismissed={rejected.reload} />
+              <RejectedItem
+                key={r.seq}
+                change={r}
+                rowName={props.rowNames.get(r.rowId)}
+                portfolios={props.portfolios}
+                onDismissed={rejected.reload}
+              />
             ))}
           </ul>
         </>

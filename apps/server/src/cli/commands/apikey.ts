@@ -5,7 +5,7 @@ import { fields, table } from '../output.js';
 
 export const apikeyCreate: Command = {
   path: ['apikey', 'create'],
-  summary: "Create an API key for an organisation (the key is shown once)",
+  summary: 'Create an API key for an organisation (the key is shown once)',
   description:
     'Creates an organisation-scoped API key for the x-api-key header. The whole key is printed once, now; ' +
     'Helio stores only its hash, so store it before you close the terminal.',
@@ -72,7 +72,10 @@ export const apikeyRevoke: Command = {
       const key = await apiKeys.revokeApiKey(ctx, args.positional(0));
       return {
         json: key,
-        text: `Revoked API key "${key.name}" (${key.prefix}) at ${key.revokedAt ?? '?'}\n${fields([['id', key.id], ['organisation', key.organisationId]])}`,
+        text: `Revoked API key "${key.name}" (${key.prefix}) at ${key.revokedAt ?? '?'}\n${fields([
+          ['id', key.id],
+          ['organisation', key.organisationId],
+        ])}`,
       };
     }),
 };

@@ -44,7 +44,10 @@ export const memberAdd: Command = {
     asSystem(cx, async (ctx) => {
       const { org, user } = await memberTarget(ctx, args);
       const membership = await users.addMember(ctx, { organisationId: org.id, userId: user.id, role: args.required('role') });
-      const details = fields([['membership', membership.id], ['user', membership.userId]]);
+      const details = fields([
+        ['membership', membership.id],
+        ['user', membership.userId],
+      ]);
       return { json: membership, text: `${user.label} is now ${withArticle(membership.role)} in organisation "${org.name}"\n${details}` };
     }),
 };
@@ -61,12 +64,19 @@ export const memberRemove: Command = {
     user: userOption,
   },
   forwardable: true,
-  examples: ['npx helio member remove --org "$ORG" --user ada@example.com', 'npx helio member remove --org "$ORG" --user "$USER_ID" --json'],
+  examples: [
+    'npx helio member remove --org "$ORG" --user ada@example.com',
+    'npx helio member remove --org "$ORG" --user "$USER_ID" --json',
+  ],
   run: (cx, args) =>
     asSystem(cx, async (ctx) => {
       const { org, user } = await memberTarget(ctx, args);
       const removed = await users.removeMember(ctx, { organisationId: org.id, userId: user.id });
-      const details = fields([['membership', removed.id], ['user', removed.userId], ['removed', removed.removedAt]]);
+      const details = fields([
+        ['membership', removed.id],
+        ['user', removed.userId],
+        ['removed', removed.removedAt],
+      ]);
       return { json: removed, text: `Removed ${user.label} (${removed.role}) from organisation "${org.name}"\n${details}` };
     }),
 };

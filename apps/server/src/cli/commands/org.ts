@@ -16,7 +16,10 @@ export const orgCreate: Command = {
       const org = await organisations.createOrganisation(ctx, { name: args.required('name') });
       return {
         json: org,
-        text: `Created organisation "${org.name}"\n${fields([['id', org.id], ['created', org.createdAt]])}`,
+        text: `Created organisation "${org.name}"\n${fields([
+          ['id', org.id],
+          ['created', org.createdAt],
+        ])}`,
       };
     }),
 };
@@ -33,7 +36,10 @@ export const orgList: Command = {
       return {
         json: orgs,
         text: orgs.length
-          ? table(['ID', 'NAME', 'CREATED'], orgs.map((o) => [o.id, o.name, o.createdAt]))
+          ? table(
+              ['ID', 'NAME', 'CREATED'],
+              orgs.map((o) => [o.id, o.name, o.createdAt]),
+            )
           : 'No organisations yet: create one with `npx helio org create --name <name>`.',
       };
     }),

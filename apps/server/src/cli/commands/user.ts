@@ -43,7 +43,9 @@ export const userCreate: Command = {
         const { id: organisationId } = await requireOrganisation(ctx, org);
         const parsed = roleSchema.safeParse(role);
         if (!parsed.success) {
-          throw validationError(`--role must be one of ${roles.join(', ')}`, [{ path: 'role', message: `must be one of ${roles.join(', ')}` }]);
+          throw validationError(`--role must be one of ${roles.join(', ')}`, [
+            { path: 'role', message: `must be one of ${roles.join(', ')}` },
+          ]);
         }
         membership = { organisationId, role: parsed.data };
       }

@@ -49,16 +49,18 @@ export function documentTransferRoutes(services: AppServices) {
     app.get<TokenRoute>('/docs/:id/content', { compress: false }, async (req, reply: FastifyReply) => {
       const content = await documentTransfer.openContent(services, storage, req.params.id, req.query.token);
       const { document } = content;
-      return reply
-        .header('content-type', document.mimeType)
-        .header('content-length', content.size)
-        .header('content-disposition', contentDisposition(content.disposition, document.filename))
-        .header('etag', `"${document.sha256}"`)
-        .header('cache-control', content.disposition === 'inline' ? 'private, max-age=3600' : 'private, no-store')
-        // Served from the API's origin: never let a browser sniff or run it.
-        .header('x-content-type-options', 'nosniff')
-        .header('content-security-policy', "default-src 'none'; sandbox")
-        .send(Readable.from(content.body, { objectMode: false }));
+      return (
+        reply
+          .header('content-type', document.mimeType)
+          .header('content-length', content.size)
+          .header('content-disposition', contentDisposition(content.disposition, document.filename))
+          .header('etag', `"${document.sha256}"`)
+          .header('cache-control', content.disposition === 'inline' ? 'private, max-age=3600' : 'private, no-store')
+          // Served from the API's origin: never let a browser sniff or run it.
+          .header('x-content-type-options', 'nosniff')
+          .header('content-security-policy', "default-src 'none'; sandbox")
+          .send(Readable.from(content.body, { objectMode: false }))
+      );
     });
   };
 }

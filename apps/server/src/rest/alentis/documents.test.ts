@@ -55,7 +55,12 @@ describeEachEngine('Alentis documents', (engine) => {
   });
 
   async function createSite(tenant: TestTenant, siteName = 'Solar Farm Alpha'): Promise<string> {
-    const res = await t.app.inject({ method: 'POST', url: '/api/sites', headers: { 'x-api-key': tenant.keys.admin }, payload: { siteName } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/sites',
+      headers: { 'x-api-key': tenant.keys.admin },
+      payload: { siteName },
+    });
     expect(res.statusCode).toBe(201);
     return res.json().id as string;
   }
@@ -75,7 +80,12 @@ describeEachEngine('Alentis documents', (engine) => {
   }
 
   function put(slot: UploadSlot, body: Buffer, contentType = 'application/pdf', token = slot.uploadUrl.token) {
-    return t.app.inject({ method: 'PUT', url: `${slot.uploadUrl.path}?token=${encodeURIComponent(token)}`, headers: { 'content-type': contentType }, payload: body });
+    return t.app.inject({
+      method: 'PUT',
+      url: `${slot.uploadUrl.path}?token=${encodeURIComponent(token)}`,
+      headers: { 'content-type': contentType },
+      payload: body,
+    });
   }
 
   async function documentRow(id: string) {
@@ -119,7 +129,10 @@ describeEachEngine('Alentis documents', (engine) => {
       body: JSON.stringify({
         siteId,
         fileType: 'documents',
-        files: [pdf('ppa_agreement.pdf', report.length), { filename: 'register.csv', mimeType: 'text/csv', fileSize: register.length, documentType: 'equipment_register' }],
+        files: [
+          pdf('ppa_agreement.pdf', report.length),
+          { filename: 'register.csv', mimeType: 'text/csv', fileSize: register.length, documentType: 'equipment_register' },
+        ],
       }),
     });
     expect(created.status).toBe(201);
@@ -132,7 +145,12 @@ describeEachEngine('Alentis documents', (engine) => {
       body: report,
     });
     expect(putRes.status).toBe(200);
-    expect(await putRes.json()).toMatchObject({ id: first.documentId, status: 'uploaded', sha256: sha256(report), sizeBytes: report.length });
+    expect(await putRes.json()).toMatchObject({
+      id: first.documentId,
+      status: 'uploaded',
+      sha256: sha256(report),
+      sizeBytes: report.length,
+    });
     const postRes = await fetch(`${base}${second.uploadUrl.path}?token=${second.uploadUrl.token}`, {
       method: 'POST',
       headers: { 'content-type': 'text/csv' },
@@ -146,7 +164,10 @@ describeEachEngine('Alentis documents', (engine) => {
       ['register.csv', 'uploaded'],
     ]);
 
-    const link = await fetch(`${base}/api/docs/${first.documentId}/download-url`, { method: 'POST', headers: { 'x-api-key': a.keys.viewer } });
+    const link = await fetch(`${base}/api/docs/${first.documentId}/download-url`, {
+      method: 'POST',
+      headers: { 'x-api-key': a.keys.viewer },
+    });
     expect(link.status).toBe(200);
     const { url, path, token } = (await link.json()) as { url: string; path: string; token: string };
     expect(url).toBe(`${base}${path}?token=${token}`);
@@ -196,22 +217,59 @@ describeEachEngine('Alentis documents', (engine) => {
 
   it('accepts om-documents that name their O&M record', async () => {
     const siteId = await createSite(a);
-    const [slot] = await slots(a.keys.technician, { siteId, fileType: 'om-documents', omRecordId: 'OM-2024-117', files: [pdf('ticket.pdf', 10, 'om_ticket')] });
+    const [slot] = await slots(a.keys.technician, {
+      siteId,
+      fileType: 'om-documents',
+      omRecordId: 'OM-2024-117',
+      files: [pdf('ticket.pdf', 10, 'om_ticket')],
+    });
     const doc = await t.app.inject({ url: `/api/docs/${slot!.documentId}`, headers: { 'x-api-key': a.keys.viewer } });
     expect(doc.json()).toMatchObject({ type: 'om-documents', omRecordId: 'OM-2024-117', documentType: 'om_ticket' });
   });
 
   const invalidRequests: [string, (siteId: string) => unknown, string][] = [
-    ['21 files', (siteId) => ({ siteId, fileType: 'documents', files: Array.from({ length: 21 }, (_, i) => pdf(`f${i}.pdf`, 10)) }), 'files'],
+    [
+      '21 files',
+      (siteId) => ({ siteId, fileType: 'documents', files: Array.from({ length: 21 }, (_, i) => pdf(`f${i}.pdf`, 10)) }),
+      'files',
+    ],
     ['no files', (siteId) => ({ siteId, fileType: 'documents', files: [] }), 'files'],
-    ['a disallowed MIME type', (siteId) => ({ siteId, fileType: 'documents', files: [pdf('ok.pdf', 10), { filename: 'x.html', mimeType: 'text/html', fileSize: 10 }] }), 'files[1].mimeType'],
-    ['an oversize file', (siteId) => ({ siteId, fileType: 'documents', files: [pdf('ok.pdf', 10), pdf('big.pdf', MAX_UPLOAD + 1)] }), 'files[1].fileSize'],
-    ['a file without fileSize', (siteId) => ({ siteId, fileType: 'documents', files: [{ filename: 'report.pdf', mimeType: 'application/pdf', documentType: 'ppa' }] }), 'files[0].fileSize'],
+    [
+      'a disallowed MIME type',
+      (siteId) => ({
+        siteId,
+        fileType: 'documents',
+        files: [pdf('ok.pdf', 10), { filename: 'x.html', mimeType: 'text/html', fileSize: 10 }],
+      }),
+      'files[1].mimeType',
+    ],
+    [
+      'an oversize file',
+      (siteId) => ({ siteId, fileType: 'documents', files: [pdf('ok.pdf', 10), pdf('big.pdf', MAX_UPLOAD + 1)] }),
+      'files[1].fileSize',
+    ],
+    [
+      'a file without fileSize',
+      (siteId) => ({
+        siteId,
+        fileType: 'documents',
+        files: [{ filename: 'report.pdf', mimeType: 'application/pdf', documentType: 'ppa' }],
+      }),
+      'files[0].fileSize',
+    ],
     ['a zero fileSize', (siteId) => ({ siteId, fileType: 'documents', files: [pdf('empty.pdf', 0)] }), 'files[0].fileSize'],
-    ['an unknown documentType', (siteId) => ({ siteId, fileType: 'documents', files: [pdf('x.pdf', 10, 'report')] }), 'files[0].documentType'],
+    [
+      'an unknown documentType',
+      (siteId) => ({ siteId, fileType: 'documents', files: [pdf('x.pdf', 10, 'report')] }),
+      'files[0].documentType',
+    ],
     ['an unknown fileType', (siteId) => ({ siteId, fileType: 'report', files: [pdf('x.pdf', 10)] }), 'fileType'],
     ['om-documents without omRecordId', (siteId) => ({ siteId, fileType: 'om-documents', files: [pdf('x.pdf', 10)] }), 'omRecordId'],
-    ['a coverImage that is not an image', (siteId) => ({ siteId, fileType: 'coverImage', files: [pdf('cover.pdf', 10)] }), 'files[0].mimeType'],
+    [
+      'a coverImage that is not an image',
+      (siteId) => ({ siteId, fileType: 'coverImage', files: [pdf('cover.pdf', 10)] }),
+      'files[0].mimeType',
+    ],
     ['a filename with a path', (siteId) => ({ siteId, fileType: 'documents', files: [pdf('../../etc/passwd', 10)] }), 'files[0].filename'],
     ['an unknown field', (siteId) => ({ siteId, fileType: 'documents', files: [{ ...pdf('x.pdf', 10), path: '/tmp/x' }] }), 'files[0]'],
     ['a malformed siteId', () => ({ siteId: 'site-uuid-here', fileType: 'documents', files: [pdf('x.pdf', 10)] }), 'siteId'],
@@ -261,16 +319,29 @@ describeEachEngine('Alentis documents', (engine) => {
 
     const [slot] = await slots(a.keys.technician, { siteId, fileType: 'documents', files: [pdf('x.pdf', 10)] });
     await put(slot!, bytesOf(10));
-    const review = await t.app.inject({ method: 'PUT', url: `/api/docs/${slot!.documentId}/status`, headers: { 'x-api-key': a.keys.viewer }, payload: { status: 'approved' } });
+    const review = await t.app.inject({
+      method: 'PUT',
+      url: `/api/docs/${slot!.documentId}/status`,
+      headers: { 'x-api-key': a.keys.viewer },
+      payload: { status: 'approved' },
+    });
     expect(review.statusCode).toBe(403);
     expect((await documentRow(slot!.documentId))!.status).toBe('uploaded');
-    const link = await t.app.inject({ method: 'POST', url: `/api/docs/${slot!.documentId}/download-url`, headers: { 'x-api-key': a.keys.viewer } });
+    const link = await t.app.inject({
+      method: 'POST',
+      url: `/api/docs/${slot!.documentId}/download-url`,
+      headers: { 'x-api-key': a.keys.viewer },
+    });
     expect(link.statusCode).toBe(200);
   });
 
   it('asks for credentials on every route but the signed ones', async () => {
     const siteId = await createSite(a);
-    const res = await t.app.inject({ method: 'POST', url: '/api/docs/bulk-upload-url', payload: { siteId, fileType: 'documents', files: [pdf('x.pdf', 10)] } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/docs/bulk-upload-url',
+      payload: { siteId, fileType: 'documents', files: [pdf('x.pdf', 10)] },
+    });
     expect(res.statusCode).toBe(401);
     expect((await t.app.inject({ url: `/api/sites/${siteId}/documents` })).statusCode).toBe(401);
   });
@@ -291,7 +362,11 @@ describeEachEngine('Alentis documents', (engine) => {
     const completed = await review('completed', a.keys.admin);
     expect(completed.json().status).toBe('completed');
     expect((await review('approved')).statusCode).toBe(409); // completed is final
-    const link = await t.app.inject({ method: 'POST', url: `/api/docs/${slot!.documentId}/download-url`, headers: { 'x-api-key': a.keys.viewer } });
+    const link = await t.app.inject({
+      method: 'POST',
+      url: `/api/docs/${slot!.documentId}/download-url`,
+      headers: { 'x-api-key': a.keys.viewer },
+    });
     expect(link.statusCode).toBe(200);
   });
 
@@ -335,7 +410,12 @@ describeEachEngine('Alentis documents', (engine) => {
     const crossed = await put(two!, bytesOf(20), 'application/pdf', one!.uploadUrl.token);
     expect(crossed.statusCode).toBe(403);
     expect(crossed.json().message).toContain('another document');
-    const missing = await t.app.inject({ method: 'PUT', url: one!.uploadUrl.path, headers: { 'content-type': 'application/pdf' }, payload: bytesOf(10) });
+    const missing = await t.app.inject({
+      method: 'PUT',
+      url: one!.uploadUrl.path,
+      headers: { 'content-type': 'application/pdf' },
+      payload: bytesOf(10),
+    });
     expect(missing.statusCode).toBe(403);
     expect([(await documentRow(one!.documentId))!.status, (await documentRow(two!.documentId))!.status]).toEqual(['pending', 'pending']);
 
@@ -393,13 +473,24 @@ describeEachEngine('Alentis documents', (engine) => {
   it('sets the site cover image to a URL the server serves when a coverImage is uploaded', async () => {
     const base = await listen();
     const siteId = await createSite(a);
-    const seqBefore = (await t.db.query<{ change_seq: number }>('SELECT change_seq FROM sites WHERE id = $1', [siteId])).rows[0]!.change_seq;
+    const seqBefore = (await t.db.query<{ change_seq: number }>('SELECT change_seq FROM sites WHERE id = $1', [siteId])).rows[0]!
+      .change_seq;
     const png = bytesOf(2048, 3);
-    const [slot] = await slots(a.keys.technician, { siteId, fileType: 'coverImage', files: [{ filename: 'cover.png', mimeType: 'image/png', fileSize: png.length }] });
-    const up = await fetch(`${base}${slot!.uploadUrl.path}?token=${slot!.uploadUrl.token}`, { method: 'PUT', headers: { 'content-type': 'image/png' }, body: png });
+    const [slot] = await slots(a.keys.technician, {
+      siteId,
+      fileType: 'coverImage',
+      files: [{ filename: 'cover.png', mimeType: 'image/png', fileSize: png.length }],
+    });
+    const up = await fetch(`${base}${slot!.uploadUrl.path}?token=${slot!.uploadUrl.token}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'image/png' },
+      body: png,
+    });
     expect(up.status).toBe(200);
 
-    const site = (await (await fetch(`${base}/api/sites?siteId=${siteId}`, { headers: { 'x-api-key': a.keys.viewer } })).json()) as { coverImageUrl: string }[];
+    const site = (await (await fetch(`${base}/api/sites?siteId=${siteId}`, { headers: { 'x-api-key': a.keys.viewer } })).json()) as {
+      coverImageUrl: string;
+    }[];
     const coverUrl = site[0]!.coverImageUrl;
     expect(coverUrl.startsWith(`${base}/api/docs/${slot!.documentId}/content?token=`)).toBe(true);
     const seqAfter = (await t.db.query<{ change_seq: number }>('SELECT change_seq FROM sites WHERE id = $1', [siteId])).rows[0]!.change_seq;
@@ -416,13 +507,19 @@ describeEachEngine('Alentis documents', (engine) => {
   it('rejects a download token after 5 minutes, and upload tokens on the download route', async () => {
     const siteId = await createSite(a);
     const [slot] = await slots(a.keys.technician, { siteId, fileType: 'documents', files: [pdf('a.pdf', 10)] });
-    const pending = await t.app.inject({ method: 'POST', url: `/api/docs/${slot!.documentId}/download-url`, headers: { 'x-api-key': a.keys.viewer } });
+    const pending = await t.app.inject({
+      method: 'POST',
+      url: `/api/docs/${slot!.documentId}/download-url`,
+      headers: { 'x-api-key': a.keys.viewer },
+    });
     expect(pending.statusCode).toBe(409);
     await put(slot!, bytesOf(10));
     const asDownload = await t.app.inject({ url: `/api/docs/${slot!.documentId}/content?token=${slot!.uploadUrl.token}` });
     expect(asDownload.statusCode).toBe(403);
 
-    const { path, token } = (await t.app.inject({ method: 'POST', url: `/api/docs/${slot!.documentId}/download-url`, headers: { 'x-api-key': a.keys.viewer } })).json();
+    const { path, token } = (
+      await t.app.inject({ method: 'POST', url: `/api/docs/${slot!.documentId}/download-url`, headers: { 'x-api-key': a.keys.viewer } })
+    ).json();
     clock.advance(4 * 60_000);
     const fresh = await t.app.inject({ url: `${path}?token=${token}` });
     expect(fresh.statusCode).toBe(200);
@@ -436,7 +533,14 @@ describeEachEngine('Alentis documents', (engine) => {
   it('describes every document route in the OpenAPI document', async () => {
     const paths = (await t.app.inject({ url: '/openapi.json' })).json().paths;
     expect(Object.keys(paths['/api/docs/bulk-upload-url'])).toEqual(['post']);
-    for (const path of ['/api/docs/{id}/upload', '/api/sites/{siteId}/documents', '/api/docs/{id}', '/api/docs/{id}/download-url', '/api/docs/{id}/content', '/api/docs/{id}/status']) {
+    for (const path of [
+      '/api/docs/{id}/upload',
+      '/api/sites/{siteId}/documents',
+      '/api/docs/{id}',
+      '/api/docs/{id}/download-url',
+      '/api/docs/{id}/content',
+      '/api/docs/{id}/status',
+    ]) {
       expect(paths[path], path).toBeDefined();
     }
     expect(paths['/api/docs/{id}/upload'].put.security).toEqual([]);

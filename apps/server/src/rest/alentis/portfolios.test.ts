@@ -25,7 +25,11 @@ describeEach('Alentis portfolios', (engine) => {
   }
 
   async function portfolios(as: Requester, ...names: string[]): Promise<Json[]> {
-    const res = await as('POST', '/api/portfolios', names.map((name) => ({ name })));
+    const res = await as(
+      'POST',
+      '/api/portfolios',
+      names.map((name) => ({ name })),
+    );
     expect(res.statusCode).toBe(201);
     return res.json() as Json[];
   }
@@ -79,7 +83,16 @@ describeEach('Alentis portfolios', (engine) => {
       ['an empty list', [], 400, 'VALIDATION_ERROR', /at least 1|>=1/i],
       ['too many portfolios', Array.from({ length: 101 }, (_, i) => ({ name: `P${i}` })), 400, 'VALIDATION_ERROR', /100/],
       ['another organisation', [{ name: 'ok' }, { name: 'x', organisationId: b.organisationId }], 404, 'NOT_FOUND', /not found/],
-      ['the same id twice', [{ id: fixedId, name: 'a' }, { id: fixedId, name: 'b' }], 409, 'CONFLICT', /already exists/],
+      [
+        'the same id twice',
+        [
+          { id: fixedId, name: 'a' },
+          { id: fixedId, name: 'b' },
+        ],
+        409,
+        'CONFLICT',
+        /already exists/,
+      ],
       ["another organisation's portfolio id", [{ name: 'ok' }, { id: taken!.id, name: 'Hijack' }], 409, 'CONFLICT', /already exists/],
     ];
     for (const [name, payload, status, code, message] of cases) {

@@ -7,11 +7,13 @@ type Params = { id: string };
 /** Accepts `[{name}]`, `{portfolios: [{name}]}` or a single `{name}`; the organisation header fills `organisationId`. */
 function bulkPortfolioBody(req: FastifyRequest): unknown {
   const body = req.body as unknown;
-  const list =
-    Array.isArray(body) ? body
-    : body && typeof body === 'object' && 'portfolios' in body && Object.keys(body).length === 1 ? (body as { portfolios: unknown }).portfolios
-    : body && typeof body === 'object' ? [body]
-    : body;
+  const list = Array.isArray(body)
+    ? body
+    : body && typeof body === 'object' && 'portfolios' in body && Object.keys(body).length === 1
+      ? (body as { portfolios: unknown }).portfolios
+      : body && typeof body === 'object'
+        ? [body]
+        : body;
   const organisationId = organisationHeader(req);
   if (!organisationId || !Array.isArray(list)) return list;
   return list.map((item: unknown) => (item && typeof item === 'object' ? { organisationId, ...item } : item));

@@ -16,7 +16,12 @@ describeEach('Alentis sites', (engine) => {
   afterEach(() => t.close());
 
   it('creates a site in a portfolio and lists it by portfolioId', async () => {
-    const p = await t.app.inject({ method: 'POST', url: '/api/portfolios', headers: { 'x-api-key': a.keys.admin }, payload: [{ name: 'North' }] });
+    const p = await t.app.inject({
+      method: 'POST',
+      url: '/api/portfolios',
+      headers: { 'x-api-key': a.keys.admin },
+      payload: [{ name: 'North' }],
+    });
     expect(p.statusCode).toBe(201);
     const portfolioId = p.json()[0].id as string;
     const created = await t.app.inject({
@@ -32,9 +37,19 @@ describeEach('Alentis sites', (engine) => {
   });
 
   it("returns not found for another organisation's site and leaves it unchanged", async () => {
-    const created = await t.app.inject({ method: 'POST', url: '/api/sites', headers: { 'x-api-key': a.keys.admin }, payload: { siteName: 'Mine' } });
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/api/sites',
+      headers: { 'x-api-key': a.keys.admin },
+      payload: { siteName: 'Mine' },
+    });
     const id = created.json().id as string;
-    const put = await t.app.inject({ method: 'PUT', url: `/api/sites/${id}`, headers: { 'x-api-key': b.keys.owner }, payload: { siteName: 'Stolen' } });
+    const put = await t.app.inject({
+      method: 'PUT',
+      url: `/api/sites/${id}`,
+      headers: { 'x-api-key': b.keys.owner },
+      payload: { siteName: 'Stolen' },
+    });
     expect(put.statusCode).toBe(404);
     expect(put.json()).toMatchObject({ statusCode: 404, error: 'Not Found', code: 'NOT_FOUND' });
     const list = await t.app.inject({ url: '/api/sites', headers: { 'x-api-key': b.keys.owner } });
@@ -80,7 +95,10 @@ describeEach('Alentis sites', (engine) => {
     expect(moved.statusCode).toBe(200);
     expect(moved.json()).toMatchObject({ ...unchanged, portfolioId: p2!.id });
     const grouped = (await asA('GET', '/api/portfolios/with-sites')).json() as { name: string; sites: Json[] }[];
-    expect(grouped.map((p) => [p.name, p.sites.map((s) => s.id)])).toEqual([['P1', []], ['P2', [site.id]]]);
+    expect(grouped.map((p) => [p.name, p.sites.map((s) => s.id)])).toEqual([
+      ['P1', []],
+      ['P2', [site.id]],
+    ]);
     expect((await asA('GET', `/api/sites?portfolioId=${p1!.id as string}`)).json()).toEqual([]);
 
     const removed = await asA('PUT', `/api/sites/${site.id as string}`, { portfolioId: null });
@@ -121,7 +139,12 @@ describeEach('Alentis sites', (engine) => {
       ['a longitude below -180', { siteName: 'x', longitude: -180.5 }, 'VALIDATION_ERROR', /longitude/],
       ['a negative capacity', { siteName: 'x', capacity: -1 }, 'VALIDATION_ERROR', /capacity/],
       ['an unknown unit', { siteName: 'x', unit: 'horsepower' }, 'VALIDATION_ERROR', /unit/],
-      ['a script as cover image', { siteName: 'x', coverImageUrl: 'javascript:alert(1)' }, 'VALIDATION_ERROR', /coverImageUrl: must be an http or https URL/],
+      [
+        'a script as cover image',
+        { siteName: 'x', coverImageUrl: 'javascript:alert(1)' },
+        'VALIDATION_ERROR',
+        /coverImageUrl: must be an http or https URL/,
+      ],
       ['an array instead of an object', [{ siteName: 'x' }], 'VALIDATION_ERROR', /expected object/],
     ];
     for (const [name, payload, code, message] of cases) {
@@ -191,7 +214,13 @@ describeEach('Alentis sites', (engine) => {
       ['organisationId in a new site', () => asA('POST', '/api/sites', { siteName: 'Intruder', organisationId: b.organisationId })],
       [
         'the x-organisation-id header',
-        () => t.app.inject({ method: 'POST', url: '/api/sites', headers: { 'x-api-key': a.keys.owner, 'x-organisation-id': b.organisationId }, payload: { siteName: 'Intruder' } }),
+        () =>
+          t.app.inject({
+            method: 'POST',
+            url: '/api/sites',
+            headers: { 'x-api-key': a.keys.owner, 'x-organisation-id': b.organisationId },
+            payload: { siteName: 'Intruder' },
+          }),
       ],
     ];
     for (const [name, attempt] of attempts) {

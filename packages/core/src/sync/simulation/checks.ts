@@ -43,7 +43,9 @@ export async function snapshotForWrite(client: SimClient, table: Table, id: stri
 export async function checkWriteLeftNoTrace(world: World, client: SimClient, table: Table, before: WriteSnapshot): Promise<void> {
   const after = await snapshotForWrite(client, table, before.id);
   if (!same(after.nextSeq, before.nextSeq) || after.outbox !== before.outbox || !same(after.row, before.row)) {
-    world.violation(`client ${client.index}: a ${table} write that did not commit left a trace (next seq ${String(before.nextSeq)} → ${String(after.nextSeq)}, outbox ${before.outbox} → ${after.outbox})`);
+    world.violation(
+      `client ${client.index}: a ${table} write that did not commit left a trace (next seq ${String(before.nextSeq)} → ${String(after.nextSeq)}, outbox ${before.outbox} → ${after.outbox})`,
+    );
   }
 }
 
@@ -59,7 +61,8 @@ export async function checkWriteReadable(world: World, client: SimClient, write:
     }
   };
   const found = await read();
-  const v = (text: string) => world.violation(`client ${client.index} read after its ${write.op} of ${write.table} ${write.id} (seq ${write.seq}): ${text}`);
+  const v = (text: string) =>
+    world.violation(`client ${client.index} read after its ${write.op} of ${write.table} ${write.id} (seq ${write.seq}): ${text}`);
   if (write.op === 'delete') {
     if (found) v('the row is still there');
     return;
@@ -83,7 +86,10 @@ export async function checkLocalReads(world: World, client: SimClient): Promise<
   for (const w of mine) byRow.set(`${w.table}:${w.id}`, [...(byRow.get(`${w.table}:${w.id}`) ?? []), w]);
   const { rows: cursorRows } = await client.db.query<{ organisation_id: string }>('SELECT organisation_id FROM sync_cursors');
   const synced = new Set(cursorRows.map((r) => r.organisation_id));
-  const { rows: statusRows } = await world.dbs.server.query<{ seq: number; status: string }>('SELECT seq, status FROM sync_mutations WHERE client_id = $1', [client.clientId]);
+  const { rows: statusRows } = await world.dbs.server.query<{ seq: number; status: string }>(
+    'SELECT seq, status FROM sync_mutations WHERE client_id = $1',
+    [client.clientId],
+  );
   const status = new Map(statusRows.map((r) => [r.seq, r.status]));
 
   const removalsPending = mine.filter((w) => w.table === 'portfolios' && w.op === 'delete' && pending.has(w.seq) && !rejected.has(w.seq));
@@ -101,7 +107,10 @@ export async function checkLocalReads(world: World, client: SimClient): Promise<
           (w.mutation.fields as Record<string, unknown>)['portfolioId'] === removal.id,
       );
     const rows = inside.filter((r) => !movedBackIn(r.id));
-    if (rows.length > 0) world.violation(`client ${client.index}: sites ${rows.map((r) => r.id).join(', ')} are still in portfolio ${removal.id}, whose deletion (seq ${removal.seq}) is pending`);
+    if (rows.length > 0)
+      world.violation(
+        `client ${client.index}: sites ${rows.map((r) => r.id).join(', ')} are still in portfolio ${removal.id}, whose deletion (seq ${removal.seq}) is pending`,
+      );
   }
 
   for (const writes of byRow.values()) {
@@ -132,7 +141,8 @@ export async function checkLocalReads(world: World, client: SimClient): Promise<
       for (const [f, value] of expected) {
         if (!same(row[columns[f]!], value)) v(`pending ${f} = ${canonical(value)} but the local read has ${canonical(row[columns[f]!])}`);
       }
-      if (deleted !== undefined && (row['deleted_at'] !== null) !== deleted) v(`pending ${deleted ? 'delete' : 'restore'} not shown locally`);
+      if (deleted !== undefined && (row['deleted_at'] !== null) !== deleted)
+        v(`pending ${deleted ? 'delete' : 'restore'} not shown locally`);
       continue;
     }
     if (!synced.has(writes[0]!.organisationId)) continue; // purged: the organisation was revoked
@@ -145,7 +155,9 @@ export async function checkLocalReads(world: World, client: SimClient): Promise<
         const base = w.mutation.base[f];
         const column = columns[f]!;
         if (base && clocks[column] === base && !same(row[column], value)) {
-          v(`seq ${w.seq} set ${f} = ${canonical(value)} and was applied and confirmed, yet the local row shows the version it replaced (${canonical(row[column])})`);
+          v(
+            `seq ${w.seq} set ${f} = ${canonical(value)} and was applied and confirmed, yet the local row shows the version it replaced (${canonical(row[column])})`,
+          );
         }
       }
     }
@@ -163,6 +175,7 @@ export async function checkRevocation(world: World, client: SimClient, revoked: 
       "(SELECT count(*) FROM sync_shadows WHERE row ->> 'organisation_id' = $1::text)",
     ];
     const { rows } = await client.db.query<{ n: number }>(`SELECT (${parts.join(' + ')})::int AS n`, [org]);
-    if (rows[0]!.n > 0) world.violation(`client ${client.index}: ${rows[0]!.n} rows of revoked organisation ${org} left after the pull that reported it`);
+    if (rows[0]!.n > 0)
+      world.violation(`client ${client.index}: ${rows[0]!.n} rows of revoked organisation ${org} left after the pull that reported it`);
   }
 }

@@ -42,7 +42,13 @@ export interface FieldContext {
 }
 
 /** The fields a write sets, by API name; a create always names its required field. */
-export function fieldsFor(table: Table, picks: FieldPicks, create: boolean, context: FieldContext, invalid: number | null): Record<string, unknown> {
+export function fieldsFor(
+  table: Table,
+  picks: FieldPicks,
+  create: boolean,
+  context: FieldContext,
+  invalid: number | null,
+): Record<string, unknown> {
   const pools = table === 'sites' ? sitePools : portfolioPools;
   const names = Object.keys(pools);
   const fields: Record<string, unknown> = {};

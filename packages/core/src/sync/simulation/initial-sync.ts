@@ -33,29 +33,58 @@ export async function seedInitialSyncServer(db: Db): Promise<InitialSyncServer> 
   const server = new SimServer(db, clock, seededIds(new Rng(9), clock));
   const system = server.system();
   const member = await createUser(system, { email: 'member@example.com', name: 'Member' });
-  const storage = { blobs: createMemoryBlobStore(), signer: createDocumentTokenSigner('initial sync document token secret'), maxUploadBytes: 1_000_000 };
+  const storage = {
+    blobs: createMemoryBlobStore(),
+    signer: createDocumentTokenSigner('initial sync document token secret'),
+    maxUploadBytes: 1_000_000,
+  };
   for (const name of ['North', 'South']) {
     const org = await createOrganisation(system, { name });
-    const owner = await createUser(system, { email: `owner@${name}.example.com`, name: `${name} owner`, organisationId: org.id, role: 'owner' });
+    const owner = await createUser(system, {
+      email: `owner@${name}.example.com`,
+      name: `${name} owner`,
+      organisationId: org.id,
+      role: 'owner',
+    });
     await addMember(system, { organisationId: org.id, userId: member.id, role: 'technician' });
     const ctx = await server.as(owner.id);
-    const portfolios = await createPortfolios(ctx, [1, 2, 3].map((i) => ({ organisationId: org.id, name: `${name} portfolio ${i}` })));
+    const portfolios = await createPortfolios(
+      ctx,
+      [1, 2, 3].map((i) => ({ organisationId: org.id, name: `${name} portfolio ${i}` })),
+    );
     const sites = [];
     for (let i = 0; i < 9; i++) {
       clock.advance(1);
-      sites.push(await createSite(ctx, { organisationId: org.id, siteName: `${name} site ${i}`, portfolioId: portfolios[i % 3]!.id, capacity: i }));
+      sites.push(
+        await createSite(ctx, { organisationId: org.id, siteName: `${name} site ${i}`, portfolioId: portfolios[i % 3]!.id, capacity: i }),
+      );
     }
     clock.advance(1);
     await updateSite(ctx, sites[0]!.id, { capacity: 99 });
     await deleteSite(ctx, sites[1]!.id);
-    await requestUploads(ctx, storage, { siteId: sites[2]!.id, fileType: 'documents', files: [{ filename: 'survey.pdf', mimeType: 'application/pdf', fileSize: 10 }] });
+    await requestUploads(ctx, storage, {
+      siteId: sites[2]!.id,
+      fileType: 'documents',
+      files: [{ filename: 'survey.pdf', mimeType: 'application/pdf', fileSize: 10 }],
+    });
     // A conflict record: an edit based on a version of the name that is no longer current.
     const laptop = new HybridClock('laptop', clock);
     await push(ctx, {
       protocolVersion: PROTOCOL_VERSION,
       schemaVersion: SCHEMA_VERSION,
       clientId: server.ids.uuid(),
-      mutations: [{ seq: 1, table: 'sites', op: 'update', id: sites[3]!.id, organisationId: org.id, fields: { siteName: 'Renamed offline' }, base: { siteName: null }, hlc: laptop.now() }],
+      mutations: [
+        {
+          seq: 1,
+          table: 'sites',
+          op: 'update',
+          id: sites[3]!.id,
+          organisationId: org.id,
+          fields: { siteName: 'Renamed offline' },
+          base: { siteName: null },
+          hlc: laptop.now(),
+        },
+      ],
     });
   }
   return { server, userId: member.id, organisations: 2 };
@@ -78,7 +107,12 @@ export interface InitialSyncOutcome {
  * `killAfter` statements (counted from the start, or from the previous
  * kill) and started again from its database each time.
  */
-export async function initialSync(local: TestDb, seeded: InitialSyncServer, limit: number, killAfter: readonly number[]): Promise<InitialSyncOutcome> {
+export async function initialSync(
+  local: TestDb,
+  seeded: InitialSyncServer,
+  limit: number,
+  killAfter: readonly number[],
+): Promise<InitialSyncOutcome> {
   await resetDatabase(local);
   const outcome: InitialSyncOutcome = { responses: 0, changes: 0, crashes: 0, statements: 0, state: [] };
   const transport: SyncTransport = {

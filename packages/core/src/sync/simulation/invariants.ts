@@ -24,9 +24,13 @@ async function caughtUp(world: World, client: SimClient): Promise<string | undef
     'SELECT organisation_id, last_seq FROM organisation_change_counters WHERE organisation_id = ANY($1::uuid[])',
     [orgs],
   );
-  const { rows: local } = await client.db.query<{ organisation_id: string; cursor: number }>('SELECT organisation_id, cursor FROM sync_cursors');
+  const { rows: local } = await client.db.query<{ organisation_id: string; cursor: number }>(
+    'SELECT organisation_id, cursor FROM sync_cursors',
+  );
   const cursors = new Map(local.map((r) => [r.organisation_id, r.cursor]));
-  for (const s of server) if (cursors.get(s.organisation_id) !== s.last_seq) return `cursor of ${s.organisation_id} at ${cursors.get(s.organisation_id) ?? 'none'}, server at ${s.last_seq}`;
+  for (const s of server)
+    if (cursors.get(s.organisation_id) !== s.last_seq)
+      return `cursor of ${s.organisation_id} at ${cursors.get(s.organisation_id) ?? 'none'}, server at ${s.last_seq}`;
   return undefined;
 }
 
@@ -76,10 +80,12 @@ export async function checkQuiescentInvariants(world: World): Promise<void> {
   const v = (text: string) => world.violation(text);
 
   for (const client of world.clients) {
-    const { rows: results } = await server.query<{ seq: number; status: string; organisation_id: string | null; change_seq: number | null }>(
-      'SELECT seq, status, organisation_id, change_seq FROM sync_mutations WHERE client_id = $1 ORDER BY seq',
-      [client.clientId],
-    );
+    const { rows: results } = await server.query<{
+      seq: number;
+      status: string;
+      organisation_id: string | null;
+      change_seq: number | null;
+    }>('SELECT seq, status, organisation_id, change_seq FROM sync_mutations WHERE client_id = $1 ORDER BY seq', [client.clientId]);
     const status = new Map(results.map((r) => [r.seq, r.status]));
     const { rows: rejectedRows } = await client.db.query<{ seq: number; code: string }>('SELECT seq, code FROM sync_rejected ORDER BY seq');
     const rejected = new Map(rejectedRows.map((r) => [r.seq, r.code]));
@@ -89,21 +95,32 @@ export async function checkQuiescentInvariants(world: World): Promise<void> {
     for (const w of mine) {
       const s = status.get(w.seq);
       const applied = s === 'applied' || s === 'conflict';
-      if (!applied && !rejected.has(w.seq)) v(`lost write: client ${client.index} seq ${w.seq} (${w.op} ${w.table} ${w.id}) is neither applied nor rejected (server: ${s ?? 'never received'})`);
-      if (applied && rejected.has(w.seq)) v(`client ${client.index} seq ${w.seq} is listed as could-not-sync (${rejected.get(w.seq)}) but the server ${s === 'conflict' ? 'applied it with a conflict' : 'applied it'}`);
+      if (!applied && !rejected.has(w.seq))
+        v(
+          `lost write: client ${client.index} seq ${w.seq} (${w.op} ${w.table} ${w.id}) is neither applied nor rejected (server: ${s ?? 'never received'})`,
+        );
+      if (applied && rejected.has(w.seq))
+        v(
+          `client ${client.index} seq ${w.seq} is listed as could-not-sync (${rejected.get(w.seq)}) but the server ${s === 'conflict' ? 'applied it with a conflict' : 'applied it'}`,
+        );
     }
-    for (const seq of rejected.keys()) if (!mine.some((w) => w.seq === seq)) v(`client ${client.index} lists seq ${seq} as could-not-sync, but no such write committed`);
+    for (const seq of rejected.keys())
+      if (!mine.some((w) => w.seq === seq)) v(`client ${client.index} lists seq ${seq} as could-not-sync, but no such write committed`);
 
     // 3. Per-client order, no gaps.
-    const { rows: last } = await server.query<{ last_seq: number }>('SELECT last_seq FROM sync_clients WHERE client_id = $1', [client.clientId]);
+    const { rows: last } = await server.query<{ last_seq: number }>('SELECT last_seq FROM sync_clients WHERE client_id = $1', [
+      client.clientId,
+    ]);
     const highest = mine.reduce((m, w) => Math.max(m, w.seq), 0);
     const lastSeq = last[0]?.last_seq ?? 0;
     if (lastSeq !== highest) v(`client ${client.index}: the server applied up to seq ${lastSeq}, the client wrote up to ${highest}`);
-    if (results.some((r, i) => r.seq !== i + 1) || results.length !== lastSeq) v(`client ${client.index}: applied seqs ${results.map((r) => r.seq).join(',')} are not 1..${lastSeq}`);
+    if (results.some((r, i) => r.seq !== i + 1) || results.length !== lastSeq)
+      v(`client ${client.index}: applied seqs ${results.map((r) => r.seq).join(',')} are not 1..${lastSeq}`);
     const lastChange = new Map<string, number>();
     for (const r of results) {
       if (r.change_seq === null || r.organisation_id === null) continue;
-      if ((lastChange.get(r.organisation_id) ?? 0) > r.change_seq) v(`client ${client.index}: seq ${r.seq} took effect before an earlier seq`);
+      if ((lastChange.get(r.organisation_id) ?? 0) > r.change_seq)
+        v(`client ${client.index}: seq ${r.seq} took effect before an earlier seq`);
       lastChange.set(r.organisation_id, r.change_seq);
     }
 
@@ -117,10 +134,16 @@ export async function checkQuiescentInvariants(world: World): Promise<void> {
       const missing = theirs.filter((r) => !ours.includes(r));
       const extra = ours.filter((r) => !theirs.includes(r));
       if (missing.length > 0 || extra.length > 0) {
-        v(`client ${client.index} ${table} differs from the server: server-only ${missing.slice(0, 2).join(' ')} client-only ${extra.slice(0, 2).join(' ')}`);
+        v(
+          `client ${client.index} ${table} differs from the server: server-only ${missing.slice(0, 2).join(' ')} client-only ${extra.slice(0, 2).join(' ')}`,
+        );
       }
-      const foreign = await client.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE NOT (organisation_id = ANY($1::uuid[]))`, [orgs]);
-      if (foreign.rows[0]!.n > 0) v(`client ${client.index} holds ${foreign.rows[0]!.n} ${table} rows of organisations its user does not belong to`);
+      const foreign = await client.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM ${table} WHERE NOT (organisation_id = ANY($1::uuid[]))`,
+        [orgs],
+      );
+      if (foreign.rows[0]!.n > 0)
+        v(`client ${client.index} holds ${foreign.rows[0]!.n} ${table} rows of organisations its user does not belong to`);
     }
     const shadows = await count(client, 'SELECT count(*)::int AS n FROM sync_shadows');
     if (shadows > 0) v(`client ${client.index} keeps ${shadows} shadow rows with nothing pending`);
@@ -150,10 +173,13 @@ export async function checkQuiescentInvariants(world: World): Promise<void> {
     if (c.status !== 'conflict') v(`conflict record ${c.id} belongs to a mutation answered ${c.status ?? 'never'}`);
     if (c.kind === 'field') {
       if (canonical(c.kept) === canonical(c.lost)) v(`conflict record ${c.id} keeps and loses the same value ${canonical(c.kept)}`);
-      if (nodeOf(c.kept_clock) === nodeOf(c.lost_clock)) v(`conflict record ${c.id} on ${c.field}: a writer conflicted with itself (${c.kept_clock} over ${c.lost_clock})`);
+      if (nodeOf(c.kept_clock) === nodeOf(c.lost_clock))
+        v(`conflict record ${c.id} on ${c.field}: a writer conflicted with itself (${c.kept_clock} over ${c.lost_clock})`);
     }
     // Visible to both authors: the client that pushed, and the client whose write was on the other side.
-    const authors = world.clients.filter((cl) => cl.clientId === c.client_id || [nodeOf(c.kept_clock), nodeOf(c.lost_clock)].includes(cl.clientId.replaceAll('-', '')));
+    const authors = world.clients.filter(
+      (cl) => cl.clientId === c.client_id || [nodeOf(c.kept_clock), nodeOf(c.lost_clock)].includes(cl.clientId.replaceAll('-', '')),
+    );
     for (const author of authors) {
       if (!(await world.membershipsOf(author.user)).has(c.organisation_id)) continue;
       const { rowCount } = await author.db.query('SELECT 1 FROM sync_conflicts WHERE id = $1', [c.id]);

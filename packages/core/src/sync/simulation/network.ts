@@ -44,7 +44,15 @@ export class Network {
   direct = false;
   /** Called when a client's request enters the network: that client is now waiting. */
   onSend: (client: number, message: number) => void = () => undefined;
-  readonly counts: Record<Fate | 'sent' | 'refused-offline', number> = { sent: 0, 'refused-offline': 0, deliver: 0, drop: 0, duplicate: 0, 'lose-response': 0, delay: 0 };
+  readonly counts: Record<Fate | 'sent' | 'refused-offline', number> = {
+    sent: 0,
+    'refused-offline': 0,
+    deliver: 0,
+    drop: 0,
+    duplicate: 0,
+    'lose-response': 0,
+    delay: 0,
+  };
 
   constructor(private readonly handler: Handler) {}
 

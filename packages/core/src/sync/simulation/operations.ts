@@ -18,7 +18,11 @@ import type { Op, Table } from './schedule.js';
 import { checkWriteLeftNoTrace, checkWriteReadable, snapshotForWrite } from './checks.js';
 import { describeError, SimServer, type SimClient, type World } from './world.js';
 
-const documentStorage = { blobs: createMemoryBlobStore(), signer: createDocumentTokenSigner('simulation-secret-of-at-least-32-bytes'), maxUploadBytes: 1_000_000 };
+const documentStorage = {
+  blobs: createMemoryBlobStore(),
+  signer: createDocumentTokenSigner('simulation-secret-of-at-least-32-bytes'),
+  maxUploadBytes: 1_000_000,
+};
 
 /** The clients an operation touched, whose local state is checked after it. */
 export async function perform(world: World, op: Op): Promise<SimClient[]> {
@@ -40,7 +44,9 @@ export async function perform(world: World, op: Op): Promise<SimClient[]> {
       const client = clientOf(op.client);
       if (client.task) return [];
       const sync = client.sync;
-      await world.start(client, op.kind, () => (op.kind === 'push' ? sync.pushOnce(world.schedule.pushLimit) : sync.pullOnce(world.schedule.pageLimit)));
+      await world.start(client, op.kind, () =>
+        op.kind === 'push' ? sync.pushOnce(world.schedule.pushLimit) : sync.pullOnce(world.schedule.pageLimit),
+      );
       return [client];
     }
     case 'deliver': {
@@ -57,7 +63,11 @@ export async function perform(world: World, op: Op): Promise<SimClient[]> {
       return [];
     case 'role': {
       const org = world.organisations[op.org % world.organisations.length]!;
-      const change = addMember(world.server.system(), { organisationId: org.id, userId: world.users[op.user % world.users.length]!.id, role: op.role });
+      const change = addMember(world.server.system(), {
+        organisationId: org.id,
+        userId: world.users[op.user % world.users.length]!.id,
+        role: op.role,
+      });
       // Demoting the last owner is refused (CONFLICT): the organisation stays as it was.
       await change.catch((err: unknown) => {
         if ((err as { code?: unknown }).code !== 'CONFLICT') throw err;
@@ -65,7 +75,11 @@ export async function perform(world: World, op: Op): Promise<SimClient[]> {
       return [];
     }
     case 'revoke':
-      await revokeMembership(world, world.organisations[op.org % world.organisations.length]!.id, world.users[op.user % world.users.length]!.id);
+      await revokeMembership(
+        world,
+        world.organisations[op.org % world.organisations.length]!.id,
+        world.users[op.user % world.users.length]!.id,
+      );
       return [];
     case 'kill': {
       const client = clientOf(op.client);
@@ -83,7 +97,8 @@ export async function perform(world: World, op: Op): Promise<SimClient[]> {
 }
 
 function fieldContext(world: World, organisationId: string): FieldContext {
-  const portfolios = (org: (o: string) => boolean) => world.rows.filter((r) => r.table === 'portfolios' && org(r.organisationId)).map((r) => r.id);
+  const portfolios = (org: (o: string) => boolean) =>
+    world.rows.filter((r) => r.table === 'portfolios' && org(r.organisationId)).map((r) => r.id);
   return {
     portfolio: (pick) => {
       const own = portfolios((o) => o === organisationId);
@@ -110,7 +125,10 @@ async function localWrite(world: World, client: SimClient, op: Extract<Op, { kin
     organisationId = row.organisationId;
     id = row.id;
   }
-  const fields = op.op === 'create' || op.op === 'update' ? fieldsFor(op.table, op.fields, op.op === 'create', fieldContext(world, organisationId), op.invalid) : {};
+  const fields =
+    op.op === 'create' || op.op === 'update'
+      ? fieldsFor(op.table, op.fields, op.op === 'create', fieldContext(world, organisationId), op.invalid)
+      : {};
   const before = await snapshotForWrite(client, op.table, id);
   let written: { id: string; seq: number };
   try {
@@ -127,7 +145,15 @@ async function localWrite(world: World, client: SimClient, op: Extract<Op, { kin
     world.violation(`client ${client.index} write seq ${written.seq} committed but is not in the outbox`);
     return;
   }
-  const write = { client: client.index, seq: written.seq, table: op.table, op: op.op, id: written.id, organisationId, mutation: rows[0].mutation };
+  const write = {
+    client: client.index,
+    seq: written.seq,
+    table: op.table,
+    op: op.op,
+    id: written.id,
+    organisationId,
+    mutation: rows[0].mutation,
+  };
   world.writes.push(write);
   if (op.op === 'create') world.rows.push({ table: op.table, id: written.id, organisationId });
   await checkWriteReadable(world, client, write);
@@ -186,14 +212,15 @@ async function uploadRequest(world: World, orgPick: number, target: number): Pro
  */
 async function revokeMembership(world: World, organisationId: string, userId: string): Promise<void> {
   await world.server.db.transaction(async (tx) => {
-    const { rows } = await tx.query('SELECT id FROM memberships WHERE organisation_id = $1 AND user_id = $2 AND deleted_at IS NULL FOR UPDATE', [organisationId, userId]);
+    const { rows } = await tx.query(
+      'SELECT id FROM memberships WHERE organisation_id = $1 AND user_id = $2 AND deleted_at IS NULL FOR UPDATE',
+      [organisationId, userId],
+    );
     if (rows.length === 0) return;
     const seq = await allocateChangeSeqs(tx, organisationId);
-    await tx.query('UPDATE memberships SET deleted_at = $3, updated_at = $3, change_seq = $4 WHERE organisation_id = $1 AND user_id = $2 AND deleted_at IS NULL', [
-      organisationId,
-      userId,
-      world.clock.now(),
-      seq,
-    ]);
+    await tx.query(
+      'UPDATE memberships SET deleted_at = $3, updated_at = $3, change_seq = $4 WHERE organisation_id = $1 AND user_id = $2 AND deleted_at IS NULL',
+      [organisationId, userId, world.clock.now(), seq],
+    );
   });
 }

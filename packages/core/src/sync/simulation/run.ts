@@ -47,7 +47,8 @@ export async function runSchedule(dbs: SimDatabases, schedule: Schedule): Promis
     world.violation(`the simulation itself failed: ${describeError(err)}${err instanceof Error && err.stack ? `\n${err.stack}` : ''}`);
   }
   const conflicts = (await dbs.server.query<{ n: number }>('SELECT count(*)::int AS n FROM sync_conflicts')).rows[0]!.n;
-  const rejected = (await dbs.server.query<{ n: number }>("SELECT count(*)::int AS n FROM sync_mutations WHERE status = 'rejected'")).rows[0]!.n;
+  const rejected = (await dbs.server.query<{ n: number }>("SELECT count(*)::int AS n FROM sync_mutations WHERE status = 'rejected'"))
+    .rows[0]!.n;
   return {
     seed: schedule.seed,
     violations: world.violations,

@@ -76,7 +76,10 @@ const kinds: readonly { weights: readonly number[]; arbitrary: fc.Arbitrary<Op> 
       invalid: fc.oneof({ weight: 6, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.nat(7) }),
     }),
   },
-  { weights: [0, 2, 6], arbitrary: fc.record({ kind: fc.constant('server-write' as const), org: fc.nat(1), table, op: rowOp, target, fields: fieldPicks }) },
+  {
+    weights: [0, 2, 6],
+    arbitrary: fc.record({ kind: fc.constant('server-write' as const), org: fc.nat(1), table, op: rowOp, target, fields: fieldPicks }),
+  },
   { weights: [0, 1], arbitrary: fc.record({ kind: fc.constant('document' as const), org: fc.nat(1), target: fc.nat() }) },
   { weights: [3, 7, 12], arbitrary: fc.record({ kind: fc.constant('push' as const), client }) },
   { weights: [3, 7, 12], arbitrary: fc.record({ kind: fc.constant('pull' as const), client }) },
@@ -92,7 +95,12 @@ const kinds: readonly { weights: readonly number[]; arbitrary: fc.Arbitrary<Op> 
   { weights: [0, 2], arbitrary: fc.record({ kind: fc.constant('tick' as const), ms: fc.constantFrom(1, 40, 1_000, 60_000, 400_000) }) },
   {
     weights: [0, 1, 3],
-    arbitrary: fc.record({ kind: fc.constant('role' as const), user: fc.nat(7), org: fc.nat(1), role: fc.constantFrom<MemberRole>('viewer', 'technician', 'admin') }),
+    arbitrary: fc.record({
+      kind: fc.constant('role' as const),
+      user: fc.nat(7),
+      org: fc.nat(1),
+      role: fc.constantFrom<MemberRole>('viewer', 'technician', 'admin'),
+    }),
   },
   { weights: [0, 1, 2], arbitrary: fc.record({ kind: fc.constant('revoke' as const), user: fc.nat(7), org: fc.nat(1) }) },
   { weights: [0, 2, 5], arbitrary: fc.record({ kind: fc.constant('kill' as const), client, after: fc.nat(30) }) },
@@ -100,11 +108,12 @@ const kinds: readonly { weights: readonly number[]; arbitrary: fc.Arbitrary<Op> 
 ];
 
 function opsArbitrary(count: { min: number; max: number }): fc.Arbitrary<Op[]> {
-  return fc
-    .tuple(...kinds.map((k) => fc.constantFrom(...k.weights)))
-    .chain((weights) =>
-      fc.array(fc.oneof(...kinds.map((k, i) => ({ weight: weights[i]!, arbitrary: k.arbitrary })).filter((k) => k.weight > 0)), { minLength: count.min, maxLength: count.max }),
-    );
+  return fc.tuple(...kinds.map((k) => fc.constantFrom(...k.weights))).chain((weights) =>
+    fc.array(fc.oneof(...kinds.map((k, i) => ({ weight: weights[i]!, arbitrary: k.arbitrary })).filter((k) => k.weight > 0)), {
+      minLength: count.min,
+      maxLength: count.max,
+    }),
+  );
 }
 
 const memberships = fc.uniqueArray(fc.record({ org: fc.nat(1), role }), { minLength: 1, maxLength: 2, selector: (m) => m.org });

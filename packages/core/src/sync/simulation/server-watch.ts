@@ -40,7 +40,9 @@ CREATE TRIGGER sim_portfolios_clocks AFTER INSERT OR UPDATE ON portfolios FOR EA
 /** JSON with keys sorted: a result read back from jsonb has its keys in another order. */
 export function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
   );
 }
 
@@ -69,17 +71,21 @@ export class ServerWatch {
     this.pulls++;
     const allowed = ctx.principal.kind === 'user' ? ctx.principal.memberships : new Map();
     for (const page of response.organisations) {
-      if (!allowed.has(page.organisationId)) this.world.violation(`client ${client.index} was sent organisation ${page.organisationId}, which its user does not belong to`);
+      if (!allowed.has(page.organisationId))
+        this.world.violation(`client ${client.index} was sent organisation ${page.organisationId}, which its user does not belong to`);
       const referenced = new Set<string>();
       for (const change of page.changes) {
         if (change.row['organisation_id'] !== page.organisationId) {
-          this.world.violation(`client ${client.index} was sent a ${change.table} row of organisation ${String(change.row['organisation_id'])} in the page of ${page.organisationId}`);
+          this.world.violation(
+            `client ${client.index} was sent a ${change.table} row of organisation ${String(change.row['organisation_id'])} in the page of ${page.organisationId}`,
+          );
         }
         for (const column of ['user_id', 'uploaded_by', 'lost_by', 'resolved_by']) {
           if (typeof change.row[column] === 'string') referenced.add(change.row[column]);
         }
       }
-      for (const u of page.users) if (!referenced.has(u.id)) this.world.violation(`client ${client.index} was sent user ${u.id}, whom no row of its page names`);
+      for (const u of page.users)
+        if (!referenced.has(u.id)) this.world.violation(`client ${client.index} was sent user ${u.id}, whom no row of its page names`);
     }
     for (const org of response.revoked) if (allowed.has(org)) this.world.violation(`organisation ${org} was reported revoked to a member`);
   }
@@ -120,14 +126,18 @@ export class ServerWatch {
     if (request.mutations.every((m) => m.seq <= before.lastSeq)) {
       const after = await this.probe(request.clientId);
       if (after.changes !== before.changes || after.conflicts !== before.conflicts) {
-        v(`a re-delivery of seqs ${request.mutations.map((m) => m.seq).join(',')} changed the server (change counters ${before.changes} → ${after.changes}, conflicts ${before.conflicts} → ${after.conflicts})`);
+        v(
+          `a re-delivery of seqs ${request.mutations.map((m) => m.seq).join(',')} changed the server (change counters ${before.changes} → ${after.changes}, conflicts ${before.conflicts} → ${after.conflicts})`,
+        );
       }
     }
   }
 
   /** Fields two transactions wrote with the same clock. */
   async clockReuse(): Promise<string[]> {
-    const { rows } = await this.world.dbs.server.query<{ table_name: string; row_id: string; field: string; clock: string }>('SELECT * FROM sim_clock_reuse');
+    const { rows } = await this.world.dbs.server.query<{ table_name: string; row_id: string; field: string; clock: string }>(
+      'SELECT * FROM sim_clock_reuse',
+    );
     return rows.map((r) => `${r.table_name} ${r.row_id}: two transactions wrote ${r.field} with the same clock ${r.clock}`);
   }
 }

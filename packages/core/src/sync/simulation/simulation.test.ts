@@ -67,9 +67,12 @@ for (const engine of testEngines) {
       }, 120_000);
     });
 
-    it.skipIf(engine !== 'postgres')('delivers both of two transactions that commit around a pull, in order, skipping neither', async () => {
-      const pulls = await noSkippedChangeScenario(dbs.server);
-      expect(pulls).toEqual([[], ['first'], ['second']]);
-    });
+    it.skipIf(engine !== 'postgres')(
+      'delivers both of two transactions that commit around a pull, in order, skipping neither',
+      async () => {
+        const pulls = await noSkippedChangeScenario(dbs.server);
+        expect(pulls).toEqual([[], ['first'], ['second']]);
+      },
+    );
   });
 }

@@ -41,7 +41,12 @@ export async function noSkippedChangeScenario(db: Db): Promise<string[][]> {
   const ctx = await server.as(owner.id);
   let cursor = await lastChangeSeq(db, org.id);
   const pullNames = async () => {
-    const res = await pull(ctx, { protocolVersion: PROTOCOL_VERSION, schemaVersion: SCHEMA_VERSION, clientId: server.ids.uuid(), cursors: { [org.id]: cursor } });
+    const res = await pull(ctx, {
+      protocolVersion: PROTOCOL_VERSION,
+      schemaVersion: SCHEMA_VERSION,
+      clientId: server.ids.uuid(),
+      cursors: { [org.id]: cursor },
+    });
     const page = res.organisations[0]!;
     cursor = page.cursor;
     return page.changes.filter((c) => c.table === 'sites').map((c) => c.row['site_name'] as string);

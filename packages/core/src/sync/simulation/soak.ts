@@ -70,7 +70,9 @@ async function main(): Promise<number> {
   }
   const seconds = (performance.now() - started) / 1000;
   const last = options.from + options.runs - 1;
-  console.log(`seeds ${options.from}..${last} (${options.runs} schedules) in ${seconds.toFixed(1)} s, ${(seconds / Math.max(1, options.runs)).toFixed(2)} s per schedule`);
+  console.log(
+    `seeds ${options.from}..${last} (${options.runs} schedules) in ${seconds.toFixed(1)} s, ${(seconds / Math.max(1, options.runs)).toFixed(2)} s per schedule`,
+  );
   console.log(`totals: ${JSON.stringify(totals)}`);
   if (failing.length > 0) console.log(`failing seeds: ${failing.join(' ')}`);
   console.log(`${violations} violations`);

@@ -155,12 +155,18 @@ export class World {
     const system = world.server.system();
     for (const name of ['Sunrise Energy', 'Meadow Solar']) {
       const org = await createOrganisation(system, { name });
-      const owner = await createUser(system, { email: `owner@${org.id}.example.com`, name: `${name} owner`, organisationId: org.id, role: 'owner' });
+      const owner = await createUser(system, {
+        email: `owner@${org.id}.example.com`,
+        name: `${name} owner`,
+        organisationId: org.id,
+        role: 'owner',
+      });
       world.organisations.push({ id: org.id, ownerId: owner.id });
     }
     for (const [i, memberships] of schedule.users.entries()) {
       const user = await createUser(system, { email: `tech${i}@example.com`, name: `Technician ${i}` });
-      for (const m of memberships) await addMember(system, { organisationId: world.organisations[m.org]!.id, userId: user.id, role: m.role });
+      for (const m of memberships)
+        await addMember(system, { organisationId: world.organisations[m.org]!.id, userId: user.id, role: m.role });
       world.users.push({ id: user.id });
     }
     for (const org of world.organisations) {
@@ -172,7 +178,12 @@ export class World {
           world.rows.push({ table: 'portfolios', id: p!.id, organisationId: org.id });
           portfolioId = p!.id;
         } else {
-          const s = await createSite(owner, { organisationId: org.id, siteName: `Site ${i}`, capacity: i, ...(i % 3 === 1 ? { portfolioId } : {}) });
+          const s = await createSite(owner, {
+            organisationId: org.id,
+            siteName: `Site ${i}`,
+            capacity: i,
+            ...(i % 3 === 1 ? { portfolioId } : {}),
+          });
           world.rows.push({ table: 'sites', id: s.id, organisationId: org.id });
         }
         world.clock.advance(7);
