@@ -92,4 +92,4 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
 }
 
 export type { DesktopRouter } from './main/router.js';
-export { DataDirInUseError } from './main/data-dir-lock.js';
+export { DataDirLockedError } from '@helio/db/data-dir-lock';

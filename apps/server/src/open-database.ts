@@ -1,10 +1,16 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { assertMigrated, migrate, type Db } from '@helio/db';
+import { lockDataDir, type LockMessage } from '@helio/db/data-dir-lock';
 import { openPglite } from '@helio/db/pglite';
 import { openPostgres } from '@helio/db/postgres';
 import type { Config } from './config.js';
-import { lockDataDir } from './data-dir-lock.js';
+
+// Whoever holds the directory is most likely `helio serve`; the CLI's user may not know PostgreSQL lifts the limit.
+const serverLockMessage: LockMessage = ({ dataDir, lockPath, who }) =>
+  `the data directory ${dataDir} is in use by ${who}, probably a running Helio server: ` +
+  'PGlite allows one process per data directory. Stop that process first, or run Helio on PostgreSQL ' +
+  `(DATABASE_URL) to manage it while it serves. If no Helio process is running, delete ${lockPath}.`;
 
 /** PostgreSQL when `databaseUrl` is set, else PGlite in the data directory. */
 export async function openDatabase(config: Config): Promise<Db> {
@@ -12,7 +18,7 @@ export async function openDatabase(config: Config): Promise<Db> {
   const dir = resolve(config.dataDir, 'pglite');
   mkdirSync(dir, { recursive: true });
   // PGlite does not lock its directory; a second process on it would corrupt it.
-  const lock = lockDataDir(resolve(config.dataDir));
+  const lock = lockDataDir(resolve(config.dataDir), { message: serverLockMessage });
   try {
     const db = await openPglite({ dataDir: dir });
     const close = db.close.bind(db);

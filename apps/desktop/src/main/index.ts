@@ -1,10 +1,10 @@
 // The Electron main process: one instance, one window, the local database
 // and core in-process, the renderer served from app://helio.
 import { join } from 'node:path';
+import { DataDirLockedError } from '@helio/db/data-dir-lock';
 import { app, dialog, powerMonitor, safeStorage, session, type BrowserWindow } from 'electron';
 import { serveRenderer } from './app-protocol.js';
 import { loadDesktopConfig } from './config.js';
-import { DataDirInUseError } from './data-dir-lock.js';
 import { registerBridge } from './ipc.js';
 import { refreshTokenVault } from './refresh-token-vault.js';
 import { createDesktopContext, desktopRouter } from './router.js';
@@ -31,7 +31,7 @@ async function start(): Promise<void> {
     services = await openDesktopServices({ dataDir, vault: refreshTokenVault(safeStorage, join(dataDir, 'refresh-token.bin')) });
   } catch (err) {
     dialog.showErrorBox(
-      err instanceof DataDirInUseError ? 'Helio is already open' : 'Helio could not open its data',
+      err instanceof DataDirLockedError ? 'Helio is already open' : 'Helio could not open its data',
       err instanceof Error ? err.message : String(err),
     );
     app.exit(1);

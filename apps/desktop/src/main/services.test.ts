@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { organisations, sites, systemPrincipal } from '@helio/core';
+import { DataDirLockedError } from '@helio/db/data-dir-lock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DataDirInUseError } from './data-dir-lock.js';
 import { createDesktopContext, desktopRouter } from './router.js';
 import { openDesktopServices, type DesktopServices } from './services.js';
 
@@ -45,7 +45,7 @@ describe('desktop services', () => {
   it('refuses a second open of the same data directory while the first is open', async () => {
     const dir = tempDir();
     await open(dir);
-    await expect(openDesktopServices({ dataDir: dir })).rejects.toBeInstanceOf(DataDirInUseError);
+    await expect(openDesktopServices({ dataDir: dir })).rejects.toBeInstanceOf(DataDirLockedError);
   });
 
   it('acts as the session user, not as the system principal', async () => {

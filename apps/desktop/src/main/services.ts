@@ -13,10 +13,10 @@ import {
   type IdGenerator,
 } from '@helio/core';
 import { migrate, type Db } from '@helio/db';
+import { lockDataDir, type LockMessage } from '@helio/db/data-dir-lock';
 import { openPglite } from '@helio/db/pglite';
 import { capturedFilesIn, type CapturedFiles } from './captured-files.js';
 import { documentCacheIn, type DocumentCache } from './document-cache.js';
-import { lockDataDir } from './data-dir-lock.js';
 import { bootstrapLocalSession, fileSessionStore, type SessionStore } from './local-session.js';
 import { memoryTokenVault, type RefreshTokenVault } from './refresh-token-vault.js';
 import { DesktopSync } from './sync/desktop-sync.js';
@@ -55,9 +55,15 @@ export interface OpenDesktopOptions {
   pollMs?: number;
 }
 
+// Electron's single-instance lock covers two copies of the app started by one
+// user; the data directory lock also covers the web host, a second profile
+// pointing at the same directory, and tests.
+const desktopLockMessage: LockMessage = ({ dataDir, who }) =>
+  `the Helio data directory ${dataDir} is already open in ${who}; close the other Helio window (or web host) first`;
+
 export async function openDesktopServices(options: OpenDesktopOptions): Promise<DesktopServices> {
   const dataDir = resolve(options.dataDir);
-  const lock = lockDataDir(dataDir);
+  const lock = lockDataDir(dataDir, { message: desktopLockMessage });
   let db: Db | undefined;
   try {
     db = await openPglite({ dataDir: join(dataDir, 'pglite') });

@@ -4,8 +4,8 @@ import { lstatSync } from 'node:fs';
 import { request } from 'node:http';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
+import type { DataDirLockedError } from '@helio/db/data-dir-lock';
 import { CliError } from '../cli/errors.js';
-import type { DataDirLockedError } from '../data-dir-lock.js';
 import { adminSocketPath, refusal, RUN_PATH, runResponse, type RunRequest, type RunResponse } from './protocol.js';
 
 // Connecting failed: nothing was sent, so nothing ran.

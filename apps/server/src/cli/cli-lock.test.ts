@@ -5,9 +5,9 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } f
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { LOCK_FILE_NAME } from '@helio/db/data-dir-lock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SOCKET_FILE_NAME } from '../admin-channel/protocol.js';
-import { LOCK_FILE_NAME } from '../data-dir-lock.js';
 import { helio, startHelio, type HelioRun } from './spawn-helio.js';
 
 const TIMEOUT = 90_000;

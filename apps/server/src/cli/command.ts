@@ -1,3 +1,4 @@
+import type { FastifyBaseLogger } from 'fastify';
 import type { Config, LoadConfigOptions } from '../config.js';
 import type { AppServices } from '../services.js';
 import type { Args, OptionSpec, PositionalSpec } from './args.js';
@@ -8,6 +9,21 @@ export type ConfigOverrides = NonNullable<LoadConfigOptions['overrides']>;
 
 /** What commands work with: the database, time, ids and configuration. */
 export type CommandServices = Pick<AppServices, 'db' | 'clock' | 'ids' | 'config'>;
+
+/** What `serve` uses of the server it starts (a `RunningServer` from server.ts). */
+export interface StartedServer {
+  url: string;
+  app: { log: Pick<FastifyBaseLogger, 'info' | 'error'> };
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the HTTP server. The entry point (main.ts) passes it in rather than
+ * the command table importing server.ts: the server runs CLI commands through
+ * its admin channel, so that import would close a loop (server -> admin
+ * channel -> commands -> serve -> server).
+ */
+export type StartServer = (config: Config) => Promise<StartedServer>;
 
 /** What a running command gets: the process and the global flags, already read. */
 export interface CommandContext {
@@ -21,6 +37,7 @@ export interface CommandContext {
    * server running a command for the CLI lends its own, already open.
    */
   withServices<T>(fn: (services: CommandServices) => Promise<T>): Promise<T>;
+  startServer: StartServer;
 }
 
 export interface Command {

@@ -2,8 +2,8 @@
 // plus the few that only exist at the command line. Mapped here, once.
 import { isDomainError, toDomainError, type ErrorCode, type ErrorDetail } from '@helio/core';
 import { DbError, MigrationMismatchError, translateDbError } from '@helio/db';
+import { DataDirLockedError } from '@helio/db/data-dir-lock';
 import { ConfigError } from '../config.js';
-import { DataDirLockedError } from '../data-dir-lock.js';
 
 export type CliErrorCode =
   ErrorCode | 'USAGE_ERROR' | 'CONFIG_ERROR' | 'NOT_MIGRATED' | 'MIGRATION_MISMATCH' | 'DATA_DIR_LOCKED' | 'DATABASE_ERROR';

@@ -13,6 +13,9 @@ const io: CliIo = {
   },
 };
 
-const status = await run(process.argv.slice(2), io);
+const status = await run(process.argv.slice(2), io, {
+  // Loaded only for `serve`, so the other commands do not pay for Fastify and its plugins.
+  startServer: async (config) => (await import('../server.js')).startServer(config),
+});
 // Set, not process.exit(): output still queued for a pipe gets written first.
 if (status !== undefined) process.exitCode = status;

@@ -1,12 +1,12 @@
 // The dispatcher: argv in, output and an exit status out. No process globals
 // here (main.ts wires those), so tests can drive it in-process too. A running
 // server calls it as well, for the commands it runs on the CLI's behalf.
+import { DataDirLockedError } from '@helio/db/data-dir-lock';
 import { forwardToServer } from '../admin-channel/forward.js';
 import { loadConfig } from '../config.js';
-import { DataDirLockedError } from '../data-dir-lock.js';
 import { version } from '../version.js';
 import { checkRequired, globalOptions, parseOptions, resolveCommand, rootOptions, subcommandsOf, UsageError } from './args.js';
-import type { Command, CommandContext, CommandServices } from './command.js';
+import type { Command, CommandContext, CommandServices, StartServer } from './command.js';
 import { commands } from './commands/index.js';
 import { withOwnDatabase } from './context.js';
 import { CliError, reportError } from './errors.js';
@@ -20,6 +20,8 @@ export interface RunOptions {
    * the configuration say.
    */
   lent?: CommandServices;
+  /** How `serve` starts the server; only the CLI's entry point gives it (a server never runs `serve` for the CLI). */
+  startServer?: StartServer;
 }
 
 /**
@@ -89,6 +91,7 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
       json: args.flag('json'),
       config,
       withServices: (fn) => (lent ? fn(lent) : withOwnDatabase(config(), fn)),
+      startServer: options.startServer ?? (() => Promise.reject(new CliError('INTERNAL_ERROR', 'this runner cannot start a server'))),
     };
     let output: CommandOutput | undefined;
     try {

@@ -14,9 +14,7 @@ export const serve: Command = {
   examples: ['npx helio serve', 'npx helio serve --host 0.0.0.0 --port 8080', 'DATABASE_URL=postgres://helio@db/helio npx helio serve'],
   async run(cx, args) {
     const config = cx.config({ host: args.string('host'), port: args.string('port') });
-    // Loaded here so the other commands do not pay for Fastify and its plugins.
-    const { startServer } = await import('../../server.js');
-    const server = await startServer(config);
+    const server = await cx.startServer(config);
     const docs = `${server.url}/docs`;
     server.app.log.info({ url: server.url, docs }, `Helio is listening on ${server.url} (docs at ${docs})`);
     const shutdown = (signal: NodeJS.Signals) => {

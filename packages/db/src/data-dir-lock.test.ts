@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSyn
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DataDirLockedError, LOCK_FILE_NAME, lockDataDir } from './data-dir-lock.js';
+import { DataDirLockedError, LOCK_FILE_NAME, lockDataDir, type LockRefusal } from './data-dir-lock.js';
 
 /** A pid that was alive a moment ago and is not now. */
 function deadPid(): number {
@@ -70,11 +70,30 @@ describe('data directory lock', () => {
     expect(() => lockDataDir(dir)).toThrow(/on not-/);
   });
 
+  it("words the refusal as the caller's app asks, naming the holder", () => {
+    const parent = process.ppid;
+    writeLock({ pid: parent, host: hostname(), since: '2026-01-01T00:00:00.000Z' });
+    let seen: LockRefusal | undefined;
+    const message = (refusal: LockRefusal) => {
+      seen = refusal;
+      return `Helio is already open in ${refusal.who}`;
+    };
+    expect(() => lockDataDir(dir, { message })).toThrow(`Helio is already open in process ${parent} (since 2026-01-01T00:00:00.000Z)`);
+    expect(seen).toMatchObject({ dataDir: dir, lockPath, holder: { pid: parent, host: hostname() } });
+  });
+
   it('leaves a garbled lock alone while it is fresh and takes it over once old', () => {
     writeFileSync(lockPath, '');
     expect(() => lockDataDir(dir)).toThrow(DataDirLockedError);
     const old = new Date(Date.now() - 60_000);
     utimesSync(lockPath, old, old);
     lockDataDir(dir).release();
+  });
+
+  it('creates the data directory it locks', () => {
+    const nested = join(dir, 'not', 'yet');
+    const lock = lockDataDir(nested);
+    expect(existsSync(join(nested, LOCK_FILE_NAME))).toBe(true);
+    lock.release();
   });
 });
