@@ -1,6 +1,9 @@
 import { z } from 'zod';
 
-/** One documented HTTP operation; the OpenAPI document is built from a list of these. */
+/**
+ * One documented HTTP operation, declared in the file that registers its route;
+ * the OpenAPI document is built from a list of these.
+ */
 export interface OperationDoc {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** OpenAPI path, with `{param}` placeholders. */
@@ -35,6 +38,12 @@ export const organisationHeaderSchema = z.object({
     .optional()
     .describe('The organisation a new object goes to, for callers that belong to several (not needed with an API key)'),
 });
+
+/** `{id}` in the path of a route about one object. */
+export const objectIdParams = z.object({ id: z.uuid().describe('The object id') });
+
+/** The answer to deleting one object. */
+export const deletedSchema = z.object({ id: z.uuid(), deleted: z.literal(true) }).meta({ id: 'Deleted' });
 
 /** The error responses every authenticated operation can give. */
 export function commonErrors(extra: number[] = []): OperationDoc['responses'] {

@@ -1,5 +1,6 @@
-import { oauth, OAuthError, systemPrincipal } from '@helio/core';
+import { oauth, OAuthError, oauthSchemas, systemPrincipal } from '@helio/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { errorBodySchema, type OperationDoc } from '../openapi/describe.js';
 import { serviceContext, type AppServices } from '../services.js';
 import { toErrorBody } from './errors.js';
 
@@ -47,6 +48,46 @@ function sendOAuthError(reply: FastifyReply, err: unknown): FastifyReply {
   if (status === 401) reply.header('www-authenticate', 'Basic realm="helio"');
   return reply.code(status).send({ ...body, statusCode: status, error: err.oauthCode, error_description: err.message });
 }
+
+/** The OpenAPI entries of the routes below. */
+export const oauthOperations = {
+  token: {
+    method: 'post',
+    path: '/oauth/token',
+    tag: 'OAuth',
+    summary: 'Get an access token',
+    description:
+      'Grants `password` (returns a refresh token), `refresh_token` (rotates it: the old one stops working) and ' +
+      '`client_credentials`. Access tokens expire after 3600 s. Errors set `error` to the OAuth error code ' +
+      '(`invalid_client`, `invalid_grant`, `invalid_request`, `unsupported_grant_type`, `unauthorized_client`) and add `error_description`.',
+    auth: 'none',
+    bodyContentType: 'application/x-www-form-urlencoded',
+    body: oauthSchemas.tokenRequest,
+    responses: {
+      200: { description: 'A token', schema: oauthSchemas.tokenResponse.meta({ id: 'Token' }) },
+      400: { description: 'Bad request or grant', schema: errorBodySchema },
+      401: { description: 'Unknown client or wrong secret', schema: errorBodySchema },
+    },
+  },
+  revoke: {
+    method: 'post',
+    path: '/oauth/revoke',
+    tag: 'OAuth',
+    summary: 'Revoke a token (RFC 7009)',
+    description:
+      'The client that was issued the token gives it up (the desktop app does at sign-out). A refresh token ' +
+      'revokes its whole session: the access tokens issued beside it and every later rotation. An unknown, ' +
+      'expired or already revoked token is answered 200 as well; a token issued to another client gets `invalid_grant`.',
+    auth: 'none',
+    bodyContentType: 'application/x-www-form-urlencoded',
+    body: oauthSchemas.revokeRequest,
+    responses: {
+      200: { description: 'Revoked (empty body)' },
+      400: { description: 'Bad request, or a token of another client', schema: errorBodySchema },
+      401: { description: 'Unknown client or wrong secret', schema: errorBodySchema },
+    },
+  },
+} satisfies Record<string, OperationDoc>;
 
 /** POST /oauth/token (RFC 6749 §4.3, §4.4, §6) and POST /oauth/revoke (RFC 7009), form-encoded. */
 export function oauthRoutes(services: AppServices) {

@@ -1,10 +1,31 @@
 import { sync } from '@helio/core';
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { errorBodySchema, type OperationDoc } from '../openapi/describe.js';
 import type { AppServices } from '../services.js';
 import { authenticate } from './auth.js';
 
 /** Comment lines keep idle proxies from closing the stream. */
 const HEARTBEAT_MS = 25_000;
+
+/** The OpenAPI entry of the route below. */
+export const syncEventOperations = {
+  events: {
+    method: 'get',
+    path: '/sync/events',
+    tag: 'Sync',
+    summary: 'Change notifications (server-sent events)',
+    description:
+      'A `text/event-stream` for a signed-in user: `event: ready` once, then `event: change` with data ' +
+      '`{"organisationId", "changeSeq"}` whenever one of their organisations commits a change, so the client pulls ' +
+      '(tRPC `sync.pull`) at once. Comment lines keep the stream alive every 25 s.',
+    auth: 'credentials',
+    responses: {
+      200: { description: 'The event stream', schema: z.string(), contentType: 'text/event-stream' },
+      401: { description: 'Missing or invalid credentials', schema: errorBodySchema },
+    },
+  },
+} satisfies Record<string, OperationDoc>;
 
 /**
  * GET /sync/events: a server-sent event stream telling a signed-in client

@@ -5,8 +5,10 @@
 import { Readable } from 'node:stream';
 import { documentTransfer } from '@helio/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { errorBodySchema, type OperationDoc } from '../../openapi/describe.js';
 import type { AppServices } from '../../services.js';
-import { documentPaths, documentStorage, publicBaseUrl } from './documents.js';
+import { documentIdParams, documentPaths, documentSchema, documentStorage, publicBaseUrl } from './documents.js';
 
 type TokenRoute = { Params: { id: string }; Querystring: { token?: string } };
 
@@ -21,6 +23,63 @@ export function contentDisposition(kind: 'inline' | 'attachment', filename: stri
   const encoded = encodeURIComponent(filename).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   return `${kind}; filename="${fallback}"; filename*=UTF-8''${encoded}`;
 }
+
+const tokenQuery = z.object({ token: z.string().describe('The signed token from the upload or download URL') });
+
+const tokenErrors: OperationDoc['responses'] = {
+  403: {
+    description:
+      'The token is missing, tampered, for another document or purpose, already used (UPLOAD_TOKEN_INVALID) or expired (UPLOAD_TOKEN_EXPIRED)',
+    schema: errorBodySchema,
+  },
+  429: { description: 'Rate limit exceeded (RATE_LIMITED)', schema: errorBodySchema },
+};
+
+/** The OpenAPI entries of the routes below (POST to the upload URL is listed in openapi/operations.ts as undocumented). */
+export const documentTransferOperations = {
+  upload: {
+    method: 'put',
+    path: '/api/docs/{id}/upload',
+    tag: 'Alentis',
+    summary: "Upload a document's bytes (the upload URL)",
+    description:
+      'No API key: the token is the credential. The body is the raw file; Content-Type and Content-Length must equal the declared ' +
+      'mimeType and fileSize. POST is accepted too. Success moves the document to `uploaded` with its SHA-256; a mismatch moves it to ' +
+      '`failed` (400 UPLOAD_MISMATCH) and keeps no bytes. Either way the token is spent.',
+    auth: 'none',
+    params: documentIdParams,
+    query: tokenQuery,
+    bodyContentType: 'application/octet-stream',
+    body: z.string().meta({ format: 'binary' }),
+    responses: {
+      200: { description: 'The uploaded document', schema: documentSchema },
+      400: {
+        description: 'The upload does not match the declared type or size (UPLOAD_MISMATCH); the document is now failed',
+        schema: errorBodySchema,
+      },
+      ...tokenErrors,
+    },
+  },
+  content: {
+    method: 'get',
+    path: '/api/docs/{id}/content',
+    tag: 'Alentis',
+    summary: "Download a document's bytes (the download URL)",
+    description: "No API key: the token is the credential (a 5-minute download token, or the cover token in a site's coverImageUrl).",
+    auth: 'none',
+    params: documentIdParams,
+    query: tokenQuery,
+    responses: {
+      200: {
+        description: 'The file, with its Content-Type and Content-Disposition',
+        contentType: 'application/octet-stream',
+        schema: z.string().meta({ format: 'binary' }),
+      },
+      404: { description: 'The document is gone', schema: errorBodySchema },
+      ...tokenErrors,
+    },
+  },
+} satisfies Record<string, OperationDoc>;
 
 export function documentTransferRoutes(services: AppServices) {
   const storage = documentStorage(services);

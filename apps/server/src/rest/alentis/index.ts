@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
+import type { OperationDoc } from '../../openapi/describe.js';
 import type { AppServices } from '../../services.js';
 import { requireAuth } from '../context.js';
-import { documentTransferRoutes } from './document-transfer.js';
-import { documentRoutes } from './documents.js';
-import { portfolioRoutes } from './portfolios.js';
-import { siteRoutes } from './sites.js';
+import { documentTransferOperations, documentTransferRoutes } from './document-transfer.js';
+import { documentOperations, documentRoutes } from './documents.js';
+import { portfolioOperations, portfolioRoutes } from './portfolios.js';
+import { siteOperations, siteRoutes } from './sites.js';
 
 /** The Alentis API, mounted at /api. */
 export function alentisApi(services: AppServices) {
@@ -23,3 +24,20 @@ export function alentisApi(services: AppServices) {
 export function alentisSignedUrlApi(services: AppServices) {
   return documentTransferRoutes(services);
 }
+
+/**
+ * The Alentis entries of the OpenAPI document. Document routes are listed in
+ * the order a client uses them (request upload URLs, upload, read, download,
+ * review), though two files serve them.
+ */
+export const alentisOperations: OperationDoc[] = [
+  ...Object.values(siteOperations),
+  ...Object.values(portfolioOperations),
+  documentOperations.requestUploads,
+  documentTransferOperations.upload,
+  documentOperations.listForSite,
+  documentOperations.get,
+  documentOperations.issueDownload,
+  documentTransferOperations.content,
+  documentOperations.review,
+];

@@ -1,5 +1,7 @@
-import { portfolios } from '@helio/core';
+import { portfolios, portfolioSchemas } from '@helio/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { commonErrors, deletedSchema, objectIdParams, organisationHeaderSchema, type OperationDoc } from '../../openapi/describe.js';
 import { organisationHeader } from '../context.js';
 
 type Params = { id: string };
@@ -26,6 +28,84 @@ function siteIdsBody(body: unknown): unknown {
   }
   return body;
 }
+
+const Portfolio = portfolioSchemas.portfolio.meta({ id: 'Portfolio' });
+const PortfolioWithSites = portfolioSchemas.portfolioWithSites.meta({ id: 'PortfolioWithSites' });
+
+/** The OpenAPI entries of the routes below. */
+export const portfolioOperations = {
+  list: {
+    method: 'get',
+    path: '/api/portfolios',
+    tag: 'Alentis',
+    summary: 'List portfolios',
+    auth: 'credentials',
+    responses: { 200: { description: 'The portfolios', schema: z.array(Portfolio) }, ...commonErrors() },
+  },
+  listWithSites: {
+    method: 'get',
+    path: '/api/portfolios/with-sites',
+    tag: 'Alentis',
+    summary: 'List portfolios with their sites',
+    auth: 'credentials',
+    responses: { 200: { description: 'The portfolios, each with `sites`', schema: z.array(PortfolioWithSites) }, ...commonErrors() },
+  },
+  create: {
+    method: 'post',
+    path: '/api/portfolios',
+    tag: 'Alentis',
+    summary: 'Create portfolios (bulk)',
+    description: 'The body is an array of `{name}` (also accepted: `{"portfolios": [...]}` or a single `{name}`). All are created or none.',
+    auth: 'credentials',
+    headers: organisationHeaderSchema,
+    body: portfolioSchemas.createPortfoliosInput,
+    responses: { 201: { description: 'The created portfolios', schema: z.array(Portfolio) }, ...commonErrors([409]) },
+  },
+  update: {
+    method: 'put',
+    path: '/api/portfolios/{id}',
+    tag: 'Alentis',
+    summary: 'Update a portfolio',
+    auth: 'credentials',
+    params: objectIdParams,
+    body: portfolioSchemas.updatePortfolioInput,
+    responses: { 200: { description: 'The updated portfolio', schema: Portfolio }, ...commonErrors() },
+  },
+  remove: {
+    method: 'delete',
+    path: '/api/portfolios/{id}',
+    tag: 'Alentis',
+    summary: 'Delete a portfolio',
+    description: 'Its sites are kept and become unassigned.',
+    auth: 'credentials',
+    params: objectIdParams,
+    responses: { 200: { description: 'The portfolio was deleted', schema: deletedSchema }, ...commonErrors() },
+  },
+  addSites: {
+    method: 'post',
+    path: '/api/portfolios/{id}/sites',
+    tag: 'Alentis',
+    summary: 'Add sites to a portfolio',
+    description:
+      'Moves the sites (of the same organisation) into this portfolio, out of any other. `{"siteId": "..."}` is accepted for one site.',
+    auth: 'credentials',
+    params: objectIdParams,
+    body: portfolioSchemas.addSitesInput,
+    responses: { 200: { description: 'The portfolio with its sites', schema: PortfolioWithSites }, ...commonErrors() },
+  },
+  removeSite: {
+    method: 'delete',
+    path: '/api/portfolios/{id}/sites',
+    tag: 'Alentis',
+    summary: 'Remove a site from a portfolio',
+    description: 'Names the site in the body (`{"siteId": "..."}`) or in the query (`?siteId=`). The site itself is kept.',
+    auth: 'credentials',
+    params: objectIdParams,
+    query: z.object({ siteId: z.uuid().optional() }),
+    body: z.object({ siteId: z.uuid() }).optional(),
+    responses: { 200: { description: 'The portfolio with its remaining sites', schema: PortfolioWithSites }, ...commonErrors() },
+  },
+} satisfies Record<string, OperationDoc>;
 
 export function portfolioRoutes(app: FastifyInstance): void {
   app.get('/portfolios', (req) => portfolios.listPortfolios(req.ctx));
