@@ -1,8 +1,8 @@
 // The client's local bookkeeping for sync, over its own database (the same
 // schema as the server's plus the sync_* client tables of migration 0003).
 import type { Queryable, Transaction } from '@helio/db';
-import type { ParsedMutation, RowChange, SyncedTableName, WritableTableName } from './protocol.js';
-import { serverOnlyColumns, writable } from './tables.js';
+import type { ParsedMutation, RowChange } from './protocol.js';
+import { ORGANISATION_COLUMN, type SyncedTableDescriptor, type SyncSchema, type WritableTable } from './synced-table.js';
 
 type Row = Record<string, unknown>;
 
@@ -43,14 +43,14 @@ export async function loadLocalRow(q: Queryable, table: string, id: string): Pro
 }
 
 /** The row as the client stores it: columns the server keeps to itself hold a placeholder (see serverOnlyColumns). */
-function withPlaceholders(table: string, row: Row): Row {
-  const kept = serverOnlyColumns[table as SyncedTableName] ?? [];
+function withPlaceholders(table: SyncedTableDescriptor, row: Row): Row {
+  const kept = table.serverOnlyColumns ?? [];
   return kept.length === 0 ? row : { ...Object.fromEntries(kept.map((c) => [c, ''])), ...row };
 }
 
 /** Replaces a local version with the given columns of the incoming row, but never the client's server-only columns. */
-function onConflictReplace(table: string, columns: readonly string[]): string {
-  const kept = serverOnlyColumns[table as SyncedTableName] ?? [];
+function onConflictReplace(table: SyncedTableDescriptor, columns: readonly string[]): string {
+  const kept = table.serverOnlyColumns ?? [];
   const updates = columns.filter((c) => c !== 'id' && !kept.includes(c)).map((c) => `${c} = EXCLUDED.${c}`);
   return `ON CONFLICT (id) DO UPDATE SET ${updates.join(', ')}`;
 }
@@ -89,11 +89,12 @@ function statementGroups(rows: readonly Row[]): Row[][] {
  * local versions; PostgreSQL converts each value to its column's type. One
  * statement per set of columns, not one per row.
  */
-async function upsertRows(tx: Queryable, table: string, rows: readonly Row[]): Promise<void> {
+async function upsertRows(tx: Queryable, table: SyncedTableDescriptor, rows: readonly Row[]): Promise<void> {
+  const name = table.table;
   for (const group of statementGroups(lastOfEach(rows))) {
     await letEventLoopIn();
     await tx.query(
-      `INSERT INTO ${table} SELECT * FROM jsonb_populate_recordset(NULL::${table}, $1::jsonb) ${onConflictReplace(table, Object.keys(group[0]!))}`,
+      `INSERT INTO ${name} SELECT * FROM jsonb_populate_recordset(NULL::${name}, $1::jsonb) ${onConflictReplace(table, Object.keys(group[0]!))}`,
       [JSON.stringify(group.map((row) => withPlaceholders(table, row)))],
     );
   }
@@ -116,8 +117,8 @@ async function pendingFor(q: Queryable, table: string, ids: readonly string[]): 
 }
 
 /** The effect of one pending mutation on a local row (or its absence). */
-function applyMutation(table: WritableTableName, row: Row | undefined, m: ParsedMutation, now: string): Row | undefined {
-  const { columns } = writable[table];
+function applyMutation(table: WritableTable, row: Row | undefined, m: ParsedMutation, now: string): Row | undefined {
+  const { columns, defaults } = table.writes;
   const clocks = { ...((row?.['field_clocks'] as Record<string, string> | undefined) ?? {}) };
   const set = (target: Row, column: string, value: unknown) => {
     target[column] = value;
@@ -125,8 +126,15 @@ function applyMutation(table: WritableTableName, row: Row | undefined, m: Parsed
   };
   if (m.op === 'create') {
     if (row) return row;
-    const created: Row = { id: m.id, organisation_id: m.organisationId, created_at: now, updated_at: now, deleted_at: null, change_seq: 0 };
-    if (table === 'sites') created['timezone'] = 'UTC';
+    const created: Row = {
+      ...defaults,
+      id: m.id,
+      [ORGANISATION_COLUMN]: m.organisationId,
+      created_at: now,
+      updated_at: now,
+      deleted_at: null,
+      change_seq: 0,
+    };
     for (const [field, value] of Object.entries(m.fields)) set(created, columns[field]!, value);
     return { ...created, field_clocks: clocks };
   }
@@ -145,24 +153,24 @@ export interface Cascade {
 }
 
 /** Pending removals whose side effect reaches rows of `table`, in seq order. */
-export async function pendingCascades(q: Queryable, table: WritableTableName): Promise<Cascade[]> {
-  const sources = Object.entries(writable).filter(([, t]) => t.onRemove?.table === table);
+export async function pendingCascades(q: Queryable, schema: SyncSchema, table: string): Promise<Cascade[]> {
+  const sources = schema.writable.filter((t) => t.writes.onRemove?.table === table);
   const cascades: Cascade[] = [];
-  for (const [source, t] of sources) {
+  for (const t of sources) {
     const { rows } = await q.query<{ mutation: ParsedMutation }>(
       `SELECT mutation FROM sync_outbox o WHERE table_name = $1 AND mutation->>'op' = 'delete' AND (result IS NULL OR result->>'status' <> 'rejected')
          AND NOT EXISTS (SELECT 1 FROM sync_rejected r WHERE r.seq = o.seq) ORDER BY seq`,
-      [source],
+      [t.table],
     );
-    for (const r of rows) cascades.push({ column: t.onRemove!.column, mutation: r.mutation });
+    for (const r of rows) cascades.push({ column: t.writes.onRemove!.column, mutation: r.mutation });
   }
   return cascades.sort((a, b) => a.mutation.seq - b.mutation.seq);
 }
 
 /** pendingCascades for every writable table, as applyChanges takes them. */
-export async function pendingCascadesByTable(q: Queryable): Promise<Map<WritableTableName, Cascade[]>> {
-  const byTable = new Map<WritableTableName, Cascade[]>();
-  for (const table of Object.keys(writable) as WritableTableName[]) byTable.set(table, await pendingCascades(q, table));
+export async function pendingCascadesByTable(q: Queryable, schema: SyncSchema): Promise<Map<string, Cascade[]>> {
+  const byTable = new Map<string, Cascade[]>();
+  for (const { table } of schema.writable) byTable.set(table, await pendingCascades(q, schema, table));
   return byTable;
 }
 
@@ -190,21 +198,23 @@ const REBUILD_CHUNK = ROWS_PER_STATEMENT;
  */
 export async function rebuildRows(
   tx: Transaction,
-  table: WritableTableName,
+  schema: SyncSchema,
+  table: WritableTable,
   ids: readonly string[],
   known: KnownState = {},
 ): Promise<void> {
   const unique = [...new Set(ids)];
   let cascades = known.cascades;
   for (let at = 0; at < unique.length; at += REBUILD_CHUNK) {
-    cascades = await rebuildChunk(tx, table, unique.slice(at, at + REBUILD_CHUNK), known.shadows, cascades);
+    cascades = await rebuildChunk(tx, schema, table, unique.slice(at, at + REBUILD_CHUNK), known.shadows, cascades);
   }
 }
 
 /** rebuildRows for a few ids; returns the pending removals it used, for the next chunk. */
 async function rebuildChunk(
   tx: Transaction,
-  table: WritableTableName,
+  schema: SyncSchema,
+  table: WritableTable,
   ids: readonly string[],
   knownShadows: ReadonlyMap<string, Row> | undefined,
   knownCascades: readonly Cascade[] | undefined,
@@ -220,15 +230,15 @@ async function rebuildChunk(
     await letEventLoopIn();
     const { rows } = await tx.query<{ row_id: string; row: Row | null }>(
       'SELECT row_id, row FROM sync_shadows WHERE table_name = $1 AND row_id = ANY($2::uuid[])',
-      [table, unknown],
+      [table.table, unknown],
     );
     for (const r of rows) shadows.set(r.row_id, r.row);
   }
   // A row without a shadow: nothing recorded, the local row already holds the pending writes.
   if (shadows.size === 0) return knownCascades;
   await letEventLoopIn();
-  const pending = await pendingFor(tx, table, [...shadows.keys()]);
-  const cascades = knownCascades ?? (await pendingCascades(tx, table));
+  const pending = await pendingFor(tx, table.table, [...shadows.keys()]);
+  const cascades = knownCascades ?? (await pendingCascades(tx, schema, table.table));
   const now = new Date().toISOString();
   const settled: string[] = [];
   const upserts: Row[] = [];
@@ -259,19 +269,19 @@ async function rebuildChunk(
   }
   if (settled.length > 0) {
     await letEventLoopIn();
-    await tx.query('DELETE FROM sync_shadows WHERE table_name = $1 AND row_id = ANY($2::uuid[])', [table, settled]);
+    await tx.query('DELETE FROM sync_shadows WHERE table_name = $1 AND row_id = ANY($2::uuid[])', [table.table, settled]);
   }
   await upsertRows(tx, table, upserts);
   if (deletes.length > 0) {
     await letEventLoopIn();
-    await tx.query(`DELETE FROM ${table} WHERE id = ANY($1::uuid[])`, [deletes]);
+    await tx.query(`DELETE FROM ${table.table} WHERE id = ANY($1::uuid[])`, [deletes]);
   }
   return cascades;
 }
 
 /** After removals are confirmed or taken back, the rows their side effect reached show the server's version again. */
-export async function rebuildDependents(tx: Transaction, table: WritableTableName, ids: readonly string[]): Promise<void> {
-  const onRemove = writable[table].onRemove;
+export async function rebuildDependents(tx: Transaction, schema: SyncSchema, table: WritableTable, ids: readonly string[]): Promise<void> {
+  const onRemove = table.writes.onRemove;
   if (!onRemove || ids.length === 0) return;
   const { rows } = await tx.query<{ row_id: string }>(
     `SELECT row_id FROM sync_shadows WHERE table_name = $1 AND (row ->> '${onRemove.column}') = ANY($2::text[]) ORDER BY row_id`,
@@ -279,21 +289,22 @@ export async function rebuildDependents(tx: Transaction, table: WritableTableNam
   );
   await rebuildRows(
     tx,
-    onRemove.table,
+    schema,
+    schema.mustWrite(onRemove.table),
     rows.map((r) => r.row_id),
   );
 }
 
 /** Before a removal, keep the server's version of the rows its side effect will change. */
-export async function shadowDependents(tx: Queryable, table: WritableTableName, id: string): Promise<void> {
-  const onRemove = writable[table].onRemove;
+export async function shadowDependents(tx: Queryable, table: WritableTable, id: string): Promise<void> {
+  const onRemove = table.writes.onRemove;
   if (!onRemove) return;
   const { rows } = await tx.query<{ id: string }>(`SELECT id FROM ${onRemove.table} WHERE ${onRemove.column} = $1 ORDER BY id`, [id]);
   for (const r of rows) await ensureShadow(tx, onRemove.table, r.id);
 }
 
 /** Before a row's first pending mutation, keep the server's version of it (or that it has none). */
-export async function ensureShadow(tx: Queryable, table: WritableTableName, id: string): Promise<void> {
+export async function ensureShadow(tx: Queryable, table: string, id: string): Promise<void> {
   const row = await loadLocalRow(tx, table, id);
   await tx.query(
     'INSERT INTO sync_shadows (table_name, row_id, row) VALUES ($1, $2, $3::jsonb) ON CONFLICT (table_name, row_id) DO NOTHING',
@@ -309,32 +320,37 @@ export async function ensureShadow(tx: Queryable, table: WritableTableName, id: 
  */
 export async function applyChanges(
   tx: Transaction,
+  schema: SyncSchema,
   changes: readonly RowChange[],
   cascades?: ReadonlyMap<string, readonly Cascade[]>,
 ): Promise<void> {
-  const byTable = new Map<SyncedTableName, Row[]>();
+  const byTable = new Map<string, Row[]>();
   for (const change of changes) {
     let rows = byTable.get(change.table);
     if (!rows) byTable.set(change.table, (rows = []));
     rows.push({ ...change.row, field_clocks: change.fieldClocks, change_seq: change.changeSeq });
   }
   // A page holds each row once, and rows do not depend on each other (replica mode: no foreign keys, no triggers), so tables go one at a time.
-  for (const [table, rows] of byTable) {
-    if (table in writable) await applyWritable(tx, table as WritableTableName, lastOfEach(rows), cascades?.get(table));
+  for (const [name, rows] of byTable) {
+    const table = schema.get(name);
+    // A table this client does not know (a newer server's): skipped, as an older schema version would.
+    if (!table) continue;
+    if (table.writes) await applyWritable(tx, schema, table as WritableTable, lastOfEach(rows), cascades?.get(name));
     else await upsertRows(tx, table, rows);
   }
 }
 
 async function applyWritable(
   tx: Transaction,
-  table: WritableTableName,
+  schema: SyncSchema,
+  table: WritableTable,
   rows: readonly Row[],
   cascades: readonly Cascade[] | undefined,
 ): Promise<void> {
   await letEventLoopIn();
   const { rows: found } = await tx.query<{ row_id: string }>(
     'SELECT row_id FROM sync_shadows WHERE table_name = $1 AND row_id = ANY($2::uuid[])',
-    [table, rows.map((row) => row['id'])],
+    [table.table, rows.map((row) => row['id'])],
   );
   const pending = new Set(found.map((r) => r.row_id));
   const shadowed = new Map<string, Row>();
@@ -352,17 +368,28 @@ async function applyWritable(
     await tx.query(
       `INSERT INTO sync_shadows (table_name, row_id, row) SELECT $1, (e.row ->> 'id')::uuid, e.row FROM jsonb_array_elements($2::jsonb) AS e(row)
        ON CONFLICT (table_name, row_id) DO UPDATE SET row = EXCLUDED.row`,
-      [table, JSON.stringify(versions.slice(at, at + ROWS_PER_STATEMENT))],
+      [table.table, JSON.stringify(versions.slice(at, at + ROWS_PER_STATEMENT))],
     );
   }
-  await rebuildRows(tx, table, [...shadowed.keys()], { shadows: shadowed, ...(cascades ? { cascades } : {}) });
+  await rebuildRows(tx, schema, table, [...shadowed.keys()], { shadows: shadowed, ...(cascades ? { cascades } : {}) });
 }
 
-/** Every table that holds an organisation's rows, children first. */
-const purgeOrder: readonly SyncedTableName[] = ['sync_conflicts', 'documents', 'sites', 'portfolios', 'memberships', 'organisations'];
-
-export async function purgeOrganisation(tx: Queryable, organisationId: string): Promise<void> {
-  for (const table of purgeOrder) await tx.query(`DELETE FROM ${table} WHERE organisation_id = $1`, [organisationId]);
+/** Removes an organisation's rows from every synced table (children first), with its counter and cursor. */
+export async function purgeOrganisation(tx: Queryable, schema: SyncSchema, organisationId: string): Promise<void> {
+  for (const table of schema.purgeOrder) await tx.query(`DELETE FROM ${table} WHERE ${ORGANISATION_COLUMN} = $1`, [organisationId]);
   await tx.query('DELETE FROM organisation_change_counters WHERE organisation_id = $1', [organisationId]);
   await tx.query('DELETE FROM sync_cursors WHERE organisation_id = $1', [organisationId]);
+}
+
+/** Removes every organisation's rows (a device starting afresh). */
+export async function purgeAll(tx: Queryable, schema: SyncSchema): Promise<void> {
+  for (const table of schema.purgeOrder) await tx.query(`DELETE FROM ${table}`);
+  await tx.query('DELETE FROM organisation_change_counters');
+}
+
+/** The shadows of an organisation's rows (its writable tables'), before a purge. */
+export async function dropShadowsOf(tx: Queryable, schema: SyncSchema, organisationId: string): Promise<void> {
+  const owned = schema.writable.map((t) => `SELECT id FROM ${t.table} WHERE ${ORGANISATION_COLUMN} = $1`);
+  if (owned.length === 0) return;
+  await tx.query(`DELETE FROM sync_shadows WHERE row_id IN (${owned.join(' UNION ')})`, [organisationId]);
 }

@@ -4,10 +4,11 @@
 // changes and confirms (only then drops) pending mutations.
 import { nestedDb, type Db, type Queryable, type Transaction } from '@helio/db';
 import { authorize } from '../auth/principal.js';
-import { conflict, notFound } from '../errors.js';
+import { conflict, notFound, validationError } from '../errors.js';
 import { parseId } from '../validation.js';
 import type { ServiceContext } from '../context.js';
 import type { Clock, IdGenerator } from '../ids.js';
+import { storeDirectoryEntries } from '../users/directory.js';
 import { membershipsOf } from '../users/service.js';
 import { HybridClock } from './hlc.js';
 import {
@@ -19,13 +20,14 @@ import {
   type PullResponse,
   type PushRequest,
   type PushResponse,
-  type WritableTableName,
 } from './protocol.js';
 import {
   applyChanges,
+  dropShadowsOf,
   ensureShadow,
   loadLocalRow,
   pendingCascadesByTable,
+  purgeAll,
   purgeOrganisation,
   letEventLoopIn,
   readState,
@@ -35,7 +37,8 @@ import {
   shadowDependents,
   writeState,
 } from './client-store.js';
-import { writable } from './tables.js';
+import type { SyncSchema } from './synced-table.js';
+import { syncSchema } from './tables.js';
 
 /** How the client reaches the server: tRPC over HTTP in the app, direct calls in tests. */
 export interface SyncTransport {
@@ -44,7 +47,8 @@ export interface SyncTransport {
 }
 
 export interface LocalWrite {
-  table: WritableTableName;
+  /** A writable synced table (see SyncSchema). */
+  table: string;
   op: 'create' | 'update' | 'delete' | 'restore';
   id?: string;
   organisationId: string;
@@ -58,15 +62,17 @@ export interface SyncClientOptions {
   /** The signed-in user: local writes act with their (synced) memberships. */
   userId: string;
   transport: SyncTransport;
+  /** The synced tables; Helio's own (tables.ts) unless given. */
+  tables?: SyncSchema;
 }
 
 /** A conflict to show side by side: what the server kept and what was lost, and who lost it. */
 export interface OpenConflict {
   id: string;
   organisationId: string;
-  table: WritableTableName;
+  table: string;
   rowId: string;
-  /** The site's or portfolio's name, as this client has it. */
+  /** The row's name (its table's labelColumn: a site's or portfolio's name), as this client has it. */
   rowLabel: string | null;
   /** The API field (siteName, capacity, ...); null for a delete conflict. */
   field: string | null;
@@ -130,22 +136,21 @@ interface OutboxEntry {
 }
 
 /** Rebuilds the rows of mutations just taken out of the outbox, and the rows their removals reached. */
-async function rebuildAfterRemoval(tx: Transaction, removed: readonly OutboxEntry[]): Promise<void> {
-  const rowsByTable = new Map<WritableTableName, string[]>();
-  const removalsByTable = new Map<WritableTableName, string[]>();
-  const add = (map: Map<WritableTableName, string[]>, table: WritableTableName, id: string) => {
+async function rebuildAfterRemoval(tx: Transaction, schema: SyncSchema, removed: readonly OutboxEntry[]): Promise<void> {
+  const rowsByTable = new Map<string, string[]>();
+  const removalsByTable = new Map<string, string[]>();
+  const add = (map: Map<string, string[]>, table: string, id: string) => {
     let ids = map.get(table);
     if (!ids) map.set(table, (ids = []));
     ids.push(id);
   };
   for (const r of removed) {
-    if (!(r.table_name in writable)) continue;
-    const table = r.table_name as WritableTableName;
-    add(rowsByTable, table, r.row_id);
-    if (r.op === 'delete') add(removalsByTable, table, r.row_id);
+    if (!schema.writableTable(r.table_name)) continue;
+    add(rowsByTable, r.table_name, r.row_id);
+    if (r.op === 'delete') add(removalsByTable, r.table_name, r.row_id);
   }
-  for (const [table, ids] of rowsByTable) await rebuildRows(tx, table, ids);
-  for (const [table, ids] of removalsByTable) await rebuildDependents(tx, table, ids);
+  for (const [table, ids] of rowsByTable) await rebuildRows(tx, schema, schema.mustWrite(table), ids);
+  for (const [table, ids] of removalsByTable) await rebuildDependents(tx, schema, schema.mustWrite(table), ids);
 }
 
 /** Mutations confirmed per transaction (see confirm). */
@@ -170,12 +175,25 @@ const versions = { protocolVersion: PROTOCOL_VERSION, schemaVersion: SCHEMA_VERS
 
 export class SyncClient {
   private received = 0;
+  private readonly schema: SyncSchema;
 
   private constructor(
     private readonly options: SyncClientOptions,
     private id: string,
     private hlc: HybridClock,
-  ) {}
+  ) {
+    this.schema = options.tables ?? syncSchema;
+  }
+
+  /** How openConflicts names a conflict's row: each writable table's label column, joined by the conflict's table and row. */
+  private get labelSql(): { column: string; joins: string } {
+    const labelled = this.schema.writable.filter((t) => t.writes.labelColumn);
+    if (labelled.length === 0) return { column: 'NULL::text', joins: '' };
+    return {
+      column: `COALESCE(${labelled.map((t, i) => `l${i}.${t.writes.labelColumn}::text`).join(', ')})`,
+      joins: labelled.map((t, i) => `LEFT JOIN ${t.table} l${i} ON c.table_name = '${t.table}' AND l${i}.id = c.row_id`).join('\n       '),
+    };
+  }
 
   /** This device's id on the server; a new one once another copy of its data was found sending under the old (see takeNewIdentity). */
   get clientId(): string {
@@ -207,22 +225,28 @@ export class SyncClient {
   }
 
   private async queueWrite(tx: Transaction, input: LocalWrite): Promise<{ id: string; seq: number }> {
-    const table = writable[input.table];
+    const table = this.schema.writableTable(input.table);
+    if (!table) {
+      throw validationError(`${input.table} is not a table this device writes`, [
+        { path: 'table', message: 'not a writable synced table' },
+      ]);
+    }
+    const { writes } = table;
     const id = input.id ?? this.options.ids.uuid();
     const fields = input.fields ?? {};
     const clock = await this.tick(tx);
     await tx.query("SELECT set_config('helio.hlc', $1, true)", [clock]);
     const before = await loadLocalRow(tx, input.table, id);
     const clocks = (before?.['field_clocks'] as Record<string, string> | undefined) ?? {};
-    const seen = input.op === 'delete' ? Object.keys(table.columns) : Object.keys(fields);
-    const base = Object.fromEntries(seen.map((f) => [f, clocks[table.columns[f] ?? ''] ?? null]));
+    const seen = input.op === 'delete' ? Object.keys(writes.columns) : Object.keys(fields);
+    const base = Object.fromEntries(seen.map((f) => [f, clocks[writes.columns[f] ?? ''] ?? null]));
     await ensureShadow(tx, input.table, id);
-    if (input.op === 'delete') await shadowDependents(tx, input.table, id);
+    if (input.op === 'delete') await shadowDependents(tx, table, id);
     const ctx = await this.context(nestedDb(tx, this.options.db.engine));
-    if (input.op === 'create') await table.create(ctx, id, input.organisationId, fields);
-    else if (input.op === 'update') await table.update(ctx, id, fields);
-    else if (input.op === 'delete') await table.remove(ctx, id);
-    else await table.restore(ctx, id);
+    if (input.op === 'create') await writes.create(ctx, id, input.organisationId, fields);
+    else if (input.op === 'update') await writes.update(ctx, id, fields);
+    else if (input.op === 'delete') await writes.remove(ctx, id);
+    else await writes.restore(ctx, id);
     const seq = await this.enqueue(tx, {
       table: input.table,
       op: input.op,
@@ -278,7 +302,7 @@ export class SyncClient {
           const row = await loadLocalRow(tx, table, rowId);
           if (row?.['deleted_at']) await this.queueWrite(tx, { table, op: 'restore', id: rowId, organisationId });
           const lost = (conflictRow.lost ?? {}) as Record<string, unknown>;
-          const fields = Object.fromEntries(Object.entries(lost).filter(([f]) => f in writable[table].columns));
+          const fields = Object.fromEntries(Object.entries(lost).filter(([f]) => f in this.schema.mustWrite(table).writes.columns));
           if (Object.keys(fields).length > 0) await this.queueWrite(tx, { table, op: 'update', id: rowId, organisationId, fields });
         }
       }
@@ -301,7 +325,7 @@ export class SyncClient {
     const { rows } = await q.query<{
       id: string;
       organisation_id: string;
-      table_name: WritableTableName;
+      table_name: string;
       row_id: string;
       row_label: string | null;
       field: string | null;
@@ -314,12 +338,11 @@ export class SyncClient {
       lost_by_name: string | null;
       created_at: string;
     }>(
-      `SELECT c.id, c.organisation_id, c.table_name, c.row_id, COALESCE(s.site_name, p.name) AS row_label, c.field, c.kind, c.kept, c.lost,
+      `SELECT c.id, c.organisation_id, c.table_name, c.row_id, ${this.labelSql.column} AS row_label, c.field, c.kind, c.kept, c.lost,
               c.kept_clock, c.lost_clock, c.lost_by, u.name AS lost_by_name, c.created_at
        FROM sync_conflicts c
        LEFT JOIN users u ON u.id = c.lost_by
-       LEFT JOIN sites s ON c.table_name = 'sites' AND s.id = c.row_id
-       LEFT JOIN portfolios p ON c.table_name = 'portfolios' AND p.id = c.row_id
+       ${this.labelSql.joins}
        WHERE c.resolution IS NULL AND c.deleted_at IS NULL AND ($1::uuid IS NULL OR c.id = $1)
          AND NOT EXISTS (SELECT 1 FROM sync_outbox o WHERE o.table_name = 'sync_conflicts' AND o.row_id = c.id
                            AND NOT EXISTS (SELECT 1 FROM sync_rejected r WHERE r.seq = o.seq))
@@ -474,7 +497,7 @@ export class SyncClient {
       );
       await tx.query('DELETE FROM sync_outbox WHERE seq = ANY($1::bigint[])', [refused.map((r) => r.seq)]);
       await replicaMode(tx);
-      await rebuildAfterRemoval(tx, refusedEntries);
+      await rebuildAfterRemoval(tx, this.schema, refusedEntries);
     }
     return othersAnswer;
   }
@@ -509,7 +532,7 @@ export class SyncClient {
         );
         if (rows.length > 0) {
           await replicaMode(tx);
-          await rebuildAfterRemoval(tx, rows);
+          await rebuildAfterRemoval(tx, this.schema, rows);
         }
         return rows.length;
       });
@@ -599,17 +622,11 @@ export class SyncClient {
           'INSERT INTO organisation_change_counters (organisation_id, last_seq) VALUES ($1, 0) ON CONFLICT (organisation_id) DO NOTHING',
           [page.organisationId],
         );
-        if (page.users.length > 0) {
-          await tx.query(
-            `INSERT INTO users (id, email, name) SELECT id, email, name FROM jsonb_to_recordset($1::jsonb) AS u(id uuid, email text, name text)
-             ON CONFLICT (id) DO UPDATE SET email = EXCLUDED.email, name = EXCLUDED.name`,
-            [JSON.stringify(page.users)],
-          );
-        }
-        const cascades = page.changes.length > 0 ? await pendingCascadesByTable(tx) : undefined;
+        await storeDirectoryEntries(tx, page.users);
+        const cascades = page.changes.length > 0 ? await pendingCascadesByTable(tx, this.schema) : undefined;
         received += page.changes.length;
         for (const change of page.changes) for (const clock of Object.values(change.fieldClocks)) this.hlc.receive(clock);
-        await applyChanges(tx, page.changes, cascades);
+        await applyChanges(tx, this.schema, page.changes, cascades);
         await tx.query(
           'INSERT INTO sync_cursors (organisation_id, cursor) VALUES ($1, $2) ON CONFLICT (organisation_id) DO UPDATE SET cursor = EXCLUDED.cursor',
           [page.organisationId, page.cursor],
@@ -646,11 +663,8 @@ export class SyncClient {
       'REVOKED',
       'your access to this organisation was revoked before this change reached the server',
     );
-    await tx.query(
-      'DELETE FROM sync_shadows WHERE row_id IN (SELECT id FROM sites WHERE organisation_id = $1 UNION SELECT id FROM portfolios WHERE organisation_id = $1)',
-      [org],
-    );
-    await purgeOrganisation(tx, org);
+    await dropShadowsOf(tx, this.schema, org);
+    await purgeOrganisation(tx, this.schema, org);
   }
 
   /**
@@ -680,8 +694,7 @@ export class SyncClient {
       await tx.query('DELETE FROM sync_outbox');
       await tx.query('DELETE FROM sync_shadows');
       await replicaMode(tx);
-      const { rows } = await tx.query<{ id: string }>('SELECT id FROM organisations');
-      for (const org of rows) await purgeOrganisation(tx, org.id);
+      await purgeAll(tx, this.schema);
       await tx.query('DELETE FROM sync_cursors');
       await writeState(tx, 'clientId', this.options.ids.uuid());
       await writeState(tx, 'nextSeq', 1);

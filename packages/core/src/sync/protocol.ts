@@ -15,13 +15,12 @@ export const PUSH_BATCH_LIMIT = 500;
 
 const hlc = z.string().refine(isHlc, { message: 'must be a hybrid logical clock' });
 
-/** Tables every client receives. */
-export const syncedTables = ['organisations', 'memberships', 'portfolios', 'sites', 'documents', 'sync_conflicts'] as const;
-export type SyncedTableName = (typeof syncedTables)[number];
-
-/** Tables a client may change through push. */
-export const writableTables = ['portfolios', 'sites'] as const;
-export type WritableTableName = (typeof writableTables)[number];
+/**
+ * A synced table's name. Which tables a server syncs, and which of them
+ * clients may write, is its SyncSchema's say (tables.ts), checked when a
+ * message arrives: the messages themselves hold for any table.
+ */
+const tableName = z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a table name');
 
 const versions = {
   protocolVersion: z.int().positive(),
@@ -30,7 +29,7 @@ const versions = {
 
 const rowMutation = z.strictObject({
   seq: z.int().positive(),
-  table: z.enum(writableTables),
+  table: tableName,
   op: z.enum(['create', 'update', 'delete', 'restore']),
   id: z.uuid(),
   organisationId: z.uuid(),
@@ -53,7 +52,8 @@ const resolveConflictMutation = z.strictObject({
   hlc,
 });
 
-export const mutation = z.union([rowMutation, resolveConflictMutation]);
+// A resolve is tried first: its table would also pass as a row mutation's.
+export const mutation = z.union([resolveConflictMutation, rowMutation]);
 export type Mutation = z.input<typeof mutation>;
 export type ParsedMutation = z.output<typeof mutation>;
 
@@ -101,7 +101,7 @@ export const pullRequest = z.strictObject({
 export type PullRequest = z.input<typeof pullRequest>;
 
 export const rowChange = z.object({
-  table: z.enum(syncedTables),
+  table: tableName,
   id: z.uuid(),
   changeSeq: z.int().positive(),
   deletedAt: z.string().nullable(),

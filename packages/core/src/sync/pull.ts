@@ -2,25 +2,13 @@
 // changed after the client's cursor, in change-sequence order, a page at a time.
 import type { Queryable } from '@helio/db';
 import type { ServiceContext } from '../context.js';
-import { parseInput } from '../validation.js';
-import {
-  pullRequest,
-  syncedTables,
-  type MutationResult,
-  type OrganisationPage,
-  type PullResponse,
-  type RowChange,
-  type SyncedTableName,
-} from './protocol.js';
-import { checkVersions, syncUser } from './session.js';
-import { serverOnlyColumns } from './tables.js';
 
-/** Columns holding user ids, whose users the client needs in its directory. */
-const userColumns: Partial<Record<SyncedTableName, readonly string[]>> = {
-  memberships: ['user_id'],
-  documents: ['uploaded_by'],
-  sync_conflicts: ['lost_by', 'resolved_by'],
-};
+import { directoryEntries } from '../users/directory.js';
+import { parseInput } from '../validation.js';
+import { pullRequest, type MutationResult, type OrganisationPage, type PullResponse, type RowChange } from './protocol.js';
+import { checkVersions, syncUser } from './session.js';
+import { ORGANISATION_COLUMN, type SyncSchema } from './synced-table.js';
+import { syncSchema } from './tables.js';
 
 // One statement, so one snapshot: writers of an organisation take its change
 // counter's row lock and so commit in sequence order; any snapshot therefore
@@ -32,17 +20,19 @@ const userColumns: Partial<Record<SyncedTableName, readonly string[]>> = {
 // turned into JSON: a plain UNION ordered and limited as a whole converted and
 // sorted every row after the cursor on every page, so an initial sync of n
 // rows cost O(n²) (seconds per page for 100 000 rows).
-const PAGE_SQL = `
+function pageSql(schema: SyncSchema): string {
+  const org = ORGANISATION_COLUMN;
+  return `
 SELECT k.table_name, k.change_seq,
   CASE k.table_name
-${syncedTables.map((t) => `    WHEN '${t}' THEN (SELECT to_jsonb(x) FROM ${t} x WHERE x.id = k.id)`).join('\n')}
+${schema.names.map((t) => `    WHEN '${t}' THEN (SELECT to_jsonb(x) FROM ${t} x WHERE x.id = k.id)`).join('\n')}
   END AS row
 FROM (
   SELECT table_name, id, change_seq FROM (
-${syncedTables
+${schema.names
   .map(
     (t) =>
-      `    (SELECT '${t}'::text AS table_name, id, change_seq FROM ${t} WHERE organisation_id = $1 AND change_seq > $2 ORDER BY change_seq LIMIT $3)`,
+      `    (SELECT '${t}'::text AS table_name, id, change_seq FROM ${t} WHERE ${org} = $1 AND change_seq > $2 ORDER BY change_seq LIMIT $3)`,
   )
   .join('\n    UNION ALL\n')}
   ) candidates
@@ -50,9 +40,20 @@ ${syncedTables
   LIMIT $3
 ) k
 ORDER BY k.change_seq`;
+}
 
-async function organisationPage(q: Queryable, organisationId: string, cursor: number, limit: number): Promise<OrganisationPage> {
-  const { rows } = await q.query<{ table_name: SyncedTableName; change_seq: number; row: Record<string, unknown> }>(PAGE_SQL, [
+const pageSqlOf = new WeakMap<SyncSchema, string>();
+
+async function organisationPage(
+  q: Queryable,
+  schema: SyncSchema,
+  organisationId: string,
+  cursor: number,
+  limit: number,
+): Promise<OrganisationPage> {
+  let sql = pageSqlOf.get(schema);
+  if (!sql) pageSqlOf.set(schema, (sql = pageSql(schema)));
+  const { rows } = await q.query<{ table_name: string; change_seq: number; row: Record<string, unknown> }>(sql, [
     organisationId,
     cursor,
     limit + 1,
@@ -62,19 +63,12 @@ async function organisationPage(q: Queryable, organisationId: string, cursor: nu
   const userIds = new Set<string>();
   const changes: RowChange[] = page.map(({ table_name: table, change_seq: changeSeq, row }) => {
     const { field_clocks: fieldClocks, ...data } = row as { field_clocks: Record<string, string> } & Record<string, unknown>;
-    for (const column of serverOnlyColumns[table] ?? []) delete data[column];
-    for (const column of userColumns[table] ?? []) if (typeof data[column] === 'string') userIds.add(data[column] as string);
+    const descriptor = schema.get(table);
+    for (const column of descriptor?.serverOnlyColumns ?? []) delete data[column];
+    for (const column of descriptor?.userColumns ?? []) if (typeof data[column] === 'string') userIds.add(data[column] as string);
     return { table, id: data['id'] as string, changeSeq, deletedAt: (data['deleted_at'] as string | null) ?? null, fieldClocks, row: data };
   });
-  const users =
-    userIds.size === 0
-      ? []
-      : (
-          await q.query<{ id: string; email: string; name: string }>(
-            'SELECT id, email, name FROM users WHERE id = ANY($1::uuid[]) ORDER BY id',
-            [[...userIds]],
-          )
-        ).rows;
+  const users = await directoryEntries(q, [...userIds]);
   return { organisationId, changes, users, cursor: page.at(-1)?.change_seq ?? cursor, hasMore };
 }
 
@@ -83,7 +77,7 @@ async function organisationPage(q: Queryable, organisationId: string, cursor: nu
  * say; an organisation the client has a cursor for but the user no longer
  * belongs to is reported as revoked.
  */
-export async function pull(ctx: ServiceContext, input: unknown): Promise<PullResponse> {
+export async function pull(ctx: ServiceContext, input: unknown, schema: SyncSchema = syncSchema): Promise<PullResponse> {
   await checkVersions(ctx, input, { park: false });
   const req = parseInput(pullRequest, input);
   const userId = syncUser(ctx);
@@ -92,7 +86,7 @@ export async function pull(ctx: ServiceContext, input: unknown): Promise<PullRes
     .filter((org) => !memberships.includes(org))
     .sort();
   const organisations: OrganisationPage[] = [];
-  for (const org of memberships) organisations.push(await organisationPage(ctx.db, org, req.cursors[org] ?? 0, req.limit));
+  for (const org of memberships) organisations.push(await organisationPage(ctx.db, schema, org, req.cursors[org] ?? 0, req.limit));
   const client = await ctx.db.query<{ user_id: string; last_seq: number }>(
     'SELECT user_id, last_seq FROM sync_clients WHERE client_id = $1',
     [req.clientId],

@@ -10,10 +10,11 @@ import { parseInput } from '../validation.js';
 import { clampHlc, compareHlc, parseHlc, sameNode } from './hlc.js';
 import { pushRequest, type MutationResult, type ParsedMutation, type PushResponse } from './protocol.js';
 import { bindClient, checkVersions, syncUser } from './session.js';
-import { writable, type WritableTable } from './tables.js';
+import type { SyncSchema, WritableTable } from './synced-table.js';
+import { syncSchema } from './tables.js';
 
-type RowMutation = Extract<ParsedMutation, { table: 'sites' | 'portfolios' }>;
-type ResolveMutation = Extract<ParsedMutation, { table: 'sync_conflicts' }>;
+type RowMutation = Exclude<ParsedMutation, { op: 'resolve' }>;
+type ResolveMutation = Extract<ParsedMutation, { op: 'resolve' }>;
 
 interface LoadedRow {
   organisation_id: string;
@@ -81,36 +82,38 @@ async function recordConflicts(
 
 /** The columns of a row as API fields, for the fields the table lets clients write. */
 function apiValues(table: WritableTable, row: LoadedRow, fields?: readonly string[]): Record<string, unknown> {
-  const names = fields ?? Object.keys(table.columns);
-  return Object.fromEntries(names.map((f) => [f, row[table.columns[f]!] ?? null]));
+  const { columns } = table.writes;
+  const names = fields ?? Object.keys(columns);
+  return Object.fromEntries(names.map((f) => [f, row[columns[f]!] ?? null]));
 }
 
 async function applyRowMutation(
   ctx: ServiceContext,
   tx: Queryable,
+  table: WritableTable,
   m: RowMutation,
   clientId: string,
   clock: string,
 ): Promise<'applied' | 'conflict'> {
-  const table = writable[m.table];
-  const unknown = Object.keys(m.fields).filter((f) => !(f in table.columns));
+  const { writes } = table;
+  const unknown = Object.keys(m.fields).filter((f) => !(f in writes.columns));
   if (unknown.length > 0) {
     throw validationError(
-      `unknown ${table.entity} fields: ${unknown.join(', ')}`,
+      `unknown ${writes.entity} fields: ${unknown.join(', ')}`,
       unknown.map((f) => ({ path: `fields.${f}`, message: 'unknown field' })),
     );
   }
   const userId = syncUser(ctx);
 
   if (m.op === 'create') {
-    await table.create(ctx, m.id, m.organisationId, m.fields);
+    await writes.create(ctx, m.id, m.organisationId, m.fields);
     return 'applied';
   }
 
-  const row = await loadRow(tx, m.table, m.id);
-  if (!row || row.organisation_id !== m.organisationId) throw notFound(table.entity, m.id);
-  authorize(ctx.principal, row.organisation_id, 'write', table.entity, m.id);
-  const clockOf = (field: string) => row.field_clocks[table.columns[field]!] ?? null;
+  const row = await loadRow(tx, table.table, m.id);
+  if (!row || row.organisation_id !== m.organisationId) throw notFound(writes.entity, m.id);
+  authorize(ctx.principal, row.organisation_id, 'write', writes.entity, m.id);
+  const clockOf = (field: string) => row.field_clocks[writes.columns[field]!] ?? null;
   // Whether the client had seen the field's current value when it wrote: its
   // base names that value's clock, or the value is the client's own earlier
   // write (whose stored clock may be a clamped one the client never saw).
@@ -120,7 +123,7 @@ async function applyRowMutation(
   };
 
   if (m.op === 'restore') {
-    if (row.deleted_at) await table.restore(ctx, m.id);
+    if (row.deleted_at) await writes.restore(ctx, m.id);
     return 'applied';
   }
 
@@ -128,8 +131,8 @@ async function applyRowMutation(
     if (row.deleted_at) return 'applied';
     // Someone changed the row since this client last saw it: the delete wins,
     // and what it removed is kept in a conflict record, restorable.
-    const changed = Object.keys(table.columns).filter((f) => f in m.base && !seen(f));
-    await table.remove(ctx, m.id);
+    const changed = Object.keys(writes.columns).filter((f) => f in m.base && !seen(f));
+    await writes.remove(ctx, m.id);
     if (changed.length === 0) return 'applied';
     await recordConflicts(tx, ctx, row.organisation_id, m, clientId, [
       {
@@ -169,7 +172,7 @@ async function applyRowMutation(
   const conflicts: ConflictRecord[] = [];
   for (const [field, value] of Object.entries(m.fields)) {
     const current = clockOf(field);
-    const stored = row[table.columns[field]!] ?? null;
+    const stored = row[writes.columns[field]!] ?? null;
     if (current === null || seen(field)) {
       winners[field] = value;
     } else if (sameValue(stored, value)) {
@@ -202,7 +205,7 @@ async function applyRowMutation(
       });
     }
   }
-  if (Object.keys(winners).length > 0) await table.update(ctx, m.id, winners);
+  if (Object.keys(winners).length > 0) await writes.update(ctx, m.id, winners);
   await recordConflicts(tx, ctx, row.organisation_id, m, clientId, conflicts);
   return conflicts.length > 0 ? 'conflict' : 'applied';
 }
@@ -220,10 +223,10 @@ async function authorOfClock(tx: Queryable, clock: string): Promise<string | nul
   return rows[0]?.user_id ?? null;
 }
 
-async function applyResolve(ctx: ServiceContext, tx: Queryable, m: ResolveMutation): Promise<'applied'> {
+async function applyResolve(ctx: ServiceContext, tx: Queryable, schema: SyncSchema, m: ResolveMutation): Promise<'applied'> {
   const { rows } = await tx.query<{
     organisation_id: string;
-    table_name: 'sites' | 'portfolios';
+    table_name: string;
     row_id: string;
     field: string | null;
     kind: 'field' | 'delete';
@@ -234,16 +237,16 @@ async function applyResolve(ctx: ServiceContext, tx: Queryable, m: ResolveMutati
   if (!c || c.organisation_id !== m.organisationId) throw notFound('conflict', m.id);
   authorize(ctx.principal, c.organisation_id, 'write', 'conflict', m.id);
   if (c.resolution) return 'applied';
-  const table = writable[c.table_name];
+  const { writes } = schema.mustWrite(c.table_name);
   if (m.fields.resolution === 'restored') {
     if (c.kind === 'field' && c.field) {
-      await table.update(ctx, c.row_id, { [c.field]: c.lost });
+      await writes.update(ctx, c.row_id, { [c.field]: c.lost });
     } else {
       const row = await loadRow(tx, c.table_name, c.row_id);
-      if (row?.deleted_at) await table.restore(ctx, c.row_id);
+      if (row?.deleted_at) await writes.restore(ctx, c.row_id);
       const lost = (c.lost ?? {}) as Record<string, unknown>;
-      const fields = Object.fromEntries(Object.entries(lost).filter(([f]) => f in table.columns));
-      if (Object.keys(fields).length > 0) await table.update(ctx, c.row_id, fields);
+      const fields = Object.fromEntries(Object.entries(lost).filter(([f]) => f in writes.columns));
+      if (Object.keys(fields).length > 0) await writes.update(ctx, c.row_id, fields);
     }
   }
   const seq = await allocateChangeSeqs(tx, c.organisation_id);
@@ -264,7 +267,7 @@ function withinSavepoint(ctx: ServiceContext, tx: Transaction): ServiceContext {
   return { ...ctx, db: { ...nestedDb(tx, ctx.db.engine), transaction: (fn) => fn(tx) } };
 }
 
-async function applyOne(ctx: ServiceContext, m: ParsedMutation, clientId: string): Promise<MutationResult> {
+async function applyOne(ctx: ServiceContext, schema: SyncSchema, m: ParsedMutation, clientId: string): Promise<MutationResult> {
   const clock = clampHlc(m.hlc, ctx.clock.now());
   try {
     return await ctx.db.transaction(async (tx) => {
@@ -272,7 +275,9 @@ async function applyOne(ctx: ServiceContext, m: ParsedMutation, clientId: string
       await tx.query("SELECT set_config('helio.hlc', $1, true)", [clock]);
       const within = withinSavepoint(ctx, tx);
       const status =
-        m.table === 'sync_conflicts' ? await applyResolve(within, tx, m) : await applyRowMutation(within, tx, m, clientId, clock);
+        m.op === 'resolve'
+          ? await applyResolve(within, tx, schema, m)
+          : await applyRowMutation(within, tx, schema.mustWrite(m.table), m, clientId, clock);
       const { rows } = await tx.query<{ last_seq: number }>(
         "SELECT last_seq, set_config('helio.hlc', '', true) FROM organisation_change_counters WHERE organisation_id = $1",
         [m.organisationId],
@@ -302,6 +307,16 @@ async function applyOne(ctx: ServiceContext, m: ParsedMutation, clientId: string
   }
 }
 
+/** A batch naming a table clients may not write is refused whole, as one that fails the protocol's shape is. */
+function checkTables(schema: SyncSchema, mutations: readonly ParsedMutation[]): void {
+  const details = mutations.flatMap((m, i) =>
+    m.op === 'resolve' || schema.writableTable(m.table)
+      ? []
+      : [{ path: `mutations[${i}].table`, message: `${m.table} is not a table clients write`, issue: 'invalid_value' }],
+  );
+  if (details.length > 0) throw validationError(`invalid input: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, details);
+}
+
 /**
  * Another mutation than the one applied under this seq: a copy of the
  * device's data (a restored backup, a copied profile) is sending under the
@@ -322,9 +337,10 @@ function identityInUse(seq: number): DomainError {
  * queue goes on. An applied seq that comes back as another mutation (another
  * clock) fails the whole batch: two devices are sending under one client id.
  */
-export async function push(ctx: ServiceContext, input: unknown): Promise<PushResponse> {
+export async function push(ctx: ServiceContext, input: unknown, schema: SyncSchema = syncSchema): Promise<PushResponse> {
   await checkVersions(ctx, input, { park: true });
   const req = parseInput(pushRequest, input);
+  checkTables(schema, req.mutations);
   const mutations = [...req.mutations].sort((a, b) => a.seq - b.seq);
   return ctx.db.transaction(async (tx) => {
     let last = await bindClient(tx, ctx, req.clientId);
@@ -359,7 +375,7 @@ export async function push(ctx: ServiceContext, input: unknown): Promise<PushRes
         });
         continue;
       }
-      const result = await applyOne(inner, m, req.clientId);
+      const result = await applyOne(inner, schema, m, req.clientId);
       recorded.set(m.seq, result);
       results.push(result);
       last = m.seq;

@@ -2,11 +2,10 @@
 // it: read-your-writes (7) for writes still pending and for writes the
 // server confirmed, no trace of a write that did not commit, and a revoked
 // organisation gone after the pull that reported it (6).
-import { isDomainError } from '../../errors.js';
-import { getPortfolio } from '../../portfolios/service.js';
-import { getSite } from '../../sites/service.js';
-import { syncedTables } from '../protocol.js';
-import { writable } from '../tables.js';
+import { isDomainError } from '../../src/errors.js';
+import { getPortfolio } from '../../src/portfolios/service.js';
+import { getSite } from '../../src/sites/service.js';
+import { syncSchema } from '../../src/sync/tables.js';
 import type { Table } from './schedule.js';
 import { canonical } from './server-watch.js';
 import type { CommittedWrite, SimClient, World } from './world.js';
@@ -116,7 +115,7 @@ export async function checkLocalReads(world: World, client: SimClient): Promise<
   for (const writes of byRow.values()) {
     const { table, id } = writes[0]!;
     if (writes.some((w) => rejected.has(w.seq))) continue; // taken back: the row is the server's again
-    const columns = writable[table].columns;
+    const columns = syncSchema.mustWrite(table).writes.columns;
     const row = await localRow(client, table, id);
     const v = (text: string) => world.violation(`client ${client.index} local ${table} ${id}: ${text}`);
     const open = writes.filter((w) => pending.has(w.seq));
@@ -168,7 +167,7 @@ export async function checkLocalReads(world: World, client: SimClient): Promise<
 export async function checkRevocation(world: World, client: SimClient, revoked: readonly string[]): Promise<void> {
   for (const org of revoked) {
     const parts = [
-      ...syncedTables.map((t) => `(SELECT count(*) FROM ${t} WHERE organisation_id = $1)`),
+      ...syncSchema.names.map((t) => `(SELECT count(*) FROM ${t} WHERE organisation_id = $1)`),
       '(SELECT count(*) FROM sync_cursors WHERE organisation_id = $1)',
       // Unanswered mutations stay queued (their seqs must reach the server), but only as could-not-sync.
       '(SELECT count(*) FROM sync_outbox o WHERE organisation_id = $1 AND NOT EXISTS (SELECT 1 FROM sync_rejected r WHERE r.seq = o.seq))',

@@ -4,7 +4,7 @@
 // wraps a database: a client's that can crash, a server's that tells time.
 import type { Db, Engine, Transaction } from '@helio/db';
 import { freshTestDb, type TestDb } from '@helio/db/testing';
-import { formatHlc } from '../hlc.js';
+import { formatHlc } from '../../src/sync/hlc.js';
 import type { SimClock } from './determinism.js';
 
 export const MAX_CLIENTS = 8;

@@ -1,7 +1,7 @@
 // What makes a seed replay identically: one seeded random stream for
 // everything the simulation would otherwise take from the machine (ids,
 // choices made while running), and a clock that only moves when told.
-import type { Clock, IdGenerator } from '../../ids.js';
+import type { Clock, IdGenerator } from '../../src/ids.js';
 
 /** A small seeded generator (mulberry32): fast, and the same numbers on every machine. */
 export class Rng {

@@ -3,18 +3,19 @@
 // fetched again (a page and its cursor commit together).
 import type { Db } from '@helio/db';
 import type { TestDb } from '@helio/db/testing';
-import { createDocumentTokenSigner } from '../../documents/upload-token.js';
-import { createMemoryBlobStore } from '../../documents/blob-store.js';
-import { requestUploads } from '../../documents/service.js';
-import { createOrganisation } from '../../organisations/service.js';
-import { createPortfolios } from '../../portfolios/service.js';
-import { createSite, deleteSite, updateSite } from '../../sites/service.js';
-import { addMember, createUser } from '../../users/service.js';
-import { SyncClient, type SyncTransport } from '../client.js';
-import { HybridClock } from '../hlc.js';
-import { PROTOCOL_VERSION, SCHEMA_VERSION, syncedTables } from '../protocol.js';
-import { pull } from '../pull.js';
-import { push } from '../push.js';
+import { createDocumentTokenSigner } from '../../src/documents/upload-token.js';
+import { createMemoryBlobStore } from '../../src/documents/blob-store.js';
+import { requestUploads } from '../../src/documents/service.js';
+import { createOrganisation } from '../../src/organisations/service.js';
+import { createPortfolios } from '../../src/portfolios/service.js';
+import { createSite, deleteSite, updateSite } from '../../src/sites/service.js';
+import { addMember, createUser } from '../../src/users/service.js';
+import { SyncClient, type SyncTransport } from '../../src/sync/client.js';
+import { HybridClock } from '../../src/sync/hlc.js';
+import { PROTOCOL_VERSION, SCHEMA_VERSION } from '../../src/sync/protocol.js';
+import { syncSchema } from '../../src/sync/tables.js';
+import { pull } from '../../src/sync/pull.js';
+import { push } from '../../src/sync/push.js';
 import { Crash, crashableDb, Fuse, resetDatabase } from './databases.js';
 import { Rng, seededIds, SimClock } from './determinism.js';
 import { canonical } from './server-watch.js';
@@ -147,7 +148,7 @@ export async function initialSync(
   }
   outcome.statements += fuse.statements;
   const dumps = [
-    ...syncedTables.map((t) => [t, `SELECT to_jsonb(x) AS row FROM ${t} x ORDER BY id`]),
+    ...syncSchema.names.map((t) => [t, `SELECT to_jsonb(x) AS row FROM ${t} x ORDER BY id`]),
     // The user directory as pulled (its timestamps are local bookkeeping).
     ['users', 'SELECT jsonb_build_object($$id$$, id, $$email$$, email, $$name$$, name) AS row FROM users ORDER BY id'],
     ['sync_cursors', 'SELECT to_jsonb(x) AS row FROM sync_cursors x ORDER BY organisation_id'],

@@ -1,7 +1,7 @@
 // Quiescence, then the invariants that hold once everyone is online and has
 // synced until nothing is pending and nothing more is to be pulled.
-import { parseHlc } from '../hlc.js';
-import { syncedTables, type SyncedTableName } from '../protocol.js';
+import { parseHlc } from '../../src/sync/hlc.js';
+import { syncSchema } from '../../src/sync/tables.js';
 import { canonical } from './server-watch.js';
 import { describeError, type SimClient, type World } from './world.js';
 
@@ -10,7 +10,6 @@ const QUIESCENT_LIMIT = 25;
 const MAX_ROUNDS = 8;
 
 /** Columns that differ between the server and a client by design: the server keeps them to itself. */
-const privateColumns: Partial<Record<SyncedTableName, readonly string[]>> = { documents: ['storage_key'] };
 
 async function count(client: SimClient, sql: string): Promise<number> {
   return (await client.db.query<{ n: number }>(sql)).rows[0]!.n;
@@ -126,8 +125,8 @@ export async function checkQuiescentInvariants(world: World): Promise<void> {
 
     // 4. Convergence, field by field, tombstones included; and nothing of other organisations.
     const orgs = [...(await world.membershipsOf(client.user)).keys()];
-    for (const table of syncedTables) {
-      const minus = (privateColumns[table] ?? []).map((c) => ` - '${c}'`).join('');
+    for (const { table, serverOnlyColumns } of syncSchema.tables) {
+      const minus = (serverOnlyColumns ?? []).map((c) => ` - '${c}'`).join('');
       const sql = `SELECT to_jsonb(x)${minus} AS row FROM ${table} x WHERE organisation_id = ANY($1::uuid[]) ORDER BY id`;
       const theirs = (await server.query<{ row: unknown }>(sql, [orgs])).rows.map((r) => canonical(r.row));
       const ours = (await client.db.query<{ row: unknown }>(sql, [orgs])).rows.map((r) => canonical(r.row));

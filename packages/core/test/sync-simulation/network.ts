@@ -4,8 +4,15 @@
 // answer lost on the way back, or arrive much later, after the client gave
 // up on it (and after newer requests). Nothing here uses timers: a request
 // moves only when the schedule delivers it.
-import { pullResponse, pushResponse, type PullRequest, type PullResponse, type PushRequest, type PushResponse } from '../protocol.js';
-import type { SyncTransport } from '../client.js';
+import {
+  pullResponse,
+  pushResponse,
+  type PullRequest,
+  type PullResponse,
+  type PushRequest,
+  type PushResponse,
+} from '../../src/sync/protocol.js';
+import type { SyncTransport } from '../../src/sync/client.js';
 
 export class NetworkError extends Error {
   constructor(message: string) {

@@ -1,16 +1,16 @@
 // Runs one operation of a schedule in the world. Local writes go through
 // SyncClient.write; server-side writes through the same core services as
 // REST; membership changes as an operator would make them.
-import { allocateChangeSeqs } from '../../changes.js';
-import type { ServiceContext } from '../../context.js';
-import { requestUploads } from '../../documents/service.js';
-import { createMemoryBlobStore } from '../../documents/blob-store.js';
-import { createDocumentTokenSigner } from '../../documents/upload-token.js';
-import { isDomainError } from '../../errors.js';
-import { createPortfolios, deletePortfolio, restorePortfolio, updatePortfolio } from '../../portfolios/service.js';
-import { createSite, deleteSite, restoreSite, updateSite } from '../../sites/service.js';
-import { addMember, membershipsOf } from '../../users/service.js';
-import type { ParsedMutation } from '../protocol.js';
+import { allocateChangeSeqs } from '../../src/changes.js';
+import type { ServiceContext } from '../../src/context.js';
+import { requestUploads } from '../../src/documents/service.js';
+import { createMemoryBlobStore } from '../../src/documents/blob-store.js';
+import { createDocumentTokenSigner } from '../../src/documents/upload-token.js';
+import { isDomainError } from '../../src/errors.js';
+import { createPortfolios, deletePortfolio, restorePortfolio, updatePortfolio } from '../../src/portfolios/service.js';
+import { createSite, deleteSite, restoreSite, updateSite } from '../../src/sites/service.js';
+import { addMember, membershipsOf } from '../../src/users/service.js';
+import type { ParsedMutation } from '../../src/sync/protocol.js';
 import { Crash } from './databases.js';
 import { seededIds } from './determinism.js';
 import { fieldsFor, type FieldContext } from './fields.js';

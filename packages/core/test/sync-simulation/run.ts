@@ -2,7 +2,7 @@
 // with the checks that follow it, heal the network, check the invariants.
 import { createHash } from 'node:crypto';
 import type { Db } from '@helio/db';
-import { syncedTables } from '../protocol.js';
+import { syncSchema } from '../../src/sync/tables.js';
 import type { SimDatabases } from './databases.js';
 import { checkQuiescentInvariants, quiesce } from './invariants.js';
 import { checkLocalReads, checkRevocation } from './checks.js';
@@ -21,7 +21,7 @@ export interface RunResult {
 
 async function fingerprint(server: Db): Promise<string> {
   const hash = createHash('sha256');
-  for (const table of [...syncedTables, 'sync_clients', 'sync_mutations']) {
+  for (const table of [...syncSchema.names, 'sync_clients', 'sync_mutations']) {
     const order = table === 'sync_mutations' ? 'client_id, seq' : table === 'sync_clients' ? 'client_id' : 'id';
     const { rows } = await server.query<{ row: unknown }>(`SELECT to_jsonb(x) AS row FROM ${table} x ORDER BY ${order}`);
     for (const r of rows) hash.update(`${table} ${canonical(r.row)}\n`);

@@ -7,8 +7,8 @@
 // saw, so a reused clock would let a client overwrite, silently, a write it
 // never saw (and a missed conflict is a lost update). Versions within one
 // transaction are never seen by anyone, so sharing a clock there is harmless.
-import type { ServiceContext } from '../../context.js';
-import type { PullResponse, PushRequest, PushResponse } from '../protocol.js';
+import type { ServiceContext } from '../../src/context.js';
+import type { PullResponse, PushRequest, PushResponse } from '../../src/sync/protocol.js';
 import type { SimClient, World } from './world.js';
 
 const CLOCK_AUDIT = `

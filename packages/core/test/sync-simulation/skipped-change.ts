@@ -5,12 +5,12 @@
 // move the cursor past the first's number, and the first change would never
 // be delivered. With the lock the second waits, and each pull sees a prefix.
 import { nestedDb, type Db } from '@helio/db';
-import { createOrganisation } from '../../organisations/service.js';
-import { createSite } from '../../sites/service.js';
-import { lastChangeSeq } from '../../testing.js';
-import { createUser } from '../../users/service.js';
-import { PROTOCOL_VERSION, SCHEMA_VERSION } from '../protocol.js';
-import { pull } from '../pull.js';
+import { createOrganisation } from '../../src/organisations/service.js';
+import { createSite } from '../../src/sites/service.js';
+import { lastChangeSeq } from '../../src/testing.js';
+import { createUser } from '../../src/users/service.js';
+import { PROTOCOL_VERSION, SCHEMA_VERSION } from '../../src/sync/protocol.js';
+import { pull } from '../../src/sync/pull.js';
 import { resetDatabase } from './databases.js';
 import { Rng, seededIds, SimClock } from './determinism.js';
 import { SimServer } from './world.js';

@@ -5,17 +5,17 @@
 // the network, so every seed replays identically.
 import type { Db } from '@helio/db';
 import type { TestDb } from '@helio/db/testing';
-import { systemPrincipal } from '../../auth/principal.js';
-import type { ServiceContext } from '../../context.js';
-import type { Clock, IdGenerator } from '../../ids.js';
-import { createOrganisation } from '../../organisations/service.js';
-import { createPortfolios } from '../../portfolios/service.js';
-import { createSite } from '../../sites/service.js';
-import { addMember, createUser, membershipsOf } from '../../users/service.js';
-import { SyncClient } from '../client.js';
-import type { ParsedMutation, PullResponse } from '../protocol.js';
-import { pull } from '../pull.js';
-import { push } from '../push.js';
+import { systemPrincipal } from '../../src/auth/principal.js';
+import type { ServiceContext } from '../../src/context.js';
+import type { Clock, IdGenerator } from '../../src/ids.js';
+import { createOrganisation } from '../../src/organisations/service.js';
+import { createPortfolios } from '../../src/portfolios/service.js';
+import { createSite } from '../../src/sites/service.js';
+import { addMember, createUser, membershipsOf } from '../../src/users/service.js';
+import { SyncClient } from '../../src/sync/client.js';
+import type { ParsedMutation, PullResponse } from '../../src/sync/protocol.js';
+import { pull } from '../../src/sync/pull.js';
+import { push } from '../../src/sync/push.js';
 import { Crash, crashableDb, Fuse, resetDatabase, serverDb, type SimDatabases } from './databases.js';
 import { Rng, seededIds, SimClock, skewedClock } from './determinism.js';
 import { Network, NetworkError, type Message } from './network.js';

@@ -1,0 +1,19 @@
+// Portfolios sync to every member's device, and clients write them through push.
+import { defineSyncedTable } from '../sync/synced-table.js';
+import { createPortfolios, deletePortfolio, restorePortfolio, updatePortfolio } from './service.js';
+
+export const portfoliosSync = defineSyncedTable({
+  table: 'portfolios',
+  refersTo: ['organisations'],
+  writes: {
+    entity: 'portfolio',
+    columns: { name: 'name' },
+    labelColumn: 'name',
+    create: (ctx, id, organisationId, fields) => createPortfolios(ctx, [{ ...fields, id, organisationId }]),
+    update: (ctx, id, fields) => updatePortfolio(ctx, id, fields),
+    remove: (ctx, id) => deletePortfolio(ctx, id),
+    // deletePortfolio takes the portfolio's sites out of it.
+    onRemove: { table: 'sites', column: 'portfolio_id' },
+    restore: (ctx, id) => restorePortfolio(ctx, id),
+  },
+});
