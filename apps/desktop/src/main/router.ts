@@ -1,27 +1,17 @@
-// The desktop router: every procedure of core's appRouter (the same paths
-// the server mounts at /trpc), called in-process as the session's user, plus
-// what only a desktop has.
-import { appRouter, unauthorized, type ServiceContext } from '@helio/core';
+// The desktop router: core's procedures for a device (the same paths the
+// server mounts at /trpc, with synced writes going through the sync client),
+// called in-process as the session's user, plus what only a desktop has.
+import { localProcedures, unauthorized, type ServiceContext } from '@helio/core';
 import { sessionPrincipal } from './local-session.js';
 import { captureRouter } from './routers/capture.js';
 import { filesRouter } from './routers/files.js';
 import { sessionRouter } from './routers/session.js';
 import { syncClientRouter } from './routers/sync-client.js';
-import { desktopApiKeys, desktopDocuments, syncedPortfolios, syncedSites } from './routers/synced-writes.js';
 import type { DesktopServices } from './services.js';
 import { router, type DesktopContext } from './trpc.js';
 
-const { me, organisations, sync } = appRouter._def.record;
-
 export const desktopRouter = router({
-  me,
-  organisations,
-  sync,
-  // Writes of synced tables go through the sync client (see synced-writes.ts).
-  sites: syncedSites,
-  portfolios: syncedPortfolios,
-  documents: desktopDocuments,
-  apiKeys: desktopApiKeys,
+  ...localProcedures,
   session: sessionRouter,
   capture: captureRouter,
   files: filesRouter,
@@ -33,6 +23,7 @@ export type DesktopRouter = typeof desktopRouter;
 export function createDesktopContext(services: DesktopServices): DesktopContext {
   return {
     services,
+    localSync: services.sync,
     async authenticate(): Promise<ServiceContext> {
       const session = services.sessions.current();
       if (!session) throw unauthorized('not signed in: connect to a server and sign in');

@@ -1,8 +1,7 @@
-// The desktop's own procedures. They merge into core's appRouter (see
-// router.ts), whose error formatter then shapes their errors too, so a
-// domain error from here reaches the renderer with the same `data.helioCode`.
-import { errorFormatter, toTRPCError, type RouterContext, type ServiceContext } from '@helio/core';
-import { initTRPC, TRPCError } from '@trpc/server';
+// The desktop's own procedures, built with core's router kit (the same auth
+// middleware and error formatter as every core procedure), so a domain error
+// from here reaches the renderer with the same `data.helioCode`.
+import { createRouterKit, type LocalRouterContext } from '@helio/core';
 import type { DesktopServices } from './services.js';
 
 /** Signs in to a Helio server and replaces the local session; provided by the sync client. */
@@ -11,29 +10,16 @@ export interface DesktopAuth {
   signOut(): Promise<void>;
 }
 
-export interface DesktopContext extends RouterContext {
+export interface DesktopContext extends LocalRouterContext {
   services: DesktopServices;
 }
 
-const t = initTRPC.context<DesktopContext>().create({ errorFormatter });
+const kit = createRouterKit<DesktopContext>();
 
-export const router = t.router;
+export const router = kit.router;
 
 /** Needs no session: status and sign-in. */
-export const publicProcedure = t.procedure;
+export const publicProcedure = kit.publicProcedure;
 
 /** Runs as the session's user, like every core procedure. */
-export const sessionProcedure = t.procedure.use(async ({ ctx, next }) => {
-  let service: ServiceContext;
-  try {
-    service = await ctx.authenticate();
-  } catch (err) {
-    throw toTRPCError(err);
-  }
-  const result = await next({ ctx: { ...ctx, service } });
-  if (!result.ok) {
-    const converted = toTRPCError(result.error.cause);
-    if (converted instanceof TRPCError) throw converted;
-  }
-  return result;
-});
+export const sessionProcedure = kit.procedure;

@@ -195,6 +195,49 @@ export async function requestCapturedUpload(
   return { document: issued.document, token: issued.token, expiresAt: issued.expiresAt };
 }
 
+/** What a device sends to upload a document it captured (see requestCapturedUpload). */
+export interface CapturedUploadRequest {
+  id: string;
+  siteId: string;
+  filename: string;
+  mimeType: string;
+  fileSize: number;
+  documentType?: string;
+}
+
+/**
+ * A document captured on a device, as the device sends it to the server:
+ * the upload request for its bytes, and whether the server still awaits
+ * them (its row is pending or failed). Undefined when the device no longer
+ * holds the document (its organisation was removed from the device).
+ */
+export async function capturedDocument(
+  ctx: Pick<ServiceContext, 'db'>,
+  id: string,
+): Promise<{ upload: CapturedUploadRequest; awaitingBytes: boolean } | undefined> {
+  const { rows } = await ctx.db.query<{
+    site_id: string;
+    filename: string;
+    mime_type: string;
+    size_bytes: number;
+    document_type: string | null;
+    status: string;
+  }>('SELECT site_id, filename, mime_type, size_bytes, document_type, status FROM documents WHERE id = $1 AND deleted_at IS NULL', [id]);
+  const doc = rows[0];
+  if (!doc) return undefined;
+  return {
+    upload: {
+      id,
+      siteId: doc.site_id,
+      filename: doc.filename,
+      mimeType: doc.mime_type,
+      fileSize: Number(doc.size_bytes),
+      ...(doc.document_type ? { documentType: doc.document_type } : {}),
+    },
+    awaitingBytes: doc.status === 'pending' || doc.status === 'failed',
+  };
+}
+
 export async function getDocument(ctx: ServiceContext, id: string): Promise<Document> {
   return toDocument(await loadReadable(ctx, id));
 }

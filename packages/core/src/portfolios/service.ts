@@ -157,6 +157,13 @@ export async function addSitesToPortfolio(ctx: ServiceContext, id: string, input
   return portfolioWithItsSites(ctx, id);
 }
 
+/** A site leaves a portfolio only if it is in it. */
+export function assertSiteInPortfolio(sitePortfolioId: string | null, id: string, siteId: string): void {
+  if (sitePortfolioId !== id) {
+    throw validationError(`site ${siteId} is not in portfolio ${id}`, [{ path: 'siteId', message: 'not in this portfolio' }]);
+  }
+}
+
 /** Takes one site out of the portfolio; the site itself stays. */
 export async function removeSiteFromPortfolio(ctx: ServiceContext, id: string, input: unknown): Promise<PortfolioWithSites> {
   const { siteId } = parseInput(removeSiteInput, input);
@@ -168,9 +175,7 @@ export async function removeSiteFromPortfolio(ctx: ServiceContext, id: string, i
       [siteId, current.organisation_id],
     );
     if (!rows[0]) throw notFound('site', siteId);
-    if (rows[0].portfolio_id !== id) {
-      throw validationError(`site ${siteId} is not in portfolio ${id}`, [{ path: 'siteId', message: 'not in this portfolio' }]);
-    }
+    assertSiteInPortfolio(rows[0].portfolio_id, id, siteId);
     const seq = await allocateChangeSeqs(tx, current.organisation_id);
     await tx.query('UPDATE sites SET portfolio_id = NULL, updated_at = $2, change_seq = $3 WHERE id = $1', [siteId, ctx.clock.now(), seq]);
   });

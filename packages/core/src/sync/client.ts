@@ -3,7 +3,7 @@
 // the same transaction; push sends the outbox, pull brings the server's
 // changes and confirms (only then drops) pending mutations.
 import { nestedDb, type Db, type Queryable, type Transaction } from '@helio/db';
-import { authorize } from '../auth/principal.js';
+import { authorize, type Principal } from '../auth/principal.js';
 import { conflict, notFound, validationError } from '../errors.js';
 import { parseId } from '../validation.js';
 import type { ServiceContext } from '../context.js';
@@ -364,6 +364,13 @@ export class SyncClient {
       lostBy: r.lost_by ? { id: r.lost_by, name: r.lost_by_name } : null,
       createdAt: new Date(r.created_at).toISOString(),
     }));
+  }
+
+  /** The open conflicts of the organisations the principal belongs to (all for the system principal); `organisationId` narrows to one. */
+  async conflictsFor(principal: Principal, organisationId?: string): Promise<OpenConflict[]> {
+    const visible = (org: string) => principal.kind === 'system' || principal.memberships.has(org);
+    const open = await this.openConflicts();
+    return open.filter((c) => visible(c.organisationId) && (!organisationId || c.organisationId === organisationId));
   }
 
   /** Changes the server refused (or that could not reach it: a revoked organisation), with its reasons. */

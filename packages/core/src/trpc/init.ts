@@ -34,23 +34,35 @@ export function errorFormatter<Shape extends { message: string; data: object }>(
   };
 }
 
-const t = initTRPC.context<RouterContext>().create({ errorFormatter });
+/**
+ * A router kit over a context: routers, procedures that need no caller, and
+ * procedures that run as the authenticated caller. Core's routers use the
+ * kit over RouterContext; a transport with a richer context (the desktop's)
+ * makes its own from the same function, so there is one auth middleware.
+ */
+export function createRouterKit<Ctx extends RouterContext>() {
+  const t = initTRPC.context<Ctx>().create({ errorFormatter });
+  /** Runs as an authenticated principal; domain errors become tRPC errors. */
+  const procedure = t.procedure.use(async ({ ctx, next }) => {
+    let service: ServiceContext;
+    try {
+      service = await ctx.authenticate();
+    } catch (err) {
+      throw toTRPCError(err);
+    }
+    const result = await next({ ctx: { service } });
+    if (!result.ok) {
+      const converted = toTRPCError(result.error.cause);
+      if (converted instanceof TRPCError) throw converted;
+    }
+    return result;
+  });
+  return { router: t.router, publicProcedure: t.procedure, procedure, createCallerFactory: t.createCallerFactory };
+}
 
-export const router = t.router;
-export const createCallerFactory = t.createCallerFactory;
+const kit = createRouterKit<RouterContext>();
 
-/** Every procedure runs as an authenticated principal; domain errors become tRPC errors. */
-export const procedure = t.procedure.use(async ({ ctx, next }) => {
-  let service: ServiceContext;
-  try {
-    service = await ctx.authenticate();
-  } catch (err) {
-    throw toTRPCError(err);
-  }
-  const result = await next({ ctx: { ...ctx, service } });
-  if (!result.ok) {
-    const converted = toTRPCError(result.error.cause);
-    if (converted instanceof TRPCError) throw converted;
-  }
-  return result;
-});
+export const router = kit.router;
+export const createCallerFactory = kit.createCallerFactory;
+/** Every core procedure runs as an authenticated principal. */
+export const procedure = kit.procedure;

@@ -1,7 +1,7 @@
 // Sync on the desktop: the sync client over the local database, the server
 // connection once signed in, the loop that keeps them in step, and the
 // uploads of documents captured here. It is the desktop's `DesktopAuth`.
-import { sync, users } from '@helio/core';
+import { documents, sync, users, type LocalSync, type Principal } from '@helio/core';
 import type { LocalSession } from '../local-session.js';
 import { memoryTokenVault, type RefreshTokenVault } from '../refresh-token-vault.js';
 import type { DesktopServices } from '../services.js';
@@ -48,7 +48,7 @@ export interface DesktopSyncOptions {
   pollMs?: number;
 }
 
-export class DesktopSync implements DesktopAuth {
+export class DesktopSync implements DesktopAuth, LocalSync {
   private client!: sync.SyncClient;
   private connection: ServerConnection | undefined;
   private loop: SyncLoop | undefined;
@@ -213,6 +213,14 @@ export class DesktopSync implements DesktopAuth {
     this.afterLocalChange();
   }
 
+  conflicts(principal: Principal, organisationId?: string): Promise<sync.OpenConflict[]> {
+    return this.client.conflictsFor(principal, organisationId);
+  }
+
+  rejectedChanges(): Promise<sync.RejectedChange[]> {
+    return this.client.rejectedChanges();
+  }
+
   async dismissRejected(seq: number): Promise<void> {
     await this.client.dismissRejected(seq);
     this.notify();
@@ -309,38 +317,21 @@ export class DesktopSync implements DesktopAuth {
     this.uploadError = null;
     let sent = 0;
     for (const documentId of this.services.capturedFiles.list()) {
-      const { rows } = await this.services.db.query<{
-        site_id: string;
-        filename: string;
-        mime_type: string;
-        size_bytes: number;
-        document_type: string | null;
-        status: string;
-      }>('SELECT site_id, filename, mime_type, size_bytes, document_type, status FROM documents WHERE id = $1 AND deleted_at IS NULL', [
-        documentId,
-      ]);
-      const doc = rows[0];
-      if (!doc) continue; // its site's organisation is gone from this device: kept, listed as pending
-      if (doc.status !== 'pending' && doc.status !== 'failed') {
+      const captured = await documents.capturedDocument({ db: this.services.db }, documentId);
+      if (!captured) continue; // its site's organisation is gone from this device: kept, listed as pending
+      if (!captured.awaitingBytes) {
         this.services.capturedFiles.remove(documentId); // the server's row says it has the bytes
         continue;
       }
       const bytes = this.services.capturedFiles.read(documentId);
       if (!bytes) continue;
       try {
-        const issued = await connection.requestCapturedUpload({
-          id: documentId,
-          siteId: doc.site_id,
-          filename: doc.filename,
-          mimeType: doc.mime_type,
-          fileSize: Number(doc.size_bytes),
-          ...(doc.document_type ? { documentType: doc.document_type } : {}),
-        });
+        const issued = await connection.requestCapturedUpload(captured.upload);
         if (issued.token) {
-          this.upload = { documentId, filename: doc.filename, sentBytes: 0, totalBytes: bytes.byteLength };
+          this.upload = { documentId, filename: captured.upload.filename, sentBytes: 0, totalBytes: bytes.byteLength };
           this.notify();
-          await connection.upload(documentId, issued.token, doc.mime_type, bytes, (sent) => {
-            this.upload = { documentId, filename: doc.filename, sentBytes: sent, totalBytes: bytes.byteLength };
+          await connection.upload(documentId, issued.token, captured.upload.mimeType, bytes, (sent) => {
+            this.upload = { documentId, filename: captured.upload.filename, sentBytes: sent, totalBytes: bytes.byteLength };
             this.notify();
           });
         }
@@ -349,7 +340,7 @@ export class DesktopSync implements DesktopAuth {
       } catch (err) {
         if (!(err instanceof ServerRefusedError)) throw err;
         // Refused (the site was deleted meanwhile, the user lost access): keep the file and say why; try again next round.
-        this.uploadError = { code: err.code, message: `${doc.filename} could not be uploaded: ${err.message}` };
+        this.uploadError = { code: err.code, message: `${captured.upload.filename} could not be uploaded: ${err.message}` };
       } finally {
         this.upload = null;
       }
