@@ -10,7 +10,7 @@ import { createSite } from '../sites/service.js';
 import { contextFor, lastChangeSeq, seedOrganisation } from '../testing.js';
 import { createCaller } from '../trpc/router.js';
 import { createMemoryBlobStore } from './blob-store.js';
-import { requestCapturedUpload, type DocumentStorage } from './service.js';
+import { capturedDocument, requestCapturedUpload, type DocumentStorage } from './service.js';
 import { receiveUpload } from './transfer.js';
 import { createDocumentTokenSigner, UPLOAD_TOKEN_TTL_MS } from './upload-token.js';
 
@@ -128,6 +128,18 @@ describeEachEngine('captured document upload', (getDb) => {
     const after = await requestCapturedUpload(org.as.technician, storage, captured);
     expect(after).toMatchObject({ token: null, expiresAt: null, document: { id: captured.id, status: 'uploaded' } });
     expect(await documentRows(db)).toEqual([expect.objectContaining({ id: captured.id, status: 'uploaded' })]);
+  });
+
+  it('gives a device what it sends for a captured document, and says whether the server still awaits its bytes', async () => {
+    const { db, org, storage, captured, upload } = await setUp();
+    expect(await capturedDocument({ db }, captured.id)).toBeUndefined();
+    const issued = await requestCapturedUpload(org.as.technician, storage, { ...captured, documentType: 'warranty_information' });
+    expect(await capturedDocument({ db }, captured.id)).toEqual({
+      upload: { ...captured, documentType: 'warranty_information' },
+      awaitingBytes: true,
+    });
+    await upload(captured.id, issued.token!);
+    expect(await capturedDocument({ db }, captured.id)).toMatchObject({ awaitingBytes: false });
   });
 
   it('refuses the same id with other metadata and changes nothing', async () => {

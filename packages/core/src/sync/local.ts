@@ -31,6 +31,7 @@ const kit = createRouterKit<LocalRouterContext>();
 /** Runs as the device's signed-in user, with its sync client at hand. */
 export const localProcedure = kit.procedure;
 export const localRouter = kit.router;
+export const createLocalCallerFactory = kit.createCallerFactory;
 
 /** A procedure that acts on the server only (an API key, a review): the device answers that it needs the server. */
 export function serverOnly(what: string) {

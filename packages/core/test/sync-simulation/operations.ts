@@ -2,19 +2,17 @@
 // SyncClient.write; server-side writes through the same core services as
 // REST; membership changes as an operator would make them.
 import { allocateChangeSeqs } from '../../src/changes.js';
-import type { ServiceContext } from '../../src/context.js';
 import { requestUploads } from '../../src/documents/service.js';
 import { createMemoryBlobStore } from '../../src/documents/blob-store.js';
 import { createDocumentTokenSigner } from '../../src/documents/upload-token.js';
 import { isDomainError } from '../../src/errors.js';
-import { createPortfolios, deletePortfolio, restorePortfolio, updatePortfolio } from '../../src/portfolios/service.js';
-import { createSite, deleteSite, restoreSite, updateSite } from '../../src/sites/service.js';
+import { syncSchema } from '../../src/sync/tables.js';
 import { addMember, membershipsOf } from '../../src/users/service.js';
 import type { ParsedMutation } from '../../src/sync/protocol.js';
 import { Crash } from './databases.js';
 import { seededIds } from './determinism.js';
 import { fieldsFor, type FieldContext } from './fields.js';
-import type { Op, Table } from './schedule.js';
+import type { Op } from './schedule.js';
 import { checkWriteLeftNoTrace, checkWriteReadable, snapshotForWrite } from './checks.js';
 import { describeError, SimServer, type SimClient, type World } from './world.js';
 
@@ -166,26 +164,22 @@ async function serverWrite(world: World, op: Extract<Op, { kind: 'server-write' 
   const target = candidates.length > 0 ? candidates[op.target % candidates.length]!.id : undefined;
   const fields = fieldsFor(op.table, op.fields, op.op === 'create', fieldContext(world, org.id), null);
   try {
+    // Through the table's descriptor: the same services a push applies.
+    const { writes } = syncSchema.mustWrite(op.table);
     if (op.op === 'create') {
-      const id = await createRow(ctx, op.table, org.id, fields);
+      const id = ctx.ids.uuid();
+      await writes.create(ctx, id, org.id, fields);
       world.rows.push({ table: op.table, id, organisationId: org.id });
     } else if (target) {
-      const sites = op.table === 'sites';
-      if (op.op === 'update') await (sites ? updateSite(ctx, target, fields) : updatePortfolio(ctx, target, fields));
-      else if (op.op === 'delete') await (sites ? deleteSite(ctx, target) : deletePortfolio(ctx, target));
-      else await (sites ? restoreSite(ctx, target) : restorePortfolio(ctx, target));
+      if (op.op === 'update') await writes.update(ctx, target, fields);
+      else if (op.op === 'delete') await writes.remove(ctx, target);
+      else await writes.restore(ctx, target);
     }
   } catch (err) {
     // A REST caller gets 404 for a deleted row and 400 for a stale portfolio: that is not the simulation's business.
     if (isDomainError(err)) world.refuse(`server.${err.code}`);
     else world.violation(`server-side ${op.op} of ${op.table} failed: ${describeError(err)}`);
   }
-}
-
-async function createRow(ctx: ServiceContext, table: Table, organisationId: string, fields: Record<string, unknown>): Promise<string> {
-  if (table === 'sites') return (await createSite(ctx, { organisationId, ...fields })).id;
-  const [portfolio] = await createPortfolios(ctx, [{ organisationId, ...fields }]);
-  return portfolio!.id;
 }
 
 async function uploadRequest(world: World, orgPick: number, target: number): Promise<void> {
