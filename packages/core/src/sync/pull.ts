@@ -2,7 +2,6 @@
 // changed after the client's cursor, in change-sequence order, a page at a time.
 import type { Queryable } from '@helio/db';
 import type { ServiceContext } from '../context.js';
-
 import { directoryEntries } from '../users/directory.js';
 import { parseInput } from '../validation.js';
 import { pullRequest, type MutationResult, type OrganisationPage, type PullResponse, type RowChange } from './protocol.js';
