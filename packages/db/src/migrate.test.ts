@@ -3,9 +3,11 @@ import { openPglite } from './drivers/pglite.js';
 import { DbError } from './errors.js';
 import { assertMigrated, migrate, migrationStatus, MigrationMismatchError } from './migrate.js';
 import { nestedDb } from './nested.js';
-import { describeEachEngine } from './testing.js';
+import { describeEachEngine, freshTestDb } from './testing.js';
 
 describe('migration runner', () => {
+  // One database created the way the app creates it; the rest start from an
+  // initialised but empty template, which skips initdb.
   it('applies every migration once and records it', async () => {
     const db = await openPglite();
     try {
@@ -19,7 +21,7 @@ describe('migration runner', () => {
   });
 
   it('refuses a database that has a migration this build does not know', async () => {
-    const db = await openPglite();
+    const db = await freshTestDb('pglite', { migrated: false });
     try {
       await migrate(db, [
         { id: '0001-a', sql: 'CREATE TABLE a (x int)' },
@@ -27,28 +29,28 @@ describe('migration runner', () => {
       ]);
       await expect(migrate(db, [{ id: '0001-a', sql: 'CREATE TABLE a (x int)' }])).rejects.toBeInstanceOf(MigrationMismatchError);
     } finally {
-      await db.close();
+      await db.dispose();
     }
   });
 
   it('refuses a migration whose text changed after it was applied', async () => {
-    const db = await openPglite();
+    const db = await freshTestDb('pglite', { migrated: false });
     try {
       await migrate(db, [{ id: '0001-a', sql: 'CREATE TABLE a (x int)' }]);
       await expect(migrationStatus(db, [{ id: '0001-a', sql: 'CREATE TABLE a (x bigint)' }])).rejects.toThrow(/checksum/);
     } finally {
-      await db.close();
+      await db.dispose();
     }
   });
 
   it('reports pending migrations and refuses to serve until they run', async () => {
-    const db = await openPglite();
+    const db = await freshTestDb('pglite', { migrated: false });
     try {
       await expect(assertMigrated(db)).rejects.toThrow(/helio migrate/);
       await migrate(db);
       await expect(assertMigrated(db)).resolves.toBeUndefined();
     } finally {
-      await db.close();
+      await db.dispose();
     }
   });
 });
@@ -91,13 +93,13 @@ describeEachEngine('drivers', (getDb) => {
 
 describe('migration status', () => {
   it('leaves a database that was never migrated untouched', async () => {
-    const db = await openPglite();
+    const db = await freshTestDb('pglite', { migrated: false });
     try {
       expect((await migrationStatus(db)).applied).toEqual([]);
       const { rows } = await db.query<{ present: boolean }>("SELECT to_regclass('helio_migrations') IS NOT NULL AS present");
       expect(rows[0]?.present).toBe(false);
     } finally {
-      await db.close();
+      await db.dispose();
     }
   });
 });

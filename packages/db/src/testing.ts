@@ -1,14 +1,17 @@
 // Test support: run a suite on PGlite always, and on PostgreSQL too when
 // TEST_DATABASE_URL is set; each test gets a fresh, migrated database cloned
-// from a template built once per worker (PGlite) or once per run (PostgreSQL).
+// from a template built once per run (by the global setup in vitest, else
+// once per process).
 import { createHash, randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { afterEach, beforeEach, describe } from 'vitest';
+import { afterEach, beforeEach, describe, inject } from 'vitest';
 import { openPglite, pgliteParsers } from './drivers/pglite.js';
 import { openPostgres } from './drivers/postgres.js';
 import { migrate } from './migrate.js';
 import { migrations } from './migrations/index.js';
+import { buildPgliteTemplates, pgliteTemplateFile, type PgliteTemplate } from './test-templates.js';
 import type { Db, Engine } from './types.js';
 
 /** The only place test code reads the environment: which PostgreSQL to use, if any. */
@@ -16,15 +19,33 @@ export const testDatabaseUrl: string | undefined = process.env['TEST_DATABASE_UR
 
 export const testEngines: readonly Engine[] = testDatabaseUrl ? ['pglite', 'postgres'] : ['pglite'];
 
-let pgliteTemplate: Promise<PGlite> | undefined;
+function providedTemplateDir(): string | undefined {
+  try {
+    return inject('pgliteTemplateDir');
+  } catch {
+    // Not in a vitest worker (the soak script, benchmarks): no global setup ran.
+    return undefined;
+  }
+}
 
-function pgliteTemplateInstance(): Promise<PGlite> {
-  pgliteTemplate ??= (async () => {
-    const instance = await PGlite.create({ parsers: pgliteParsers });
-    await migrate(await openPglite({ instance }));
-    return instance;
-  })();
-  return pgliteTemplate;
+// PGlite sets up its default 128 MB of shared buffers on every start, a third
+// of a test database's start-up. A test database is small and its data
+// directory is in memory anyway, so a smaller pool changes nothing else.
+const testPgliteStartParams = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
+
+const pgliteTemplates = new Map<PgliteTemplate, Promise<Blob>>();
+let builtHere: Promise<Record<PgliteTemplate, Blob>> | undefined;
+
+function pgliteTemplate(template: PgliteTemplate): Promise<Blob> {
+  let tarball = pgliteTemplates.get(template);
+  if (!tarball) {
+    const dir = providedTemplateDir();
+    tarball = dir
+      ? readFile(pgliteTemplateFile(dir, template)).then((bytes) => new Blob([bytes]))
+      : (builtHere ??= buildPgliteTemplates()).then((built) => built[template]);
+    pgliteTemplates.set(template, tarball);
+  }
+  return tarball;
 }
 
 const schemaHash = createHash('sha256')
@@ -90,8 +111,12 @@ export interface FreshTestDbOptions {
 export async function freshTestDb(engine: Engine, options: FreshTestDbOptions = {}): Promise<TestDb> {
   const migrated = options.migrated ?? true;
   if (engine === 'pglite') {
-    const instance = migrated ? ((await (await pgliteTemplateInstance()).clone()) as PGlite) : undefined;
-    const db = await openPglite(instance ? { instance } : {});
+    const instance = await PGlite.create({
+      loadDataDir: await pgliteTemplate(migrated ? 'migrated' : 'empty'),
+      parsers: pgliteParsers,
+      startParams: testPgliteStartParams,
+    });
+    const db = await openPglite({ instance });
     return Object.assign(db, { dispose: () => db.close() });
   }
   if (!testDatabaseUrl) throw new Error('TEST_DATABASE_URL is not set');

@@ -1,7 +1,9 @@
-// The real `npx helio`: bin/helio.js spawned as a separate process against a
-// temporary PGlite data directory and, with TEST_DATABASE_URL, an empty
-// PostgreSQL database. Each spawn costs about a second, so each test runs a
-// whole sequence rather than one command.
+// `npx helio` against a temporary PGlite data directory and, with
+// TEST_DATABASE_URL, an empty PostgreSQL database. The real launcher
+// (bin/helio.js, spawned) where the process is what is checked: its exit
+// status and stderr, and a password read from its stdin; the other commands
+// run through the same dispatcher in this process, since a spawn costs about
+// a second. Each test runs a whole sequence rather than one command.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +14,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../config.js';
 import { openDatabase } from '../open-database.js';
 import { describeEachEngine } from '../test-engines.js';
-import { helio, type HelioRun } from './spawn-helio.js';
+import { helio, helioInProcess, type HelioRun } from './spawn-helio.js';
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const TIMEOUT = 90_000;
@@ -73,11 +75,11 @@ describeEachEngine('npx helio', (engine: Engine) => {
   it(
     'migrates the database once and then reports it up to date',
     async () => {
-      expect(json(await helio(work, ['migrate', '--json', ...target]))).toEqual({
+      expect(json(await helioInProcess(work, ['migrate', '--json', ...target]))).toEqual({
         applied: migrations.map((m) => m.id),
         alreadyApplied: [],
       });
-      expect(json(await helio(work, ['migrate', '--status', '--json', ...target]))).toEqual({
+      expect(json(await helioInProcess(work, ['migrate', '--status', '--json', ...target]))).toEqual({
         applied: migrations.map((m) => m.id),
         pending: [],
       });
@@ -88,7 +90,7 @@ describeEachEngine('npx helio', (engine: Engine) => {
   it(
     'bootstraps an organisation, its owner, an API key and an OAuth client from the shell',
     async () => {
-      const org = json(await helio(work, ['org', 'create', '--name', 'Acme Solar', '--json', ...target]));
+      const org = json(await helioInProcess(work, ['org', 'create', '--name', 'Acme Solar', '--json', ...target]));
       expect(org).toMatchObject({ id: expect.stringMatching(uuid), name: 'Acme Solar' });
       const orgId = org['id'] as string;
 
@@ -118,20 +120,20 @@ describeEachEngine('npx helio', (engine: Engine) => {
       expect(created.membership).toMatchObject({ organisationId: orgId, userId: created.user.id, role: 'owner' });
 
       const key = json<{ id: string; key: string; prefix: string; role: string }>(
-        await helio(work, ['apikey', 'create', '--org', orgId, '--name', 'ci', '--role', 'admin', '--json', ...target]),
+        await helioInProcess(work, ['apikey', 'create', '--org', orgId, '--name', 'ci', '--role', 'admin', '--json', ...target]),
       );
       expect(key.key).toMatch(/^hk_[0-9a-f]{10}_/);
       expect(key.key.startsWith(key.prefix)).toBe(true);
       expect(key.role).toBe('admin');
 
-      const listed = await helio(work, ['apikey', 'list', '--org', orgId, '--json', ...target]);
+      const listed = await helioInProcess(work, ['apikey', 'list', '--org', orgId, '--json', ...target]);
       expect(listed.stdout).not.toContain(key.key.slice(key.prefix.length + 1));
       const keys = json<Record<string, unknown>[]>(listed);
       expect(keys).toEqual([expect.objectContaining({ id: key.id, prefix: key.prefix, name: 'ci', revokedAt: null })]);
       expect(keys[0]).not.toHaveProperty('key');
 
       const client = json<{ clientId: string; clientSecret: string; grants: string[]; organisationId: string; role: string }>(
-        await helio(work, [
+        await helioInProcess(work, [
           'oauth-client',
           'create',
           '--name',
@@ -154,7 +156,7 @@ describeEachEngine('npx helio', (engine: Engine) => {
       });
       expect(client.clientSecret.length).toBeGreaterThanOrEqual(32);
 
-      const revoked = json(await helio(work, ['apikey', 'revoke', key.id, '--json', ...target]));
+      const revoked = json(await helioInProcess(work, ['apikey', 'revoke', key.id, '--json', ...target]));
       expect(revoked).toMatchObject({ id: key.id, revokedAt: expect.any(String) });
       expect(revoked).not.toHaveProperty('key');
 
@@ -179,7 +181,7 @@ describeEachEngine('npx helio', (engine: Engine) => {
   it(
     'rejects bad input with the error code and exit status 1, writing nothing',
     async () => {
-      const bad = await helio(work, [
+      const bad = await helioInProcess(work, [
         'user',
         'create',
         '--email',
@@ -196,7 +198,15 @@ describeEachEngine('npx helio', (engine: Engine) => {
       expect(error.code).toBe('VALIDATION_ERROR');
       expect(error.details.map((d) => d.path).sort()).toEqual(['email', 'password']);
 
-      const missing = await helio(work, ['apikey', 'create', '--org', '0197a5b2-6c1e-7c3a-9d8e-2f4b5a6c7d8e', '--name', 'x', ...target]);
+      const missing = await helioInProcess(work, [
+        'apikey',
+        'create',
+        '--org',
+        '0197a5b2-6c1e-7c3a-9d8e-2f4b5a6c7d8e',
+        '--name',
+        'x',
+        ...target,
+      ]);
       expect(missing.status).toBe(1);
       expect(missing.stderr).toMatch(/^helio: NOT_FOUND: organisation 0197a5b2-6c1e-7c3a-9d8e-2f4b5a6c7d8e not found/);
       await inspect(async ({ db }) => {

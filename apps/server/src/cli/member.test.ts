@@ -1,5 +1,5 @@
-// `helio member add|remove`: the real process on each engine (one sequence,
-// since each spawn costs about a second), and its argument checks in-process.
+// `helio member add|remove` on each engine, and its argument checks; both run
+// the dispatcher in this process (cli.test.ts spawns the real launcher).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { openMigratedDatabase } from '../open-database.js';
 import { describeEachEngine } from '../test-engines.js';
 import type { CliIo } from './output.js';
 import { run } from './run.js';
-import { helio } from './spawn-helio.js';
+import { helioInProcess } from './spawn-helio.js';
 
 const TIMEOUT = 90_000;
 
@@ -57,7 +57,7 @@ describeEachEngine('npx helio member', (engine: Engine) => {
   it(
     'adds a user by email, removes them by id, and refuses to remove the last owner',
     async () => {
-      const added = await helio(work, [
+      const added = await helioInProcess(work, [
         'member',
         'add',
         '--org',
@@ -72,11 +72,11 @@ describeEachEngine('npx helio member', (engine: Engine) => {
       expect(added.status, added.stderr).toBe(0);
       expect(JSON.parse(added.stdout)).toMatchObject({ organisationId: orgId, userId: bob.id, role: 'technician' });
 
-      const removed = await helio(work, ['member', 'remove', '--org', orgId, '--user', bob.id, ...target]);
+      const removed = await helioInProcess(work, ['member', 'remove', '--org', orgId, '--user', bob.id, ...target]);
       expect(removed.status, removed.stderr).toBe(0);
       expect(removed.stdout).toMatch(new RegExp(`^Removed user ${bob.id} \\(technician\\) from organisation "Acme Solar"\\n`));
 
-      const lastOwner = await helio(work, ['member', 'remove', '--org', orgId, '--user', 'ada@example.com', '--json', ...target]);
+      const lastOwner = await helioInProcess(work, ['member', 'remove', '--org', orgId, '--user', 'ada@example.com', '--json', ...target]);
       expect(lastOwner.status).toBe(1);
       expect(lastOwner.stdout).toBe('');
       expect(JSON.parse(lastOwner.stderr)).toMatchObject({ error: { code: 'CONFLICT', message: expect.stringContaining('last owner') } });
