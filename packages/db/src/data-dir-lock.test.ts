@@ -70,6 +70,18 @@ describe('data directory lock', () => {
     expect(() => lockDataDir(dir)).toThrow(/on not-/);
   });
 
+  it('takes over a dead process’s lock written under another host name when the directory is local only (a laptop renamed)', () => {
+    writeLock({ pid: deadPid(), host: `not-${hostname()}`, since: '2026-01-01T00:00:00.000Z' });
+    const lock = lockDataDir(dir, { localOnly: true });
+    expect(JSON.parse(readFileSync(lockPath, 'utf8'))).toMatchObject({ pid: process.pid, host: hostname() });
+    lock.release();
+  });
+
+  it('still refuses a live process’s lock written under another host name when the directory is local only', () => {
+    writeLock({ pid: process.ppid, host: `not-${hostname()}`, since: '2026-01-01T00:00:00.000Z' });
+    expect(() => lockDataDir(dir, { localOnly: true })).toThrow(DataDirLockedError);
+  });
+
   it("words the refusal as the caller's app asks, naming the holder", () => {
     const parent = process.ppid;
     writeLock({ pid: parent, host: hostname(), since: '2026-01-01T00:00:00.000Z' });

@@ -64,6 +64,14 @@ export interface DataDirLock {
 export interface LockDataDirOptions {
   /** The refusal's message; by default one that names the holder and the lock file. */
   message?: LockMessage;
+  /**
+   * The directory is only ever opened on this machine (a desktop's profile),
+   * so a lock naming another host was written here under an earlier host name
+   * (a laptop's name changes between networks): its pid is checked here like
+   * any other. By default such a lock is held: a shared directory may be open
+   * on another machine, whose pids cannot be checked from here.
+   */
+  localOnly?: boolean;
 }
 
 // Locks this process holds. A lock file naming our own pid that is not in
@@ -102,7 +110,7 @@ function processIsAlive(pid: number): boolean {
   }
 }
 
-function isStale(path: string, holder: LockHolder | undefined): boolean {
+function isStale(path: string, holder: LockHolder | undefined, localOnly: boolean): boolean {
   if (!holder) {
     // Empty or garbled: either a crash mid-write (stale) or an owner writing right now.
     try {
@@ -112,7 +120,7 @@ function isStale(path: string, holder: LockHolder | undefined): boolean {
     }
   }
   // A pid on another host cannot be checked from here: assume it is alive.
-  if (holder.host !== hostname()) return false;
+  if (holder.host !== hostname() && !localOnly) return false;
   if (holder.pid === process.pid) return !heldHere.has(path);
   return !processIsAlive(holder.pid);
 }
@@ -151,7 +159,7 @@ export function lockDataDir(directory: string, options: LockDataDirOptions = {})
       const found = readHolder(path);
       if (!found) continue; // released between our open and read: try again
       holder = found.holder;
-      if (!isStale(path, holder)) throw new DataDirLockedError(dataDir, path, holder, options.message);
+      if (!isStale(path, holder, options.localOnly ?? false)) throw new DataDirLockedError(dataDir, path, holder, options.message);
       unlinkIfUnchanged(path, found.raw);
       continue;
     }

@@ -58,12 +58,14 @@ export interface OpenDesktopOptions {
 // Electron's single-instance lock covers two copies of the app started by one
 // user; the data directory lock also covers the web host, a second profile
 // pointing at the same directory, and tests.
-const desktopLockMessage: LockMessage = ({ dataDir, who }) =>
-  `the Helio data directory ${dataDir} is already open in ${who}; close the other Helio window (or web host) first`;
+const desktopLockMessage: LockMessage = ({ dataDir, lockPath, who }) =>
+  `the Helio data directory ${dataDir} is already open in ${who}; close the other Helio window (or web host) first ` +
+  `(if no Helio is running, delete ${lockPath})`;
 
 export async function openDesktopServices(options: OpenDesktopOptions): Promise<DesktopServices> {
   const dataDir = resolve(options.dataDir);
-  const lock = lockDataDir(dataDir, { message: desktopLockMessage });
+  // A profile is on this laptop only, whatever its host name is today.
+  const lock = lockDataDir(dataDir, { message: desktopLockMessage, localOnly: true });
   let db: Db | undefined;
   try {
     db = await openPglite({ dataDir: join(dataDir, 'pglite') });

@@ -131,15 +131,20 @@ describeEachEngine('captured document upload', (getDb) => {
   });
 
   it('gives a device what it sends for a captured document, and says whether the server still awaits its bytes', async () => {
-    const { db, org, storage, captured, upload } = await setUp();
-    expect(await capturedDocument({ db }, captured.id)).toBeUndefined();
+    const { org, storage, captured, upload } = await setUp();
+    const device = org.as.technician;
+    expect(await capturedDocument(device, captured.id)).toBeUndefined();
     const issued = await requestCapturedUpload(org.as.technician, storage, { ...captured, documentType: 'warranty_information' });
-    expect(await capturedDocument({ db }, captured.id)).toEqual({
+    expect(await capturedDocument(device, captured.id)).toEqual({
       upload: { ...captured, documentType: 'warranty_information' },
       awaitingBytes: true,
     });
+    // Another organisation's member gets nothing to send, nor does a viewer.
+    const other = await seedOrganisation(getDb(), 'Other');
+    await expect(capturedDocument(other.as.owner, captured.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(capturedDocument(org.as.viewer, captured.id)).rejects.toMatchObject({ code: 'FORBIDDEN' });
     await upload(captured.id, issued.token!);
-    expect(await capturedDocument({ db }, captured.id)).toMatchObject({ awaitingBytes: false });
+    expect(await capturedDocument(device, captured.id)).toMatchObject({ awaitingBytes: false });
   });
 
   it('refuses the same id with other metadata and changes nothing', async () => {

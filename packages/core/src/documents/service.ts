@@ -212,19 +212,24 @@ export interface CapturedUploadRequest {
  * holds the document (its organisation was removed from the device).
  */
 export async function capturedDocument(
-  ctx: Pick<ServiceContext, 'db'>,
+  ctx: ServiceContext,
   id: string,
 ): Promise<{ upload: CapturedUploadRequest; awaitingBytes: boolean } | undefined> {
   const { rows } = await ctx.db.query<{
+    organisation_id: string;
     site_id: string;
     filename: string;
     mime_type: string;
     size_bytes: number;
     document_type: string | null;
     status: string;
-  }>('SELECT site_id, filename, mime_type, size_bytes, document_type, status FROM documents WHERE id = $1 AND deleted_at IS NULL', [id]);
+  }>(
+    'SELECT organisation_id, site_id, filename, mime_type, size_bytes, document_type, status FROM documents WHERE id = $1 AND deleted_at IS NULL',
+    [id],
+  );
   const doc = rows[0];
   if (!doc) return undefined;
+  authorize(ctx.principal, doc.organisation_id, 'write', 'document', id);
   return {
     upload: {
       id,

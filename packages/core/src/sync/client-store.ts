@@ -55,6 +55,15 @@ function onConflictReplace(table: SyncedTableDescriptor, columns: readonly strin
   return `ON CONFLICT (id) DO UPDATE SET ${updates.join(', ')}`;
 }
 
+/** The server sent rows of a table this version of the client does not sync. */
+export class UnknownSyncedTableError extends Error {
+  readonly code = 'SYNC_UNKNOWN_TABLE';
+  constructor(readonly table: string) {
+    super(`the server sent rows of ${table}, a table this version of Helio does not sync: update the app to receive them`);
+    this.name = 'UnknownSyncedTableError';
+  }
+}
+
 /** The last version of each row, in order: one statement may not write a row twice. */
 function lastOfEach(rows: readonly Row[]): Row[] {
   const byId = new Map<unknown, Row>();
@@ -333,8 +342,9 @@ export async function applyChanges(
   // A page holds each row once, and rows do not depend on each other (replica mode: no foreign keys, no triggers), so tables go one at a time.
   for (const [name, rows] of byTable) {
     const table = schema.get(name);
-    // A table this client does not know (a newer server's): skipped, as an older schema version would.
-    if (!table) continue;
+    // Rows of a table this client does not know (a newer server's, whose schema version should have
+    // told it to update): refused, so the page rolls back and its cursor stays, and nothing is lost.
+    if (!table) throw new UnknownSyncedTableError(name);
     if (table.writes) await applyWritable(tx, schema, table as WritableTable, lastOfEach(rows), cascades?.get(name));
     else await upsertRows(tx, table, rows);
   }

@@ -247,6 +247,25 @@ for (const engine of testEngines) {
       expect(await notesOf(a.local, other.id)).toEqual([]);
     });
 
+    it('refuses rows of the table on a client that does not know it, keeping its cursor, so nothing is skipped', async () => {
+      const server = await fresh(engine);
+      const org = await seedOrganisation(server, 'Notes Co');
+      const userId = userOf(org, 'technician');
+      await notes.create(contextFor(server), { organisationId: org.id, title: 'Cable tray' });
+      const local = await fresh('pglite');
+      // An older client: Helio's own tables only, while its server sends site_notes.
+      const older = await SyncClient.open({
+        db: local,
+        clock: { now: () => new Date() },
+        ids: contextFor(local).ids,
+        userId,
+        transport: transportFor(server, userId),
+      });
+      await expect(older.sync()).rejects.toThrow(/site_notes, a table this version of Helio does not sync/);
+      expect((await local.query('SELECT cursor FROM sync_cursors')).rows).toEqual([]);
+      expect(await notesOf(local, org.id)).toEqual([]);
+    });
+
     it('refuses a push that writes the table to a server whose schema does not sync it, and writes nothing', async () => {
       const server = await fresh(engine);
       const org = await seedOrganisation(server, 'Notes Co');

@@ -1,6 +1,7 @@
 // The sync protocol's messages, shared by the server and every client.
 import { z } from 'zod';
 import { isHlc } from './hlc.js';
+import { SQL_IDENTIFIER } from './synced-table.js';
 
 /** The version of these messages. A server accepts a range; see `acceptedProtocolVersions`. */
 export const PROTOCOL_VERSION = 1;
@@ -20,7 +21,7 @@ const hlc = z.string().refine(isHlc, { message: 'must be a hybrid logical clock'
  * clients may write, is its SyncSchema's say (tables.ts), checked when a
  * message arrives: the messages themselves hold for any table.
  */
-const tableName = z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a table name');
+const tableName = z.string().regex(SQL_IDENTIFIER, 'must be a table name');
 
 const versions = {
   protocolVersion: z.int().positive(),
@@ -112,6 +113,7 @@ export const rowChange = z.object({
 export type RowChange = z.infer<typeof rowChange>;
 
 export const directoryUser = z.object({ id: z.uuid(), email: z.string(), name: z.string() });
+export type DirectoryUser = z.infer<typeof directoryUser>;
 
 export const organisationPage = z.object({
   organisationId: z.uuid(),

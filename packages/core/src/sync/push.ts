@@ -5,7 +5,7 @@ import { authorize } from '../auth/principal.js';
 import { allocateChangeSeqs } from '../changes.js';
 import type { ServiceContext } from '../context.js';
 import { toDomainError } from '../db-errors.js';
-import { DomainError, isDomainError, notFound, validationError } from '../errors.js';
+import { conflict, DomainError, isDomainError, notFound, validationError } from '../errors.js';
 import { parseInput } from '../validation.js';
 import { clampHlc, compareHlc, parseHlc, sameNode } from './hlc.js';
 import { pushRequest, type MutationResult, type ParsedMutation, type PushResponse } from './protocol.js';
@@ -237,7 +237,10 @@ async function applyResolve(ctx: ServiceContext, tx: Queryable, schema: SyncSche
   if (!c || c.organisation_id !== m.organisationId) throw notFound('conflict', m.id);
   authorize(ctx.principal, c.organisation_id, 'write', 'conflict', m.id);
   if (c.resolution) return 'applied';
-  const { writes } = schema.mustWrite(c.table_name);
+  const table = schema.writableTable(c.table_name);
+  // A conflict recorded on a table this server no longer lets clients write: nothing can be restored through it.
+  if (!table) throw conflict(`this conflict is on ${c.table_name}, which clients can no longer write: it cannot be resolved here`);
+  const { writes } = table;
   if (m.fields.resolution === 'restored') {
     if (c.kind === 'field' && c.field) {
       await writes.update(ctx, c.row_id, { [c.field]: c.lost });

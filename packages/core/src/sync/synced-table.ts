@@ -54,7 +54,8 @@ export interface SyncedTableDescriptor {
 /** Every table is scoped to an organisation by this column (the organisations table's own rows carry it too, equal to their id). */
 export const ORGANISATION_COLUMN = 'organisation_id';
 
-const identifier = /^[a-z_][a-z0-9_]*$/;
+/** A synced table's or column's name: plain SQL identifiers only, since they go into statements. */
+export const SQL_IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 
 /** A descriptor, checked: its names go into SQL, so each must be a plain identifier. */
 export function defineSyncedTable(descriptor: SyncedTableDescriptor): SyncedTableDescriptor {
@@ -68,7 +69,7 @@ export function defineSyncedTable(descriptor: SyncedTableDescriptor): SyncedTabl
     ...(descriptor.writes?.labelColumn ? [descriptor.writes.labelColumn] : []),
     ...(descriptor.writes?.onRemove ? [descriptor.writes.onRemove.table, descriptor.writes.onRemove.column] : []),
   ];
-  const bad = names.filter((n) => !identifier.test(n));
+  const bad = names.filter((n) => !SQL_IDENTIFIER.test(n));
   if (bad.length > 0) throw new Error(`synced table ${descriptor.table}: not plain SQL identifiers: ${bad.join(', ')}`);
   return Object.freeze({ ...descriptor });
 }
@@ -107,10 +108,6 @@ export class SyncSchema {
 
   get writable(): WritableTable[] {
     return this.tables.filter((t): t is WritableTable => t.writes !== undefined);
-  }
-
-  has(table: string): boolean {
-    return this.byName.has(table);
   }
 
   get(table: string): SyncedTableDescriptor | undefined {

@@ -2,12 +2,7 @@
 // people its organisations' rows name (members, uploaders, conflict authors),
 // sent beside each pulled page. Nothing else of a user leaves the server.
 import type { Queryable } from '@helio/db';
-
-export interface DirectoryUser {
-  id: string;
-  email: string;
-  name: string;
-}
+import type { DirectoryUser } from '../sync/protocol.js';
 
 /** The directory entries of these users, by id. */
 export async function directoryEntries(q: Queryable, ids: readonly string[]): Promise<DirectoryUser[]> {

@@ -317,7 +317,7 @@ export class DesktopSync implements DesktopAuth, LocalSync {
     this.uploadError = null;
     let sent = 0;
     for (const documentId of this.services.capturedFiles.list()) {
-      const captured = await documents.capturedDocument({ db: this.services.db }, documentId);
+      const captured = await documents.capturedDocument(await this.client.context(), documentId);
       if (!captured) continue; // its site's organisation is gone from this device: kept, listed as pending
       if (!captured.awaitingBytes) {
         this.services.capturedFiles.remove(documentId); // the server's row says it has the bytes
