@@ -4,13 +4,12 @@
 // listening on a free port, and a TCP proxy between desktop and server whose
 // line can be cut and restored.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { apiKeys, organisations, systemPrincipal, users, type Role } from '@helio/core';
-import { migrate } from '@helio/db';
-import { openPglite } from '@helio/db/pglite';
+import { seedDataDir } from '@helio/desktop/testing';
 import { startWebHost, type DesktopRouter, type WebHost } from '@helio/desktop/web-host';
 import { loadConfig, serviceContext, startServer, type RunningServer } from '@helio/server';
 import { createTRPCClient, httpBatchLink, type TRPCClient } from '@trpc/client';
@@ -56,33 +55,9 @@ export interface HostFixture {
   close(): Promise<void>;
 }
 
-let localDatabaseTemplate: Promise<string> | undefined;
-
-/**
- * A migrated, empty PGlite database, made once per test process and copied
- * into each data directory (web hosts, the server): PGlite's first start
- * (initdb) takes seconds on a busy machine, a copy a fraction of that. Only
- * the schema is shared: each host still makes its own session and sync client id.
- */
-function migratedDatabase(): Promise<string> {
-  localDatabaseTemplate ??= (async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'helio-desktop-template-'));
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-    const db = await openPglite({ dataDir: join(dir, 'pglite') });
-    try {
-      await migrate(db);
-    } finally {
-      await db.close();
-    }
-    return dir;
-  })();
-  return localDatabaseTemplate;
-}
-
 export async function startHost(rendererDir: string, bootstrapOrganisations: string[]): Promise<HostFixture> {
-  const template = await migratedDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), 'helio-desktop-e2e-'));
-  cpSync(join(template, 'pglite'), join(dataDir, 'pglite'), { recursive: true });
+  await seedDataDir(dataDir);
   const host = await startWebHost({ dataDir, rendererDir, port: 0, bootstrapOrganisations });
   const api = createTRPCClient<DesktopRouter>({ links: [httpBatchLink({ url: `${host.url}/trpc` })] });
   return {
@@ -154,7 +129,7 @@ let personCounter = 0;
 export async function startHelioServer(): Promise<HelioServerFixture> {
   const dataDir = mkdtempSync(join(tmpdir(), 'helio-server-e2e-'));
   // The server's PGlite lives in the same place (`<dataDir>/pglite`) and runs the same migrations.
-  cpSync(join(await migratedDatabase(), 'pglite'), join(dataDir, 'pglite'), { recursive: true });
+  await seedDataDir(dataDir);
   const config = loadConfig({
     env: {},
     overrides: {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { documents, systemPrincipal } from '@helio/core';
 import { callerFor, memoryTokenVault, openDesktopServices, type DesktopServices } from '@helio/desktop/main-services';
+import { seedDataDir } from '@helio/desktop/testing';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { describeEachEngine } from '../../apps/server/src/test-engines.js';
 import { documentStorage } from '../../apps/server/src/rest/alentis/documents.js';
@@ -73,6 +74,7 @@ describeEachEngine('desktop sync against a real server', (engine) => {
     await w.t.app.listen({ host: '127.0.0.1', port: 0 });
     proxy = await networkProxy((w.t.app.server.address() as { port: number }).port);
     dataDir = mkdtempSync(join(tmpdir(), 'helio-desktop-sync-'));
+    await seedDataDir(dataDir);
   });
   afterEach(async () => {
     await desktop?.close();

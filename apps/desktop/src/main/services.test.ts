@@ -5,14 +5,17 @@ import { organisations, sites, systemPrincipal } from '@helio/core';
 import { DataDirLockedError } from '@helio/db/data-dir-lock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDesktopContext, desktopRouter } from './router.js';
+import { seedDataDir } from '../testing.js';
 import { openDesktopServices, type DesktopServices } from './services.js';
 
 const dirs: string[] = [];
 const opened: DesktopServices[] = [];
 
-function tempDir(): string {
+/** A new data directory; `seeded`: with the migrated database the app would have made on its first start (see seedDataDir). */
+async function tempDir(seeded = true): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'helio-desktop-'));
   dirs.push(dir);
+  if (seeded) await seedDataDir(dir);
   return dir;
 }
 
@@ -29,7 +32,8 @@ afterEach(async () => {
 
 describe('desktop services', () => {
   it('bootstraps a local organisation and user once, and keeps them across restarts', async () => {
-    const dir = tempDir();
+    // A first start on an empty directory: initdb and every migration, as on a new laptop.
+    const dir = await tempDir(false);
     const first = await open(dir, ['Acme Solar', 'Beta Energy']);
     const session = first.sessions.current()!;
     expect(session.source).toBe('local');
@@ -43,20 +47,20 @@ describe('desktop services', () => {
   });
 
   it('refuses a second open of the same data directory while the first is open', async () => {
-    const dir = tempDir();
+    const dir = await tempDir();
     await open(dir);
     await expect(openDesktopServices({ dataDir: dir })).rejects.toBeInstanceOf(DataDirLockedError);
   });
 
   it('acts as the session user, not as the system principal', async () => {
-    const services = await open(tempDir());
+    const services = await open(await tempDir());
     const me = await desktopRouter.createCaller(createDesktopContext(services)).me();
     expect(me.kind).toBe('user');
     expect(me.userId).toBe(services.sessions.current()!.userId);
   });
 
   it("returns not found for another organisation's site", async () => {
-    const services = await open(tempDir());
+    const services = await open(await tempDir());
     const system = { db: services.db, clock: services.clock, ids: services.ids, principal: systemPrincipal };
     const other = await organisations.createOrganisation(system, { name: 'Not mine' });
     const theirs = await sites.createSite(system, { organisationId: other.id, siteName: 'Their site' });
@@ -66,7 +70,7 @@ describe('desktop services', () => {
   });
 
   it('answers UNAUTHORIZED for data once signed out, while the session status still answers', async () => {
-    const services = await open(tempDir());
+    const services = await open(await tempDir());
     services.sessions.replace(undefined);
     const caller = desktopRouter.createCaller(createDesktopContext(services));
     await expect(caller.sites.list()).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
@@ -74,7 +78,7 @@ describe('desktop services', () => {
   });
 
   it('keeps a captured document pending with its bytes on disk, and keeps nothing for a refused one', async () => {
-    const services = await open(tempDir());
+    const services = await open(await tempDir());
     const caller = desktopRouter.createCaller(createDesktopContext(services));
     const site = await caller.sites.create({ siteName: 'Field site' });
     const bytes = Buffer.from('%PDF-1.4\n% handover\n');
