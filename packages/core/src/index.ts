@@ -35,4 +35,4 @@ export { localProcedures, localSyncProcedures } from './trpc/local-router.js';
 export type { LocalRouterContext, LocalSync } from './sync/local.js';
 export { toTRPCError, trpcCodeByErrorCode } from './trpc/errors.js';
 export * as sync from './sync/index.js';
-export type { OpenConflict, RejectedChange } from './sync/client.js';
+export type { OpenConflict, RejectedChange } from './sync/client-review.js';

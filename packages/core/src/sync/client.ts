@@ -4,7 +4,7 @@
 // changes and confirms (only then drops) pending mutations.
 import { nestedDb, type Db, type Queryable, type Transaction } from '@helio/db';
 import { authorize, type Principal } from '../auth/principal.js';
-import { conflict, notFound, validationError } from '../errors.js';
+import { notFound, validationError } from '../errors.js';
 import { parseId } from '../validation.js';
 import type { ServiceContext } from '../context.js';
 import type { Clock, IdGenerator } from '../ids.js';
@@ -37,6 +37,7 @@ import {
   shadowDependents,
   writeState,
 } from './client-store.js';
+import { dismissRejected, openConflicts, rejectedChanges, visibleTo, type OpenConflict, type RejectedChange } from './client-review.js';
 import type { SyncSchema } from './synced-table.js';
 import { syncSchema } from './tables.js';
 
@@ -64,38 +65,6 @@ export interface SyncClientOptions {
   transport: SyncTransport;
   /** The synced tables; Helio's own (tables.ts) unless given. */
   tables?: SyncSchema;
-}
-
-/** A conflict to show side by side: what the server kept and what was lost, and who lost it. */
-export interface OpenConflict {
-  id: string;
-  organisationId: string;
-  table: string;
-  rowId: string;
-  /** The row's name (its table's labelColumn: a site's or portfolio's name), as this client has it. */
-  rowLabel: string | null;
-  /** The API field (siteName, capacity, ...); null for a delete conflict. */
-  field: string | null;
-  kind: 'field' | 'delete';
-  kept: unknown;
-  lost: unknown;
-  keptClock: string | null;
-  lostClock: string | null;
-  lostBy: { id: string; name: string | null } | null;
-  createdAt: string;
-}
-
-export interface RejectedChange {
-  seq: number;
-  organisationId: string;
-  table: string;
-  op: string;
-  rowId: string;
-  fields: Record<string, unknown>;
-  code: string;
-  message: string;
-  /** Still queued: its seq must reach the server (see purgeRevoked), so it cannot be dismissed yet. */
-  stillQueued: boolean;
 }
 
 /** The server answered a push with gaps only: it lacks earlier changes of this client. */
@@ -183,16 +152,6 @@ export class SyncClient {
     private hlc: HybridClock,
   ) {
     this.schema = options.tables ?? syncSchema;
-  }
-
-  /** How openConflicts names a conflict's row: each writable table's label column, joined by the conflict's table and row. */
-  private get labelSql(): { column: string; joins: string } {
-    const labelled = this.schema.writable.filter((t) => t.writes.labelColumn);
-    if (labelled.length === 0) return { column: 'NULL::text', joins: '' };
-    return {
-      column: `COALESCE(${labelled.map((t, i) => `l${i}.${t.writes.labelColumn}::text`).join(', ')})`,
-      joins: labelled.map((t, i) => `LEFT JOIN ${t.table} l${i} ON c.table_name = '${t.table}' AND l${i}.id = c.row_id`).join('\n       '),
-    };
   }
 
   /** This device's id on the server; a new one once another copy of its data was found sending under the old (see takeNewIdentity). */
@@ -321,93 +280,23 @@ export class SyncClient {
   }
 
   /** Conflicts nobody has resolved yet (nor this client, still queued), oldest first; `id` narrows to one. */
-  async openConflicts(q: Queryable = this.options.db, id?: string): Promise<OpenConflict[]> {
-    const { rows } = await q.query<{
-      id: string;
-      organisation_id: string;
-      table_name: string;
-      row_id: string;
-      row_label: string | null;
-      field: string | null;
-      kind: 'field' | 'delete';
-      kept: unknown;
-      lost: unknown;
-      kept_clock: string | null;
-      lost_clock: string | null;
-      lost_by: string | null;
-      lost_by_name: string | null;
-      created_at: string;
-    }>(
-      `SELECT c.id, c.organisation_id, c.table_name, c.row_id, ${this.labelSql.column} AS row_label, c.field, c.kind, c.kept, c.lost,
-              c.kept_clock, c.lost_clock, c.lost_by, u.name AS lost_by_name, c.created_at
-       FROM sync_conflicts c
-       LEFT JOIN users u ON u.id = c.lost_by
-       ${this.labelSql.joins}
-       WHERE c.resolution IS NULL AND c.deleted_at IS NULL AND ($1::uuid IS NULL OR c.id = $1)
-         AND NOT EXISTS (SELECT 1 FROM sync_outbox o WHERE o.table_name = 'sync_conflicts' AND o.row_id = c.id
-                           AND NOT EXISTS (SELECT 1 FROM sync_rejected r WHERE r.seq = o.seq))
-       ORDER BY c.created_at, c.id`,
-      [id ?? null],
-    );
-    return rows.map((r) => ({
-      id: r.id,
-      organisationId: r.organisation_id,
-      table: r.table_name,
-      rowId: r.row_id,
-      rowLabel: r.row_label,
-      field: r.field,
-      kind: r.kind,
-      kept: r.kept,
-      lost: r.lost,
-      keptClock: r.kept_clock,
-      lostClock: r.lost_clock,
-      lostBy: r.lost_by ? { id: r.lost_by, name: r.lost_by_name } : null,
-      createdAt: new Date(r.created_at).toISOString(),
-    }));
+  openConflicts(q: Queryable = this.options.db, id?: string): Promise<OpenConflict[]> {
+    return openConflicts(q, this.schema, id);
   }
 
   /** The open conflicts of the organisations the principal belongs to (all for the system principal); `organisationId` narrows to one. */
   async conflictsFor(principal: Principal, organisationId?: string): Promise<OpenConflict[]> {
-    const visible = (org: string) => principal.kind === 'system' || principal.memberships.has(org);
-    const open = await this.openConflicts();
-    return open.filter((c) => visible(c.organisationId) && (!organisationId || c.organisationId === organisationId));
+    return visibleTo(principal, await this.openConflicts(), organisationId);
   }
 
   /** Changes the server refused (or that could not reach it: a revoked organisation), with its reasons. */
-  async rejectedChanges(): Promise<RejectedChange[]> {
-    const { rows } = await this.options.db.query<{
-      seq: number;
-      organisation_id: string;
-      mutation: ParsedMutation;
-      code: string;
-      message: string;
-      queued: boolean;
-    }>(
-      `SELECT r.seq, r.organisation_id, r.mutation, r.code, r.message, EXISTS (SELECT 1 FROM sync_outbox o WHERE o.seq = r.seq) AS queued
-       FROM sync_rejected r WHERE r.user_id IS NULL OR r.user_id = $1 ORDER BY r.seq`,
-      [this.options.userId],
-    );
-    return rows.map((r) => ({
-      seq: Number(r.seq),
-      organisationId: r.organisation_id,
-      table: r.mutation.table,
-      op: r.mutation.op,
-      rowId: r.mutation.id,
-      fields: r.mutation.fields,
-      code: r.code,
-      message: r.message,
-      stillQueued: r.queued,
-    }));
+  rejectedChanges(): Promise<RejectedChange[]> {
+    return rejectedChanges(this.options.db, this.options.userId);
   }
 
   /** Removes a refused change from the list once the user has read it. */
-  async dismissRejected(seq: number): Promise<void> {
-    await this.options.db.transaction(async (tx) => {
-      if ((await tx.query('SELECT 1 FROM sync_outbox WHERE seq = $1', [seq])).rowCount > 0) {
-        throw conflict('this change is still being delivered to the server: it can be dismissed once the server has answered');
-      }
-      await tx.query('DELETE FROM sync_rejected WHERE seq = $1 AND (user_id IS NULL OR user_id = $2)', [seq, this.options.userId]);
-    });
+  dismissRejected(seq: number): Promise<void> {
+    return dismissRejected(this.options.db, this.options.userId, seq);
   }
 
   /** Sends unanswered mutations (up to one batch); returns how many were sent. */

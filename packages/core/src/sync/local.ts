@@ -7,7 +7,8 @@ import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
 import { createRouterKit, type RouterContext } from '../trpc/init.js';
-import type { LocalWrite, OpenConflict, RejectedChange } from './client.js';
+import type { LocalWrite } from './client.js';
+import type { OpenConflict, RejectedChange } from './client-review.js';
 
 /** The device's sync client, as the local procedures use it. */
 export interface LocalSync {
