@@ -10,16 +10,10 @@ import { DomainError } from '../errors.js';
 import type { Clock } from '../ids.js';
 import { createSite, getSite } from '../sites/service.js';
 import { contextFor, seedOrganisation, type TestOrganisation } from '../testing.js';
-import { membershipsOf } from '../users/service.js';
-import { SyncClient, SyncGapError, type SyncTransport } from './index.js';
-import { pull } from './pull.js';
-import { push } from './push.js';
+import { SyncClient, SyncGapError } from './index.js';
+import { directTransport } from './testing.js';
 
-/** A transport straight into the server's services, as `userId` with their current memberships. */
-function transportFor(server: Db, userId: string): SyncTransport {
-  const ctx = async () => contextFor(server, { kind: 'user', userId, memberships: await membershipsOf({ db: server }, userId) });
-  return { push: async (req) => push(await ctx(), req), pull: async (req) => pull(await ctx(), req) };
-}
+const transportFor = (server: Db, userId: string) => directTransport(server, userId);
 
 const userOf = (org: TestOrganisation, role: Role) => (org.as[role].principal as { userId: string }).userId;
 

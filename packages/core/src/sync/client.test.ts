@@ -6,28 +6,14 @@ import { getDocument, requestUploads } from '../documents/service.js';
 import { createDocumentTokenSigner } from '../documents/upload-token.js';
 import { createPortfolios, getPortfolio } from '../portfolios/service.js';
 import { contextFor, seedOrganisation, type TestOrganisation } from '../testing.js';
-import { addMember, membershipsOf } from '../users/service.js';
-import { SyncClient, type SyncTransport } from './client.js';
-import { pull } from './pull.js';
-import { push } from './push.js';
+import { addMember } from '../users/service.js';
+import { SyncClient } from './client.js';
+import { directTransport } from './testing.js';
 
 type Db = TestDb;
 
-/** A transport straight into the server's services, acting as `userId` with their current memberships. */
-function transportFor(server: Db, userId: string, faults: { loseNextPushResponse?: boolean } = {}): SyncTransport {
-  const ctx = async () => contextFor(server, { kind: 'user', userId, memberships: await membershipsOf({ db: server }, userId) });
-  return {
-    push: async (req) => {
-      const res = await push(await ctx(), req);
-      if (faults.loseNextPushResponse) {
-        faults.loseNextPushResponse = false;
-        throw new Error('connection reset after the server applied the push');
-      }
-      return res;
-    },
-    pull: async (req) => pull(await ctx(), req),
-  };
-}
+const transportFor = (server: Db, userId: string, faults: { loseNextPushResponse?: boolean } = {}) =>
+  directTransport(server, userId, { faults });
 
 const userOf = (org: TestOrganisation, role: 'technician' | 'admin' | 'viewer' | 'owner') =>
   (org.as[role].principal as { userId: string }).userId;

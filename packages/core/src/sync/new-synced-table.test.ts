@@ -13,9 +13,9 @@ import { contextFor, seedOrganisation, type TestOrganisation } from '../testing.
 import { addMember, membershipsOf, removeMember } from '../users/service.js';
 import { parseInput } from '../validation.js';
 import { z } from 'zod';
-import { SyncClient, type SyncTransport } from './client.js';
+import { SyncClient } from './client.js';
 import { formatHlc } from './hlc.js';
-import { pull } from './pull.js';
+import { directTransport } from './testing.js';
 import { push } from './push.js';
 import { defineSyncedTable, SyncSchema } from './synced-table.js';
 import { syncSchema } from './tables.js';
@@ -121,13 +121,7 @@ const siteNotesSync = defineSyncedTable({
 
 const schema = new SyncSchema([...syncSchema.tables, siteNotesSync]);
 
-function transportFor(server: Db, userId: string): SyncTransport {
-  const ctx = async () => contextFor(server, { kind: 'user', userId, memberships: await membershipsOf({ db: server }, userId) });
-  return {
-    push: async (req) => push(await ctx(), req, schema),
-    pull: async (req) => pull(await ctx(), req, schema),
-  };
-}
+const transportFor = (server: Db, userId: string) => directTransport(server, userId, { schema });
 
 const userOf = (org: TestOrganisation, role: 'technician' | 'admin') => (org.as[role].principal as { userId: string }).userId;
 
