@@ -1,5 +1,4 @@
-import { useEffect, useState } from 'react';
-import { api, type SessionStatus } from './client.js';
+import { api } from './client.js';
 import { ErrorMessage } from './components/error-message.js';
 import { OnlineIndicator } from './components/online-indicator.js';
 import { OrganisationSwitcher } from './components/organisation-switcher.js';
@@ -9,6 +8,7 @@ import { ConnectScreen } from './screens/connect-screen.js';
 import { SiteDetail } from './screens/site-detail.js';
 import { SitesScreen } from './screens/sites-screen.js';
 import { SyncPanel } from './screens/sync-panel.js';
+import { SessionProvider, useSession } from './session.js';
 import { plural, SyncStatusProvider, useDataVersion, useSyncStatus } from './sync-status.js';
 
 const sections = [
@@ -17,28 +17,13 @@ const sections = [
   { route: 'connect', label: 'Server' },
 ] as const;
 
-/** The session as the main process has it, kept current by its subscription (sign-in, memberships pulled by sync). */
-function useSessionStatus(): { status: SessionStatus | undefined; error: unknown } {
-  const [status, setStatus] = useState<SessionStatus>();
-  const [error, setError] = useState<unknown>();
-  useEffect(() => {
-    const subscription = api.session.watch.subscribe(undefined, {
-      onData: (next) => {
-        setStatus(next);
-        setError(undefined);
-      },
-      onError: setError,
-    });
-    return () => subscription.unsubscribe();
-  }, []);
-  return { status, error };
-}
-
 export function App() {
   return (
-    <SyncStatusProvider>
-      <Shell />
-    </SyncStatusProvider>
+    <SessionProvider>
+      <SyncStatusProvider>
+        <Shell />
+      </SyncStatusProvider>
+    </SessionProvider>
   );
 }
 
@@ -59,7 +44,7 @@ function SyncNavLink({ current }: { current: boolean }) {
 
 function Shell() {
   const route = useHashRoute();
-  const { status, error: sessionError } = useSessionStatus();
+  const { status, error: sessionError } = useSession();
   const dataVersion = useDataVersion();
   const organisations = useLoad(() => api.organisations.list.query(), [status?.userId, status?.memberships.length, dataVersion]);
   const [storedOrganisation, setOrganisation] = useStoredState('helio.organisation', '');
