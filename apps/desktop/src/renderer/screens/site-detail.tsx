@@ -1,112 +1,110 @@
-import { useEffect, useState, type FormEvent } from 'react';
-import { api, type Inputs, type Site } from '../client.js';
+import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { api, describeError } from '../client.js';
 import { ErrorMessage } from '../components/error-message.js';
-import { TimeZoneInput } from '../components/time-zone-input.js';
+import { ConfirmButton } from '../components/confirm-button.js';
+import { choose, discard, rowChanged, startEditing, touchedFields, typed, type Editing } from '../form-merge.js';
 import { useAction, useLoad } from '../hooks.js';
-import { capacityUnitLabels, entries, type CapacityUnit } from '../labels.js';
+import { capacityUnitLabels, entries, timeZones } from '../labels.js';
+import { userLocale } from '../numbers.js';
+import { useCanWrite, useRole } from '../session.js';
+import { checkSiteField, fieldOfError, siteLabels, sitePatch, toSiteForm, type SiteForm, type SiteKey } from '../site-fields.js';
 import { useDataVersion } from '../sync-status.js';
 import { DocumentsPanel } from './documents-panel.js';
+import './site-detail.css';
 
-type SitePatch = Inputs['sites']['update']['patch'];
+type FieldErrors = Partial<Record<SiteKey, string>>;
 
-/** The form keeps every field as text, as typed; `toPatch` turns it into the update. */
-interface SiteForm {
-  siteName: string;
-  address: string;
-  capacity: string;
-  unit: string;
-  latitude: string;
-  longitude: string;
-  portfolioId: string;
-  siteManager: string;
-  coverImageUrl: string;
-  timezone: string;
-}
-
-const text = (v: string | number | null) => (v === null ? '' : String(v));
-
-function toForm(site: Site): SiteForm {
-  return {
-    siteName: site.siteName,
-    address: text(site.address),
-    capacity: text(site.capacity),
-    unit: text(site.unit),
-    latitude: text(site.latitude),
-    longitude: text(site.longitude),
-    portfolioId: text(site.portfolioId),
-    siteManager: text(site.siteManager),
-    coverImageUrl: text(site.coverImageUrl),
-    timezone: site.timezone,
-  };
-}
-
-const orNull = (v: string) => (v.trim() === '' ? null : v.trim());
-const numberOrNull = (v: string) => (v.trim() === '' ? null : Number(v));
-
-function allFields(form: SiteForm): Required<SitePatch> {
-  return {
-    siteName: form.siteName,
-    address: orNull(form.address),
-    capacity: numberOrNull(form.capacity),
-    unit: orNull(form.unit) as CapacityUnit | null,
-    latitude: numberOrNull(form.latitude),
-    longitude: numberOrNull(form.longitude),
-    portfolioId: orNull(form.portfolioId),
-    siteManager: orNull(form.siteManager),
-    coverImageUrl: orNull(form.coverImageUrl),
-    timezone: form.timezone,
-  };
-}
-
-/**
- * Only the fields the user changed: each one saved becomes a synced change
- * that wins or conflicts field by field, so an untouched field must not
- * overwrite what someone else changed meanwhile.
- */
-function toPatch(form: SiteForm, loaded: SiteForm): SitePatch {
-  const all = allFields(form);
-  return Object.fromEntries((Object.keys(all) as (keyof SiteForm)[]).filter((k) => form[k] !== loaded[k]).map((k) => [k, all[k]]));
-}
-
-const sameForm = (a: SiteForm, b: SiteForm) => (Object.keys(a) as (keyof SiteForm)[]).every((k) => a[k] === b[k]);
-
-/**
- * The form as typed, and the site as last loaded. A reload (sync pulled a
- * change) replaces the form only while it holds no unsaved edit; otherwise
- * the edits stay and the user is told the site changed meanwhile.
- */
-interface Editing {
-  form: SiteForm;
-  loaded: SiteForm;
-  changedElsewhere: boolean;
+/** A field's label, its input, and what concerns it: the error, the value changed elsewhere, a note that it was updated. */
+function Field(props: {
+  name: SiteKey;
+  editing: Editing<SiteForm>;
+  error: string | undefined;
+  describe?: (value: string) => string;
+  onChoose(pick: 'mine' | 'theirs'): void;
+  children: ReactNode;
+  label?: ReactNode;
+}) {
+  const { name, editing, error } = props;
+  const theirs = editing.theirs[name];
+  const show = (v: string) => (v === '' ? 'empty' : (props.describe?.(v) ?? v));
+  return (
+    <div className={`field${error ? ' field-invalid' : ''}${theirs !== undefined ? ' field-conflict' : ''}`}>
+      {props.label ?? <label htmlFor={`site-${name}`}>{siteLabels[name]}</label>}
+      {props.children}
+      {error && (
+        <p className="field-error" id={`site-${name}-error`}>
+          {error}
+        </p>
+      )}
+      {theirs !== undefined && (
+        <div className="field-choice" role="group" aria-labelledby={`site-${name}-theirs`}>
+          <p id={`site-${name}-theirs`}>
+            Changed elsewhere to <strong>{show(theirs)}</strong> while you were editing. Yours: <strong>{show(editing.form[name])}</strong>.
+          </p>
+          <button type="button" className="secondary" onClick={() => props.onChoose('theirs')}>
+            Use “{show(theirs)}”
+          </button>
+          <button type="button" className="secondary" onClick={() => props.onChoose('mine')}>
+            Keep mine
+          </button>
+        </div>
+      )}
+      {theirs === undefined && editing.updated.has(name) && <p className="field-updated">Updated while this page was open.</p>}
+    </div>
+  );
 }
 
 export function SiteDetail({ siteId, onClose }: { siteId: string; onClose(): void }) {
+  const locale = userLocale();
   const dataVersion = useDataVersion();
   const site = useLoad(() => api.sites.get.query({ id: siteId }), [siteId, dataVersion]);
   const portfolios = useLoad(() => api.portfolios.list.query(), [dataVersion]);
-  const [editing, setEditing] = useState<Editing>();
-  const [saved, setSaved] = useState<string>();
-  const save = useAction(async (patch: SitePatch) => {
-    if (Object.keys(patch).length === 0) {
-      setSaved('No changes to save');
-      return;
-    }
-    const updated = await api.sites.update.mutate({ id: siteId, patch });
-    const loaded = toForm(updated);
-    setEditing({ form: loaded, loaded, changedElsewhere: false });
-    setSaved(`Saved at ${new Date(updated.updatedAt).toLocaleTimeString()}`);
-  });
+  const organisationId = site.data?.organisationId;
+  const canWrite = useCanWrite(organisationId);
+  const role = useRole(organisationId);
+  const [editing, setEditing] = useState<Editing<SiteForm>>();
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [outcome, setOutcome] = useState<string>();
 
   useEffect(() => {
     if (!site.data) return;
-    const loaded = toForm(site.data);
-    setEditing((e) =>
-      !e || sameForm(e.form, e.loaded)
-        ? { form: loaded, loaded, changedElsewhere: false }
-        : { form: e.form, loaded, changedElsewhere: e.changedElsewhere || !sameForm(e.loaded, loaded) },
-    );
-  }, [site.data]);
+    const row = toSiteForm(site.data, locale);
+    setEditing((e) => (e ? rowChanged(e, row) : startEditing(row)));
+  }, [site.data, locale]);
+
+  const save = useAction(async (current: Editing<SiteForm>) => {
+    setOutcome(undefined);
+    const keys = touchedFields(current);
+    const found: FieldErrors = {};
+    for (const key of Object.keys(current.theirs) as SiteKey[]) found[key] = 'Choose which value to keep before saving.';
+    for (const key of keys) {
+      const problem = checkSiteField(key, current.form[key], locale);
+      if (problem) found[key] = problem;
+    }
+    setErrors(found);
+    if (Object.keys(found).length > 0) {
+      setOutcome('Nothing was saved: check the fields marked below.');
+      return;
+    }
+    if (keys.length === 0) {
+      setOutcome('No changes to save.');
+      return;
+    }
+    let updated;
+    try {
+      updated = await api.sites.update.mutate({ id: siteId, patch: sitePatch(current.form, keys, locale) });
+    } catch (err) {
+      const refused = fieldErrorsOf(err);
+      if (!refused) throw err;
+      setErrors(refused);
+      setOutcome('Nothing was saved: check the fields marked below.');
+      return;
+    }
+    const sent = Object.fromEntries(keys.map((k) => [k, current.form[k]]));
+    // What was sent is now the row's: a field typed again meanwhile stays a change.
+    setEditing((e) => e && rowChanged({ ...e, base: { ...e.base, ...sent } }, toSiteForm(updated, locale)));
+    setOutcome(`Saved at ${new Date(updated.updatedAt).toLocaleTimeString(locale)}.`);
+  });
 
   if (site.error && !site.data) {
     return (
@@ -120,25 +118,37 @@ export function SiteDetail({ siteId, onClose }: { siteId: string; onClose(): voi
   }
   if (!site.data || !editing) return <p className="empty">Loading…</p>;
   const { form } = editing;
+  const orgPortfolios = (portfolios.data ?? []).filter((p) => p.organisationId === organisationId);
+  const portfolioName = (id: string) => orgPortfolios.find((p) => p.id === id)?.name ?? 'a portfolio not on this device';
 
-  const orgPortfolios = (portfolios.data ?? []).filter((p) => p.organisationId === site.data!.organisationId);
-  const set = (field: keyof SiteForm) => (value: string) => {
-    setEditing({ ...editing, form: { ...form, [field]: value } });
-    setSaved(undefined);
+  const set = (key: SiteKey) => (value: string) => {
+    setEditing((e) => e && typed(e, key, value));
+    setErrors(({ [key]: _, ...rest }) => rest);
+    setOutcome(undefined);
   };
-  const discardEdits = () => setEditing({ form: editing.loaded, loaded: editing.loaded, changedElsewhere: false });
-
+  const onChoose = (key: SiteKey) => (pick: 'mine' | 'theirs') => {
+    setEditing((e) => e && choose(e, key, pick));
+    setErrors(({ [key]: _, ...rest }) => rest);
+  };
+  const inputProps = (key: SiteKey) => ({
+    id: `site-${key}`,
+    value: form[key],
+    readOnly: !canWrite,
+    onChange: (e: { target: { value: string } }) => set(key)(e.target.value),
+    'aria-invalid': errors[key] ? true : undefined,
+    'aria-describedby': errors[key] ? `site-${key}-error` : undefined,
+  });
+  const textField = (key: SiteKey, extra: { type?: string; inputMode?: 'decimal'; list?: string } = {}) => (
+    <Field name={key} editing={editing} error={errors[key]} onChoose={onChoose(key)}>
+      <input {...inputProps(key)} {...extra} />
+    </Field>
+  );
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    void save.run(toPatch(form, editing.loaded));
+    void save.run(editing);
   };
-
-  const field = (key: keyof SiteForm, label: string, props: { type?: string; step?: string; inputMode?: 'decimal' } = {}) => (
-    <div className="field">
-      <label htmlFor={`site-${key}`}>{label}</label>
-      <input id={`site-${key}`} value={form[key]} onChange={(e) => set(key)(e.target.value)} {...props} />
-    </div>
-  );
+  const pending = touchedFields(editing).length > 0;
+  const changedElsewhere = Object.keys(editing.theirs).length > 0;
 
   return (
     <div className="site-detail">
@@ -148,28 +158,36 @@ export function SiteDetail({ siteId, onClose }: { siteId: string; onClose(): voi
       <section className="panel" aria-labelledby="site-heading">
         <h2 id="site-heading">{site.data.siteName}</h2>
         <ErrorMessage error={site.error} title="Could not reload the site" />
-        {editing.changedElsewhere && (
+        {!canWrite && role && (
+          <p className="notice" role="note">
+            You are {role === 'viewer' ? 'a viewer' : `“${role}”`} in this organisation: you can read this site, not change it.
+          </p>
+        )}
+        {changedElsewhere && (
           <div className="notice-warn" role="status">
-            <p>
-              This site was changed elsewhere while you were editing it. Your unsaved edits are kept: saving them replaces those fields.
-            </p>
-            <button type="button" className="secondary" onClick={discardEdits}>
+            <p>This site was changed elsewhere while you were editing it. Your unsaved edits are kept; choose below where both changed.</p>
+            <button type="button" className="secondary" onClick={() => setEditing(discard(editing))}>
               Discard my edits
             </button>
           </div>
         )}
-        <form onSubmit={submit} aria-label="Site details">
+        <form onSubmit={submit} aria-label="Site details" noValidate>
           <div className="fields two-columns">
-            {field('siteName', 'Site name')}
-            {field('address', 'Address')}
-            <div className="field">
-              <label htmlFor="site-capacity">Capacity</label>
+            {textField('siteName')}
+            {textField('address')}
+            <Field
+              name="capacity"
+              editing={editing}
+              error={errors.capacity ?? errors.unit}
+              onChoose={onChoose('capacity')}
+              label={<label htmlFor="site-capacity">Capacity</label>}
+            >
               <div className="row">
-                <input id="site-capacity" value={form.capacity} inputMode="decimal" onChange={(e) => set('capacity')(e.target.value)} />
+                <input {...inputProps('capacity')} inputMode="decimal" />
                 <label htmlFor="site-unit" className="visually-hidden">
                   Unit
                 </label>
-                <select id="site-unit" value={form.unit} onChange={(e) => set('unit')(e.target.value)}>
+                <select id="site-unit" value={form.unit} disabled={!canWrite} onChange={(e) => set('unit')(e.target.value)}>
                   <option value="">No unit</option>
                   {entries(capacityUnitLabels).map(([unit, label]) => (
                     <option key={unit} value={unit}>
@@ -178,10 +196,20 @@ export function SiteDetail({ siteId, onClose }: { siteId: string; onClose(): voi
                   ))}
                 </select>
               </div>
-            </div>
-            <div className="field">
-              <label htmlFor="site-portfolioId">Portfolio</label>
-              <select id="site-portfolioId" value={form.portfolioId} onChange={(e) => set('portfolioId')(e.target.value)}>
+            </Field>
+            <Field
+              name="portfolioId"
+              editing={editing}
+              error={errors.portfolioId}
+              onChoose={onChoose('portfolioId')}
+              describe={portfolioName}
+            >
+              <select
+                id="site-portfolioId"
+                value={form.portfolioId}
+                disabled={!canWrite}
+                onChange={(e) => set('portfolioId')(e.target.value)}
+              >
                 <option value="">None</option>
                 {orgPortfolios.map((p) => (
                   <option key={p.id} value={p.id}>
@@ -189,30 +217,65 @@ export function SiteDetail({ siteId, onClose }: { siteId: string; onClose(): voi
                   </option>
                 ))}
               </select>
-            </div>
-            {field('latitude', 'Latitude', { inputMode: 'decimal' })}
-            {field('longitude', 'Longitude', { inputMode: 'decimal' })}
-            {field('siteManager', 'Site manager')}
-            {field('coverImageUrl', 'Cover image URL', { type: 'url' })}
-            <div className="field">
-              <TimeZoneInput id="site-timezone" label="Time zone" value={form.timezone} onChange={set('timezone')} />
-            </div>
+            </Field>
+            {textField('latitude', { inputMode: 'decimal' })}
+            {textField('longitude', { inputMode: 'decimal' })}
+            {textField('siteManager')}
+            {textField('coverImageUrl', { type: 'url' })}
+            {textField('timezone', { list: 'site-timezone-zones' })}
+            <datalist id="site-timezone-zones">
+              {timeZones.map((z) => (
+                <option key={z} value={z} />
+              ))}
+            </datalist>
           </div>
-          <div className="form-actions">
-            <button type="submit" disabled={save.busy}>
-              Save changes
-            </button>
-            <span role="status" className="saved">
-              {saved}
-            </span>
-          </div>
+          {editing.theirs.unit !== undefined && (
+            <Field name="unit" editing={editing} error={undefined} onChoose={onChoose('unit')} label={<span>Unit</span>}>
+              {null}
+            </Field>
+          )}
+          {canWrite && (
+            <div className="form-actions">
+              <button type="submit" disabled={save.busy}>
+                Save changes
+              </button>
+              <span role="status" className="saved">
+                {outcome ?? (pending ? 'Unsaved changes' : '')}
+              </span>
+            </div>
+          )}
           <ErrorMessage error={save.error} title="Could not save the site" />
         </form>
         <p className="meta">
-          Created {new Date(site.data.createdAt).toLocaleString()} · last changed {new Date(site.data.updatedAt).toLocaleString()}
+          Created {new Date(site.data.createdAt).toLocaleString(locale)} · last changed{' '}
+          {new Date(site.data.updatedAt).toLocaleString(locale)}
         </p>
+        {canWrite && (
+          <ConfirmButton
+            label="Delete site"
+            question={`Delete “${site.data.siteName}”? It disappears for everyone in this organisation once Helio syncs; its documents go with it.`}
+            confirmLabel="Delete this site"
+            onConfirm={async () => {
+              await api.sites.delete.mutate({ id: siteId });
+              onClose();
+            }}
+            errorTitle="Could not delete the site"
+          />
+        )}
       </section>
       <DocumentsPanel siteId={siteId} />
     </div>
   );
+}
+
+/** Core's refusal of fields, in the form's own words where the field is known; undefined when it is not about fields. */
+function fieldErrorsOf(err: unknown): FieldErrors | undefined {
+  const shown = describeError(err);
+  if (shown.code !== 'VALIDATION_ERROR') return undefined;
+  const found: FieldErrors = {};
+  for (const detail of shown.details) {
+    const key = fieldOfError(detail.path);
+    if (key) found[key] = `${siteLabels[key]} was refused: ${detail.message}.`;
+  }
+  return Object.keys(found).length > 0 ? found : undefined;
 }

@@ -2,9 +2,13 @@ import { useMemo, useState, type FormEvent } from 'react';
 import { api, type Portfolio, type Site } from '../client.js';
 import { ErrorMessage } from '../components/error-message.js';
 import { TimeZoneInput } from '../components/time-zone-input.js';
-import { useAction, useLoad } from '../hooks.js';
+import { ConfirmButton } from '../components/confirm-button.js';
+import { useAction, useLoad, useStoredState } from '../hooks.js';
 import { timeZones } from '../labels.js';
+import { displayNumber, userLocale } from '../numbers.js';
+import { useCanWrite, useRole } from '../session.js';
 import { useDataVersion } from '../sync-status.js';
+import './site-detail.css';
 
 type PortfolioFilter = 'all' | 'none' | string;
 
@@ -14,7 +18,49 @@ function matches(site: Site, portfolioName: string | undefined, query: string): 
   return [site.siteName, site.address, site.siteManager, site.timezone, portfolioName].some((v) => v?.toLowerCase().includes(q));
 }
 
+type SortKey = 'siteName' | 'portfolio' | 'capacity' | 'timezone' | 'address';
+
+const unitScale: Record<string, number> = { W: 1, Wp: 1, kW: 1e3, kWp: 1e3, kWh: 1e3, MW: 1e6, MWp: 1e6, MWh: 1e6, GW: 1e9, GWp: 1e9 };
+
+/** Capacities compare in base units (W, Wp, Wh); a site without one sorts last. */
+const capacityOf = (site: Site) => (site.capacity === null ? null : site.capacity * (unitScale[site.unit ?? 'W'] ?? 1));
+
+function compareSites(
+  key: SortKey,
+  portfolioName: (s: Site) => string | undefined,
+  locale: string,
+): (a: Site, b: Site, direction: 1 | -1) => number {
+  const collator = new Intl.Collator(locale, { numeric: true, sensitivity: 'base' });
+  const text = (s: Site): string | undefined =>
+    key === 'portfolio' ? portfolioName(s) : key === 'capacity' ? undefined : (s[key] ?? undefined);
+  // A site without the value sorts last in either direction.
+  return (a, b, direction) => {
+    if (key === 'capacity') {
+      const [x, y] = [capacityOf(a), capacityOf(b)];
+      if (x === null || y === null) return x === y ? 0 : x === null ? 1 : -1;
+      return direction * (x - y);
+    }
+    const [x, y] = [text(a), text(b)];
+    if (x === undefined || y === undefined) return x === y ? 0 : x === undefined ? 1 : -1;
+    return direction * collator.compare(x, y);
+  };
+}
+
+const columns: { key: SortKey; label: string }[] = [
+  { key: 'siteName', label: 'Site' },
+  { key: 'portfolio', label: 'Portfolio' },
+  { key: 'capacity', label: 'Capacity' },
+  { key: 'timezone', label: 'Time zone' },
+  { key: 'address', label: 'Address' },
+];
+
 export function SitesScreen({ organisationId }: { organisationId: string }) {
+  const locale = userLocale();
+  const canWrite = useCanWrite(organisationId);
+  const role = useRole(organisationId);
+  const [sortBy, setSortBy] = useStoredState('helio.sites.sort', 'siteName:asc');
+  const [sortKey, sortDirection] = sortBy.split(':') as [SortKey, 'asc' | 'desc'];
+  const sortOn = (key: SortKey) => setSortBy(`${key}:${key === sortKey && sortDirection === 'asc' ? 'desc' : 'asc'}`);
   const dataVersion = useDataVersion();
   const portfolios = useLoad(() => api.portfolios.list.query(), [dataVersion]);
   const sites = useLoad(() => api.sites.list.query(), [dataVersion]);
@@ -28,11 +74,16 @@ export function SitesScreen({ organisationId }: { organisationId: string }) {
   );
   const portfolioNames = useMemo(() => new Map(orgPortfolios.map((p) => [p.id, p.name])), [orgPortfolios]);
   const orgSites = (sites.data ?? []).filter((s) => s.organisationId === organisationId);
-  const shown = orgSites.filter(
-    (s) =>
-      (filter === 'all' || (filter === 'none' ? s.portfolioId === null : s.portfolioId === filter)) &&
-      matches(s, s.portfolioId ? portfolioNames.get(s.portfolioId) : undefined, query.trim()),
-  );
+  const portfolioOf = (s: Site) => (s.portfolioId ? portfolioNames.get(s.portfolioId) : undefined);
+  const ascending = compareSites(columns.some((c) => c.key === sortKey) ? sortKey : 'siteName', portfolioOf, locale);
+  const shown = orgSites
+    .filter(
+      (s) =>
+        (filter === 'all' || (filter === 'none' ? s.portfolioId === null : s.portfolioId === filter)) &&
+        matches(s, portfolioOf(s), query.trim()),
+    )
+    .sort((a, b) => ascending(a, b, sortDirection === 'desc' ? -1 : 1));
+  const selected = orgPortfolios.find((p) => p.id === filter);
   const countIn = (id: string | null) => orgSites.filter((s) => s.portfolioId === id).length;
 
   return (
@@ -59,7 +110,24 @@ export function SitesScreen({ organisationId }: { organisationId: string }) {
             </button>
           </li>
         </ul>
-        <NewPortfolioForm organisationId={organisationId} onCreated={portfolios.reload} />
+        {selected && canWrite && (
+          <PortfolioActions
+            key={selected.id}
+            portfolio={selected}
+            sites={countIn(selected.id)}
+            onChanged={portfolios.reload}
+            onDeleted={() => setFilter('all')}
+          />
+        )}
+        {canWrite ? (
+          <NewPortfolioForm organisationId={organisationId} onCreated={portfolios.reload} />
+        ) : (
+          role && (
+            <p className="hint" role="note">
+              You are {role === 'viewer' ? 'a viewer' : `“${role}”`} in this organisation: you can read its sites, not change them.
+            </p>
+          )
+        )}
       </section>
 
       <section className="panel sites" aria-labelledby="sites-heading">
@@ -77,11 +145,18 @@ export function SitesScreen({ organisationId }: { organisationId: string }) {
           <table className="site-table">
             <thead>
               <tr>
-                <th scope="col">Site</th>
-                <th scope="col">Portfolio</th>
-                <th scope="col">Capacity</th>
-                <th scope="col">Time zone</th>
-                <th scope="col">Address</th>
+                {columns.map((c) => (
+                  <th
+                    key={c.key}
+                    scope="col"
+                    aria-sort={c.key === sortKey ? (sortDirection === 'asc' ? 'ascending' : 'descending') : undefined}
+                  >
+                    <button type="button" className="sortable" onClick={() => sortOn(c.key)}>
+                      {c.label}
+                      <span aria-hidden="true">{c.key === sortKey ? (sortDirection === 'asc' ? ' ▲' : ' ▼') : ''}</span>
+                    </button>
+                  </th>
+                ))}
               </tr>
             </thead>
             <tbody>
@@ -91,7 +166,7 @@ export function SitesScreen({ organisationId }: { organisationId: string }) {
                     <a href={`#/sites/${s.id}`}>{s.siteName}</a>
                   </td>
                   <td>{s.portfolioId ? (portfolioNames.get(s.portfolioId) ?? '—') : '—'}</td>
-                  <td>{s.capacity === null ? '—' : `${s.capacity} ${s.unit ?? ''}`}</td>
+                  <td>{s.capacity === null ? '—' : `${displayNumber(s.capacity, locale)} ${s.unit ?? ''}`}</td>
                   <td>{s.timezone}</td>
                   <td>{s.address ?? '—'}</td>
                 </tr>
@@ -99,8 +174,70 @@ export function SitesScreen({ organisationId }: { organisationId: string }) {
             </tbody>
           </table>
         )}
-        <NewSiteForm organisationId={organisationId} portfolios={orgPortfolios} onCreated={sites.reload} />
+        {canWrite && <NewSiteForm organisationId={organisationId} portfolios={orgPortfolios} onCreated={sites.reload} />}
       </section>
+    </div>
+  );
+}
+
+/** Renaming and deleting the portfolio picked in the list. */
+function PortfolioActions(props: { portfolio: Portfolio; sites: number; onChanged(): void; onDeleted(): void }) {
+  const { portfolio } = props;
+  const [name, setName] = useState(portfolio.name);
+  const [renaming, setRenaming] = useState(false);
+  const rename = useAction(async () => {
+    await api.portfolios.update.mutate({ id: portfolio.id, name: name.trim() });
+    setRenaming(false);
+    props.onChanged();
+  });
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    void rename.run();
+  };
+  const tooLong = name.trim().length > 200;
+  return (
+    <div className="portfolio-actions" aria-label={`Portfolio ${portfolio.name}`} role="group">
+      {renaming ? (
+        <form className="inline-form" onSubmit={submit} aria-label="Rename portfolio">
+          <label htmlFor="rename-portfolio">New name for {portfolio.name}</label>
+          <div className="row">
+            <input
+              id="rename-portfolio"
+              value={name}
+              onChange={(e) => setName(e.target.value)}
+              aria-invalid={name.trim() === '' || tooLong ? true : undefined}
+            />
+            <button type="submit" disabled={rename.busy || name.trim() === '' || tooLong}>
+              Rename
+            </button>
+            <button type="button" className="secondary" onClick={() => setRenaming(false)}>
+              Cancel
+            </button>
+          </div>
+          {name.trim() === '' && <p className="field-error">Give the portfolio a name.</p>}
+          {tooLong && <p className="field-error">Keep the name under 200 characters.</p>}
+          <ErrorMessage error={rename.error} title="Could not rename the portfolio" />
+        </form>
+      ) : (
+        <button type="button" className="secondary" onClick={() => setRenaming(true)}>
+          Rename “{portfolio.name}”
+        </button>
+      )}
+      <ConfirmButton
+        label={`Delete “${portfolio.name}”`}
+        question={`Delete the portfolio “${portfolio.name}”? ${
+          props.sites === 0
+            ? 'It holds no sites.'
+            : `Its ${props.sites === 1 ? 'site stays' : `${props.sites} sites stay`}, outside any portfolio.`
+        } Everyone in this organisation sees it gone once Helio syncs.`}
+        confirmLabel="Delete this portfolio"
+        onConfirm={async () => {
+          await api.portfolios.delete.mutate({ id: portfolio.id });
+          props.onDeleted();
+          props.onChanged();
+        }}
+        errorTitle="Could not delete the portfolio"
+      />
     </div>
   );
 }
