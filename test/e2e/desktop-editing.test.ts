@@ -177,7 +177,7 @@ describe('editing in the desktop app', () => {
 
   it('shows a viewer everything read-only, with nothing offered that the server would refuse', { timeout: 180_000 }, async () => {
     const tenant = await server.createTenant('Read Only Solar', [{ name: 'Vic Viewer', role: 'viewer' }]);
-    const site = await createSiteByRest(server, tenant, { siteName: 'Glass Farm', address: '1 Glass Road', timezone: 'Europe/Rome' });
+    await createSiteByRest(server, tenant, { siteName: 'Glass Farm', address: '1 Glass Road', timezone: 'Europe/Rome' });
     expect(
       (await server.rest(tenant.apiKey, 'POST', '/api/portfolios', [{ organisationId: tenant.organisationId, name: 'Glass Portfolio' }]))
         .status,

@@ -7,29 +7,38 @@
 // TEST_DATABASE_URL is set): what this file checks is the desktop's side of
 // sync, and the server's engines are covered by its own tests.
 import { randomBytes } from 'node:crypto';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildRenderer,
   launchChromium,
   screenshot,
-  signInHost,
   startHelioServer,
-  startHost,
-  startNetworkLine,
   type HelioServerFixture,
-  type HostFixture,
-  type NetworkLine,
   type Person,
   type Tenant,
 } from './desktop-fixtures.js';
-
-/** Sync rounds, pulls and retries on a shared two-core machine: generous, never a fixed sleep. */
-const SYNCED = { timeout: 45_000, interval: 100 };
+import {
+  createSiteByRest as createSiteOf,
+  desktopPool,
+  restSite as restSiteOf,
+  signedIn,
+  SYNCED,
+  syncIndicator,
+  syncNow,
+  text,
+  waitForOrganisation,
+  waitUntilSynced,
+  type Desktop,
+} from './desktop-session.js';
 
 let renderer: ReturnType<typeof buildRenderer>;
 let browser: Browser;
 let server: HelioServerFixture;
+const desktops = desktopPool({ browser: () => browser, server: () => server, rendererDir: () => renderer.dir });
+const openDesktop = () => desktops.open();
+const restSite = (tenant: Tenant, id: string) => restSiteOf(server, tenant, id);
+const createSiteByRest = (tenant: Tenant, body: Record<string, unknown>) => createSiteOf(server, tenant, body);
 
 beforeAll(async () => {
   renderer = buildRenderer();
@@ -43,80 +52,7 @@ afterAll(async () => {
   renderer?.remove();
 });
 
-interface Desktop {
-  line: NetworkLine;
-  fixture: HostFixture;
-  page: Page;
-  pageErrors: string[];
-}
-
-let desktops: Desktop[] = [];
-
-afterEach(async () => {
-  const closing = desktops;
-  desktops = [];
-  for (const d of closing) {
-    await d.page.context().close();
-    await d.fixture.close();
-    await d.line.close();
-  }
-  for (const d of closing) expect(d.pageErrors).toEqual([]);
-});
-
-/** A desktop (web host with its own data directory) behind its own network line to the server, with a browser window on it. */
-async function openDesktop(): Promise<Desktop> {
-  const line = await startNetworkLine(server.url);
-  const fixture = await startHost(renderer.dir, ['Kept on this laptop']);
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  const desktop: Desktop = { line, fixture, page, pageErrors: [] };
-  page.on('pageerror', (err) => desktop.pageErrors.push(err.message));
-  desktops.push(desktop);
-  return desktop;
-}
-
-/** Signs in through the router (the connect form is covered by the first test) and opens the window once the organisation has arrived. */
-async function signedIn(desktop: Desktop, person: Person, tenant: Tenant, route = '#/sites'): Promise<void> {
-  await signInHost(desktop.fixture, desktop.line.url, person);
-  await desktop.page.goto(`${desktop.fixture.host.url}/${route}`);
-  await waitForOrganisation(desktop.page, tenant);
-}
-
-async function waitForOrganisation(page: Page, tenant: Tenant): Promise<void> {
-  await expect.poll(() => page.getByLabel('Organisation').locator('option').allTextContents(), SYNCED).toContain(tenant.name);
-  await page.getByLabel('Organisation').selectOption({ label: tenant.name });
-}
-
-const text = (locator: Locator) => locator.textContent().then((t) => t ?? '');
-const syncIndicator = (page: Page) => page.getByRole('status', { name: 'Sync status' });
-
-/** Opens the sync panel by its link (a hash change, not a page load) and asks for a sync now. */
-async function syncNow(page: Page): Promise<void> {
-  await page.getByRole('link', { name: /^Sync/ }).click();
-  await page.getByRole('heading', { name: 'Sync', exact: true }).waitFor();
-  const button = page.getByRole('button', { name: 'Sync now' });
-  await expect.poll(() => button.isEnabled(), SYNCED).toBe(true);
-  await button.click();
-}
-
-async function waitUntilSynced(page: Page): Promise<void> {
-  await expect.poll(() => text(page.getByRole('status', { name: 'Pending changes' })), SYNCED).toBe('No changes waiting to be sent.');
-  await expect.poll(() => text(page.getByRole('status', { name: 'Connection' })), SYNCED).toBe('Online');
-}
-
-async function restSite(tenant: Tenant, id: string): Promise<Record<string, unknown> | undefined> {
-  // The Alentis API reads one site as the list filtered by `siteId`; an unknown id is a 404.
-  const res = await server.rest(tenant.apiKey, 'GET', `/api/sites?siteId=${id}`);
-  if (res.status === 404) return undefined;
-  expect(res.status).toBe(200);
-  return ((await res.json()) as Record<string, unknown>[])[0];
-}
-
-async function createSiteByRest(tenant: Tenant, body: Record<string, unknown>): Promise<{ id: string }> {
-  const res = await server.rest(tenant.apiKey, 'POST', '/api/sites', { organisationId: tenant.organisationId, ...body });
-  expect(res.status).toBe(201);
-  return (await res.json()) as { id: string };
-}
+afterEach(() => desktops.closeAll());
 
 const writableSiteFields = [
   'id',
