@@ -7,6 +7,7 @@ import { useAction, useLoad, useStoredState } from '../hooks.js';
 import { timeZones } from '../labels.js';
 import { displayNumber, userLocale } from '../numbers.js';
 import { useCanWrite, useRole } from '../session.js';
+import { checkSiteField } from '../site-fields.js';
 import { useDataVersion } from '../sync-status.js';
 import './site-detail.css';
 
@@ -271,8 +272,20 @@ function NewSiteForm(props: { organisationId: string; portfolios: Portfolio[]; o
   const [siteName, setSiteName] = useState('');
   const [portfolioId, setPortfolioId] = useState('');
   const [timezone, setTimezone] = useState(timeZones[0] ?? 'UTC');
+  const [errors, setErrors] = useState<{ siteName?: string; timezone?: string }>({});
   const create = useAction(async () => {
-    await api.sites.create.mutate({ organisationId: props.organisationId, siteName, portfolioId: portfolioId || null, timezone });
+    const found = {
+      siteName: checkSiteField('siteName', siteName, userLocale()),
+      timezone: checkSiteField('timezone', timezone, userLocale()),
+    };
+    setErrors(found);
+    if (found.siteName || found.timezone) return;
+    await api.sites.create.mutate({
+      organisationId: props.organisationId,
+      siteName: siteName.trim(),
+      portfolioId: portfolioId || null,
+      timezone,
+    });
     setSiteName('');
     props.onCreated();
   });
@@ -281,12 +294,24 @@ function NewSiteForm(props: { organisationId: string; portfolios: Portfolio[]; o
     void create.run();
   };
   return (
-    <form className="new-site" onSubmit={submit} aria-label="New site">
+    <form className="new-site" onSubmit={submit} aria-label="New site" noValidate>
       <h3>New site</h3>
       <div className="fields">
         <div className="field">
           <label htmlFor="new-site-name">Site name</label>
-          <input id="new-site-name" value={siteName} onChange={(e) => setSiteName(e.target.value)} required />
+          <input
+            id="new-site-name"
+            value={siteName}
+            onChange={(e) => setSiteName(e.target.value)}
+            required
+            aria-invalid={errors.siteName ? true : undefined}
+            aria-describedby={errors.siteName ? 'new-site-name-error' : undefined}
+          />
+          {errors.siteName && (
+            <p className="field-error" id="new-site-name-error">
+              {errors.siteName}
+            </p>
+          )}
         </div>
         <div className="field">
           <label htmlFor="new-site-portfolio">Portfolio</label>
@@ -301,6 +326,11 @@ function NewSiteForm(props: { organisationId: string; portfolios: Portfolio[]; o
         </div>
         <div className="field">
           <TimeZoneInput id="new-site-timezone" label="Time zone" value={timezone} onChange={setTimezone} />
+          {errors.timezone && (
+            <p className="field-error" id="new-site-timezone-error">
+              {errors.timezone}
+            </p>
+          )}
         </div>
       </div>
       <button type="submit" disabled={create.busy}>
