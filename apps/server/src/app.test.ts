@@ -1,3 +1,4 @@
+import { connect, type AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -70,6 +71,31 @@ describe('HTTP behaviour shared by every API', () => {
       error: 'Not Found',
       message: 'no route for GET /api/nothing-here',
       code: 'NOT_FOUND',
+      details: [],
+    });
+  });
+
+  it('answers a request whose header holds a control character with the standard error body and a 400', async () => {
+    t = await createTestApp('pglite');
+    await t.app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = t.app.server.address() as AddressInfo;
+    // Node's HTTP parser refuses it before any route runs; a client library would refuse to send it at all.
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.write('GET /api/sites HTTP/1.1\r\nHost: localhost\r\nX-Api-Key: hk_\u0001abc\r\n\r\n');
+      });
+      let received = '';
+      socket.setEncoding('utf8').on('data', (chunk: string) => (received += chunk));
+      socket.on('error', reject).on('close', () => resolve(received));
+    });
+    const [head = '', body = ''] = raw.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(head.toLowerCase()).toContain('content-type: application/json');
+    expect(JSON.parse(body)).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: 'malformed HTTP request: invalid header value char',
+      code: 'MALFORMED_REQUEST',
       details: [],
     });
   });

@@ -4,7 +4,7 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { presentedCredential } from './rest/auth.js';
 import { alentisApi, alentisSignedUrlApi } from './rest/alentis/index.js';
-import { DomainError, errorBody, errorHandler, sendError } from './rest/errors.js';
+import { clientErrorHandler, DomainError, errorBody, errorHandler, sendError } from './rest/errors.js';
 import { oauthRoutes } from './rest/oauth.js';
 import { systemRoutes } from './rest/system.js';
 import { syncEventRoutes } from './rest/sync-events.js';
@@ -36,6 +36,7 @@ export async function buildApp(services: AppServices, options: BuildAppOptions =
   const { config } = services;
   const app = Fastify({
     bodyLimit: config.bodyLimitBytes,
+    clientErrorHandler,
     logger: options.logger
       ? {
           level: config.logLevel,

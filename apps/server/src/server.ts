@@ -4,6 +4,7 @@ import { openAdminChannel } from './admin-channel/listen.js';
 import { buildApp } from './app.js';
 import { describeConfig, type Config } from './config.js';
 import { describeDatabase, openMigratedDatabase } from './open-database.js';
+import { PortInUseError } from './port-in-use.js';
 import { createDocumentServices, type AppServices } from './services.js';
 
 export interface RunningServer {
@@ -25,6 +26,7 @@ export async function startServer(config: Config, options: { logger?: boolean } 
   } catch (err) {
     await app.close();
     await db.close();
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(config.host, config.port);
     throw err;
   }
   const address = app.server.address();

@@ -19,6 +19,12 @@ export const errorCodes = [
 
 export type ErrorCode = (typeof errorCodes)[number];
 
+/**
+ * What every transport answers for an unexpected error (INTERNAL_ERROR, 500):
+ * the cause (a database message, a stack) goes to the log, never to the caller.
+ */
+export const INTERNAL_ERROR_MESSAGE = 'internal error';
+
 export interface ErrorDetail {
   path?: string;
   message: string;

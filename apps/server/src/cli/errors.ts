@@ -4,9 +4,10 @@ import { isDomainError, toDomainError, type ErrorCode, type ErrorDetail } from '
 import { DbError, MigrationMismatchError, translateDbError } from '@helio/db';
 import { DataDirLockedError } from '@helio/db/data-dir-lock';
 import { ConfigError } from '../config.js';
+import { PortInUseError } from '../port-in-use.js';
 
 export type CliErrorCode =
-  ErrorCode | 'USAGE_ERROR' | 'CONFIG_ERROR' | 'NOT_MIGRATED' | 'MIGRATION_MISMATCH' | 'DATA_DIR_LOCKED' | 'DATABASE_ERROR';
+  ErrorCode | 'USAGE_ERROR' | 'CONFIG_ERROR' | 'NOT_MIGRATED' | 'MIGRATION_MISMATCH' | 'DATA_DIR_LOCKED' | 'DATABASE_ERROR' | 'PORT_IN_USE';
 
 export class CliError extends Error {
   readonly code: CliErrorCode;
@@ -44,6 +45,7 @@ export function reportError(err: unknown): ReportedError {
   const domain = toDomainError(err);
   if (isDomainError(domain)) return { code: domain.code, message: domain.message, details: domain.details, exitCode: 1 };
   if (err instanceof ConfigError) return { code: 'CONFIG_ERROR', message: err.message, details: [], exitCode: 1 };
+  if (err instanceof PortInUseError) return { code: 'PORT_IN_USE', message: err.message, details: [], exitCode: 1 };
   if (err instanceof DataDirLockedError) return { code: 'DATA_DIR_LOCKED', message: err.message, details: [], exitCode: 1 };
   if (err instanceof MigrationMismatchError) return { code: 'MIGRATION_MISMATCH', message: err.message, details: [], exitCode: 1 };
   if (err instanceof DbError) {

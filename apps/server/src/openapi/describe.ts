@@ -48,8 +48,8 @@ export const deletedSchema = z.object({ id: z.uuid(), deleted: z.literal(true) }
 /** The error responses every authenticated operation can give. */
 export function commonErrors(extra: number[] = []): OperationDoc['responses'] {
   const all: Record<number, string> = {
-    400: 'Invalid input (VALIDATION_ERROR, MALFORMED_REQUEST); nothing was written',
-    401: 'Missing, wrong, expired or revoked credentials (UNAUTHORIZED)',
+    400: 'Invalid input (VALIDATION_ERROR, MALFORMED_REQUEST), text with a NUL character included; nothing was written',
+    401: 'Missing, wrong, expired or revoked credentials (UNAUTHORIZED; "invalid API key" for a wrong x-api-key)',
     403: 'The role may not do this (FORBIDDEN)',
     404: 'Not found, or belongs to another organisation (NOT_FOUND)',
     409: 'Conflicts with an existing object (CONFLICT)',

@@ -81,7 +81,9 @@ export function buildOpenApiDocument(operations: readonly OperationDoc[]): JsonS
       description:
         'Helio serves several public APIs over one domain model. Authenticate with an `x-api-key` header ' +
         '(create keys with `npx helio apikey create`) or an OAuth2 bearer token from `POST /oauth/token`. ' +
-        'Errors share one body: `{statusCode, error, message, code, details}`.',
+        'Errors share one body: `{statusCode, error, message, code, details}`. Text may not contain the NUL character ' +
+        '(U+0000): such a request is 400 VALIDATION_ERROR naming each field. An unexpected failure is 500 INTERNAL_ERROR ' +
+        'with the message `internal error`; its cause goes to the server log only.',
     },
     tags: [
       { name: 'Alentis', description: 'Organisations, portfolios, sites and documents, at /api' },

@@ -92,6 +92,26 @@ describeEachEngine('Alentis authentication and roles', (engine) => {
     expect(await registerSnapshot(t.db)).toEqual(before);
   });
 
+  it('says an x-api-key that is not a valid key is an invalid API key, and an unknown bearer token an invalid access token', async () => {
+    const answers = [
+      await t.app.inject({ url: '/api/sites', headers: { 'x-api-key': 'nope' } }),
+      await t.app.inject({ url: '/api/sites', headers: { 'x-api-key': 'hk_nope' } }),
+      await t.app.inject({ url: '/trpc/sites.list', headers: { 'x-api-key': 'nope' } }),
+    ];
+    expect(answers.map((r) => r.statusCode)).toEqual([401, 401, 401]);
+    expect(answers[0]!.json()).toEqual({
+      statusCode: 401,
+      error: 'Unauthorized',
+      message: 'invalid API key',
+      code: 'UNAUTHORIZED',
+      details: [],
+    });
+    expect(answers[1]!.json()).toEqual(answers[0]!.json());
+    expect(answers[2]!.json().error).toMatchObject({ message: 'invalid API key', data: { helioCode: 'UNAUTHORIZED' } });
+    const bearer = await t.app.inject({ url: '/api/sites', headers: { authorization: 'Bearer nope' } });
+    expect(bearer.json()).toMatchObject({ statusCode: 401, message: 'invalid access token', code: 'UNAUTHORIZED' });
+  });
+
   it('refuses a revoked key from the very next request, and only that key', async () => {
     const asAdmin = requester(t, a.keys.admin);
     expect((await asAdmin('GET', '/api/sites')).statusCode).toBe(200);

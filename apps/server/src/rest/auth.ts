@@ -29,13 +29,17 @@ function apiKeyChecker(services: AppServices): (key: string) => Promise<Principa
   return check;
 }
 
-/** Resolves who is calling, or throws UNAUTHORIZED. */
+/**
+ * Resolves who is calling, or throws UNAUTHORIZED. `x-api-key` carries API
+ * keys only, so a wrong one is "invalid API key" whatever it looks like; a
+ * bearer token is an API key when it has the key prefix, else an OAuth access token.
+ */
 export async function authenticate(request: FastifyRequest, services: AppServices): Promise<Principal> {
   const credential = presentedCredential(request);
   if (!credential) {
     throw unauthorized('missing credentials: send an x-api-key header or Authorization: Bearer <token>');
   }
-  if (credential.startsWith('hk_')) {
+  if (credential.startsWith('hk_') || header(request, 'x-api-key') !== undefined) {
     const result = await apiKeyChecker(services)(credential);
     if (result instanceof DomainError) throw result;
     return result;

@@ -1,6 +1,7 @@
-import { DomainError, isDomainError, toDomainError, type ErrorCode, type ErrorDetail } from '@helio/core';
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError, INTERNAL_ERROR_MESSAGE, isDomainError, toDomainError, type ErrorCode, type ErrorDetail } from '@helio/core';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 
 /** Each domain error code maps to one HTTP status, here and nowhere else. */
 export const httpStatusByCode: Record<ErrorCode, number> = {
@@ -55,13 +56,14 @@ export function toErrorBody(err: unknown): ErrorBody {
   }
   if (fe.statusCode === 429) return errorBody('RATE_LIMITED', fe.message ?? 'rate limit exceeded');
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-    return {
-      ...errorBody('MALFORMED_REQUEST', fe.message ?? 'bad request'),
-      statusCode: fe.statusCode,
-      error: STATUS_CODES[fe.statusCode] ?? 'Error',
-    };
+    return withStatus(errorBody('MALFORMED_REQUEST', fe.message ?? 'bad request'), fe.statusCode);
   }
-  return errorBody('INTERNAL_ERROR', 'internal server error');
+  return errorBody('INTERNAL_ERROR', INTERNAL_ERROR_MESSAGE);
+}
+
+/** A 4xx that has no code of its own (408, 431, ...), as MALFORMED_REQUEST with its own status. */
+function withStatus(body: ErrorBody, statusCode: number): ErrorBody {
+  return { ...body, statusCode, error: STATUS_CODES[statusCode] ?? 'Error' };
 }
 
 export function sendError(reply: FastifyReply, body: ErrorBody): FastifyReply {
@@ -72,6 +74,37 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
   const body = toErrorBody(err);
   if (body.statusCode >= 500) request.log.error({ err }, 'request failed');
   return sendError(reply, body);
+}
+
+/** Why Node's HTTP parser refused a request, from its error (llhttp's `reason`, e.g. "Invalid header value char"). */
+function clientErrorBody(err: { code?: string; reason?: unknown }): ErrorBody {
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT')
+    return withStatus(errorBody('MALFORMED_REQUEST', 'the request was not received in time'), 408);
+  if (err.code === 'HPE_HEADER_OVERFLOW') return withStatus(errorBody('MALFORMED_REQUEST', 'the request headers are too large'), 431);
+  const reason = typeof err.reason === 'string' && err.reason ? `: ${err.reason.charAt(0).toLowerCase()}${err.reason.slice(1)}` : '';
+  return errorBody('MALFORMED_REQUEST', `malformed HTTP request${reason}`);
+}
+
+/**
+ * Fastify's `clientErrorHandler`: a request that Node's HTTP parser refuses
+ * before any route sees it (a control character in a header, a broken
+ * request line, headers too large) is answered with the usual error body too,
+ * and the connection closed, as Node and Fastify do by default.
+ */
+export function clientErrorHandler(this: FastifyInstance, err: Error & { code?: string; reason?: unknown }, socket: Socket): void {
+  // A reset connection has nobody left to answer.
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  // The code and reason only: the error also carries the raw request bytes, credentials included.
+  this.log.debug({ code: err.code, reason: err.reason }, 'refused a malformed HTTP request');
+  if (socket.writable) {
+    const body = clientErrorBody(err);
+    const json = JSON.stringify(body);
+    socket.write(
+      `HTTP/1.1 ${body.statusCode} ${body.error}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`,
+    );
+  }
+  socket.destroy(err);
 }
 
 export { DomainError };

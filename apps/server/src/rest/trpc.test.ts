@@ -1,6 +1,8 @@
 import { apiKeys, createCaller, documents, sites, type AppRouter } from '@helio/core';
 import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
+import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, expect, it } from 'vitest';
+import { buildApp } from '../app.js';
 import { serviceContext } from '../services.js';
 import { describeEachEngine } from '../test-engines.js';
 import { createTenant, createTestApp, type TestApp, type TestTenant } from '../testing.js';
@@ -47,6 +49,10 @@ describeEachEngine('tRPC router', (engine) => {
       .sites.delete.mutate({ id: mine.id })
       .catch((e: unknown) => e);
     expect((viewerWrite as TRPCClientError<AppRouter>).data).toMatchObject({ code: 'FORBIDDEN', helioCode: 'FORBIDDEN' });
+    const keyAboveOwnRole = await client(a.keys.admin)
+      .apiKeys.create.mutate({ name: 'too strong', role: 'owner' })
+      .catch((e: unknown) => e);
+    expect((keyAboveOwnRole as TRPCClientError<AppRouter>).message).toBe('an admin cannot create a key with the owner role');
 
     const anonymous = await client('not-a-token')
       .me.query()
@@ -73,5 +79,70 @@ describeEachEngine('tRPC router', (engine) => {
     await expect(callerB.documents.get({ id: issued!.document.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     // Nothing was uploaded, so it cannot be approved yet.
     await expect(callerA.documents.review({ id: issued!.document.id, status: 'approved' })).rejects.toMatchObject({ code: 'CONFLICT' });
+  });
+
+  it('answers errors with their code and message only, never a stack or a server path, even without credentials', async () => {
+    const answers = [
+      await t.app.inject({ url: '/trpc/me' }),
+      await t.app.inject({ url: '/trpc/me', headers: { authorization: 'Bearer not-a-token' } }),
+      await t.app.inject({ url: '/trpc/no.such.procedure' }),
+      await t.app.inject({ url: `/trpc/sites.get?input=${encodeURIComponent('{"id":"nope"}')}`, headers: { 'x-api-key': a.keys.viewer } }),
+    ];
+    expect(answers.map((r) => r.statusCode)).toEqual([401, 401, 404, 400]);
+    for (const res of answers) {
+      const { error } = res.json<{ error: { message: string; code: number; data: Record<string, unknown> } }>();
+      expect(Object.keys(error).sort()).toEqual(['code', 'data', 'message']);
+      expect(Object.keys(error.data).sort()).toEqual(['code', 'details', 'helioCode', 'httpStatus', 'path']);
+      expect(res.body).not.toContain(process.cwd());
+      expect(res.body).not.toMatch(/\bat .*:\d+:\d+/);
+    }
+    expect(answers[0]!.json().error).toMatchObject({
+      message: expect.stringMatching(/^missing credentials/),
+      data: { helioCode: 'UNAUTHORIZED' },
+    });
+    expect(answers[3]!.json().error.data).toMatchObject({ helioCode: 'VALIDATION_ERROR', details: [{ path: 'id' }] });
+  });
+
+  it('answers an unexpected failure with "internal error" on tRPC and REST, and logs the cause with its stack', async () => {
+    const stream = new PassThrough();
+    let log = '';
+    stream.on('data', (chunk: Buffer) => (log += chunk.toString('utf8')));
+    const app = await buildApp(t.services, { logger: true, logStream: stream });
+    try {
+      // A failure no service anticipates: the database refuses the query.
+      await t.db.query('ALTER TABLE sites RENAME TO sites_moved_away');
+      const headers = { authorization: `Bearer ${a.keys.admin}` };
+      const viaTrpc = await app.inject({ url: '/trpc/sites.list', headers });
+      expect(viaTrpc.statusCode).toBe(500);
+      expect(viaTrpc.json()).toEqual({
+        error: {
+          message: 'internal error',
+          code: -32603,
+          data: { code: 'INTERNAL_SERVER_ERROR', httpStatus: 500, path: 'sites.list', helioCode: 'INTERNAL_ERROR', details: [] },
+        },
+      });
+      const viaRest = await app.inject({ url: '/api/sites', headers });
+      expect(viaRest.statusCode).toBe(500);
+      expect(viaRest.json()).toEqual({
+        statusCode: 500,
+        error: 'Internal Server Error',
+        message: 'internal error',
+        code: 'INTERNAL_ERROR',
+        details: [],
+      });
+    } finally {
+      await app.close();
+    }
+    // The operator still learns what happened, and where.
+    const failures = log
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { level: number; err?: { message: string; stack: string } })
+      .filter((line) => line.level >= 50);
+    expect(failures).toHaveLength(2);
+    for (const failure of failures) {
+      expect(failure.err?.message).toMatch(/relation "sites" does not exist/);
+      expect(failure.err?.stack).toMatch(/\bat .*:\d+:\d+/);
+    }
   });
 });

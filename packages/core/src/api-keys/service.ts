@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { authorize, readableOrganisations, roleIn, targetOrganisation, actingUserId, type Principal } from '../auth/principal.js';
-import { roleAtMost, type Role } from '../auth/roles.js';
+import { roleAtMost, withArticle, type Role } from '../auth/roles.js';
 import { hashToken, randomToken, tokensEqual } from '../auth/secrets.js';
 import type { ServiceContext } from '../context.js';
 import { assertOrganisationExists } from '../organisations/service.js';
@@ -48,7 +48,7 @@ export async function createApiKey(ctx: ServiceContext, input: unknown): Promise
   const data = parseInput(createApiKeyInput, input);
   const organisationId = targetOrganisation(ctx.principal, data.organisationId, 'manage');
   const callerRole = roleIn(ctx.principal, organisationId)!;
-  if (!roleAtMost(data.role, callerRole)) throw forbidden(`a ${callerRole} cannot create a key with the ${data.role} role`);
+  if (!roleAtMost(data.role, callerRole)) throw forbidden(`${withArticle(callerRole)} cannot create a key with the ${data.role} role`);
   await assertOrganisationExists(ctx.db, organisationId);
   const prefix = randomBytes(5).toString('hex');
   const key = `hk_${prefix}_${randomToken(32)}`;

@@ -29,7 +29,7 @@ export function roleAtMost(role: Role, ceiling: Role): boolean {
   return rank[role] <= rank[ceiling];
 }
 
-/** "an admin", "a viewer": for messages. */
-export function withArticle(role: Role): string {
-  return `${/^[aeiou]/.test(role) ? 'an' : 'a'} ${role}`;
+/** "an admin", "a viewer", "an uploaded": a role or status word with its article, for messages. */
+export function withArticle(word: string): string {
+  return `${/^[aeiou]/i.test(word) ? 'an' : 'a'} ${word}`;
 }

@@ -4,6 +4,7 @@
 // declared size and type); single use is enforced by the document's status.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { withArticle } from '../auth/roles.js';
 import { DomainError } from '../errors.js';
 
 /** Upload URLs live 60 s (Alentis spec). */
@@ -105,7 +106,7 @@ export function verifyDocumentToken<P extends TokenPurpose>(
   if (!token) throw invalidToken('a token query parameter is required');
   const claims = signer.verify(token);
   if (!(purposes as readonly string[]).includes(claims.purpose)) {
-    throw invalidToken(`this is not a ${purposes.join(' or ')} token`);
+    throw invalidToken(`this is not ${withArticle(purposes.join(' or '))} token`);
   }
   if (claims.documentId !== documentId) throw invalidToken('the token was issued for another document');
   if ('expiresAt' in claims && now.getTime() >= claims.expiresAt) {

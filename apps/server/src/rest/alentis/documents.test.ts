@@ -354,7 +354,9 @@ describeEachEngine('Alentis documents', (engine) => {
 
     expect((await review('approved')).json()).toMatchObject({ code: 'CONFLICT' }); // still pending
     await put(slot!, bytesOf(10));
-    expect((await review('completed')).statusCode).toBe(409); // approval comes first
+    const skipped = await review('completed'); // approval comes first
+    expect(skipped.statusCode).toBe(409);
+    expect(skipped.json()).toMatchObject({ code: 'CONFLICT', message: 'an uploaded document cannot become completed' });
     expect((await review('uploaded')).statusCode).toBe(400); // not a review status
     const approved = await review('approved');
     expect(approved.statusCode).toBe(200);
@@ -504,7 +506,7 @@ describeEachEngine('Alentis documents', (engine) => {
     expect(Buffer.from(await image.arrayBuffer()).equals(png)).toBe(true);
   });
 
-  it('rejects a download token after 5 minutes, and upload tokens on the download route', async () => {
+  it('rejects a download token after 5 minutes, upload tokens on the download route and download tokens on the upload route', async () => {
     const siteId = await createSite(a);
     const [slot] = await slots(a.keys.technician, { siteId, fileType: 'documents', files: [pdf('a.pdf', 10)] });
     const pending = await t.app.inject({
@@ -516,10 +518,14 @@ describeEachEngine('Alentis documents', (engine) => {
     await put(slot!, bytesOf(10));
     const asDownload = await t.app.inject({ url: `/api/docs/${slot!.documentId}/content?token=${slot!.uploadUrl.token}` });
     expect(asDownload.statusCode).toBe(403);
+    expect(asDownload.json()).toMatchObject({ code: 'UPLOAD_TOKEN_INVALID', message: 'this is not a download or cover token' });
 
     const { path, token } = (
       await t.app.inject({ method: 'POST', url: `/api/docs/${slot!.documentId}/download-url`, headers: { 'x-api-key': a.keys.viewer } })
     ).json();
+    const asUpload = await put(slot!, bytesOf(10), 'application/pdf', token as string);
+    expect(asUpload.statusCode).toBe(403);
+    expect(asUpload.json()).toMatchObject({ code: 'UPLOAD_TOKEN_INVALID', message: 'this is not an upload token' });
     clock.advance(4 * 60_000);
     const fresh = await t.app.inject({ url: `${path}?token=${token}` });
     expect(fresh.statusCode).toBe(200);
