@@ -136,19 +136,15 @@ describe('desktop app in Chromium', () => {
     });
   });
 
-  it("shows core's validation error and saves nothing", async () => {
+  it('refuses what cannot be saved at the field it concerns, and saves nothing', async () => {
     const site = await fixture.api.sites.create.mutate({ organisationId: await acmeId(), siteName: 'Solar Farm Delta', latitude: 10 });
     await page.goto(`${fixture.host.url}/#/sites/${site.id}`);
     await page.getByRole('heading', { name: 'Solar Farm Delta' }).waitFor();
     await page.getByLabel('Latitude').fill('200');
     await page.getByLabel('Time zone').fill('Mars/Olympus');
     await page.getByRole('button', { name: 'Save changes' }).click();
-    const alert = page.getByRole('alert');
-    await alert.waitFor();
-    const text = await alert.textContent();
-    expect(text).toContain('VALIDATION_ERROR');
-    expect(text).toContain('latitude');
-    expect(text).toContain('timezone: must be an IANA time zone name');
+    await page.locator('#site-latitude-error').getByText('Latitude is between -90 and 90 degrees.').waitFor();
+    await page.locator('#site-timezone-error').getByText('Choose a time zone from the list, such as Europe/Berlin.').waitFor();
     await screenshot(page, 'desktop-site-error');
     expect(await fixture.api.sites.get.query({ id: site.id })).toMatchObject({ latitude: 10, updatedAt: site.updatedAt });
   });
@@ -175,7 +171,7 @@ describe('desktop app in Chromium', () => {
     expect(Buffer.from(fixture.host.services.capturedFiles.read(document!.id)!)).toEqual(bytes);
 
     await page.getByRole('link', { name: 'Sync' }).click();
-    await page.getByText('1 file is kept on this device, waiting for upload.').waitFor();
+    await page.getByText('1 file is kept on this device only, until you sign in and bring this work into an organisation.').waitFor();
     await page.getByText('Offline: changes are kept on this device').waitFor();
     await screenshot(page, 'desktop-sync');
   });
@@ -189,7 +185,7 @@ describe('desktop app in Chromium', () => {
       .setInputFiles({ name: 'page.html', mimeType: 'text/html', buffer: Buffer.from('<script></script>') });
     const alert = page.getByRole('alert');
     await alert.waitFor();
-    expect(await alert.textContent()).toContain('is not an allowed MIME type');
+    expect(await alert.textContent()).toContain('page.html is not a file type Helio accepts: it accepts PDFs');
     expect(await fixture.api.documents.listBySite.query({ siteId: site.id })).toEqual([]);
   });
 

@@ -5,6 +5,7 @@ import { localProcedures, unauthorized, type ServiceContext } from '@helio/core'
 import { sessionPrincipal } from './local-session.js';
 import { captureRouter } from './routers/capture.js';
 import { filesRouter } from './routers/files.js';
+import { localWorkRouter } from './routers/local-work.js';
 import { sessionRouter } from './routers/session.js';
 import { syncClientRouter } from './routers/sync-client.js';
 import type { DesktopServices } from './services.js';
@@ -15,6 +16,7 @@ export const desktopRouter = router({
   session: sessionRouter,
   capture: captureRouter,
   files: filesRouter,
+  localWork: localWorkRouter,
   syncClient: syncClientRouter,
 });
 export type DesktopRouter = typeof desktopRouter;

@@ -31,6 +31,18 @@ export type SessionStatus = Outputs['session']['status'];
 export type SyncStatus = Outputs['syncClient']['status'];
 export type OpenConflict = Outputs['syncClient']['conflicts'][number];
 export type RejectedChange = Outputs['syncClient']['rejected'][number];
+/**
+ * A captured file kept on this device (capture.files): documentId, filename,
+ * sizeBytes, siteId/siteName and organisationId (null when unknown), capturedAt,
+ * `owner` (`beforeSignIn`, `account` with userId/serverUrl/you, or `unknown`),
+ * `state` (`onDevice`, `setAside`, `waiting`, `uploading`, `failed`,
+ * `otherAccount`, `noDocument`: only waiting/uploading/failed are the signed-in
+ * account's to upload), `progress` while uploading, and `error` ({code, message})
+ * when the server refused the last attempt. Retry with capture.upload, remove
+ * with capture.discard (which also removes a document still pending here).
+ */
+export type CapturedFile = Outputs['capture']['files'][number];
+export type LocalWork = NonNullable<Outputs['localWork']['get']>;
 
 export const transport: 'ipc' | 'http' = window.helio ? 'ipc' : 'http';
 

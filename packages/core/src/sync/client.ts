@@ -580,11 +580,13 @@ export class SyncClient {
    * pull brings what the new sign-in may see), and the device takes a new
    * client id, numbering its changes from 1 again (open a new SyncClient
    * for it). Earlier could-not-sync entries are kept, under keys of their own.
+   * `unsent: 'setAside'`: the caller has kept what is queued elsewhere (the
+   * desktop's work made before its first sign-in), so it is not listed.
    */
-  async startOver(code: string, message: string, owner: string = this.options.userId): Promise<void> {
+  async startOver(unsent: { code: string; message: string; owner?: string } | 'setAside'): Promise<void> {
     const { db } = this.options;
     await db.transaction(async (tx) => {
-      await listUnsent(tx, null, owner, code, message);
+      if (unsent !== 'setAside') await listUnsent(tx, null, unsent.owner ?? this.options.userId, unsent.code, unsent.message);
       // Shift the kept entries out of the way of the new numbering (each start-over by one more step).
       await tx.query(`UPDATE sync_rejected SET seq = seq - ${SEQ_SHIFT}`);
       await tx.query('DELETE FROM sync_outbox');

@@ -2,8 +2,9 @@
 // core's document service (the same validation and authorisation as the
 // server's signed-upload request) and stays `pending`; the bytes wait in the
 // data directory until sync uploads them.
-import { documents, documentSchemas, type documentSchemas as DocumentSchemas } from '@helio/core';
+import { documents, documentSchemas, sites, type documentSchemas as DocumentSchemas } from '@helio/core';
 import { z } from 'zod';
+import type { CapturedFileStatus } from '../captured-file-status.js';
 import { MAX_CAPTURE_BYTES } from '../services.js';
 import { router, sessionProcedure } from '../trpc.js';
 
@@ -32,7 +33,22 @@ export const captureRouter = router({
         fileType: 'documents',
         files: [{ filename: input.filename, mimeType: input.mimeType, fileSize: bytes.byteLength, documentType: input.documentType }],
       });
-      staged.commit(issued!.document.id);
+      const { document } = issued!;
+      const session = ctx.services.sessions.current();
+      const site = await sites.getSite(ctx.service, document.siteId);
+      staged.commit({
+        documentId: document.id,
+        filename: document.filename,
+        mimeType: document.mimeType,
+        sizeBytes: document.sizeBytes,
+        documentType: document.documentType,
+        siteId: document.siteId,
+        siteName: site.siteName,
+        organisationId: document.organisationId,
+        capturedAt: document.createdAt,
+        // Before any sign-in the local user captures it: no account owns it yet (serverUrl null).
+        capturedBy: { userId: session?.userId ?? '00000000-0000-0000-0000-000000000000', serverUrl: session?.serverUrl ?? null },
+      });
       // Uploaded by the next sync round: start one now.
       ctx.services.sync.afterLocalChange();
       return { document: issued!.document, pendingUpload: true };
@@ -41,6 +57,28 @@ export const captureRouter = router({
       throw err;
     }
   }),
-  /** Ids of documents whose bytes are kept on this desktop, waiting for upload. */
+  /** Ids of documents whose bytes are kept on this desktop (whoever uploads them: see `files`). */
   pendingUploads: sessionProcedure.query(({ ctx }) => ctx.services.capturedFiles.list()),
+  /**
+   * Every captured file kept on this device, oldest first: its name, size,
+   * site and organisation, who captured it (`owner`), and its `state`
+   * (see CapturedFileState: only `waiting`, `uploading` and `failed` files
+   * are the signed-in account's to upload), with the last refusal in `error`.
+   */
+  files: sessionProcedure.query(({ ctx }): Promise<CapturedFileStatus[]> => ctx.services.sync.capturedFiles()),
+  /**
+   * Tries one file's upload now (a sync round): `uploaded` once the server
+   * has it, else the file as it stands (`failed` with the reason). A file the
+   * signed-in account may not upload is refused with why.
+   */
+  upload: sessionProcedure
+    .input(z.strictObject({ documentId: z.uuid() }))
+    .mutation(({ ctx, input }) => ctx.services.sync.uploadNow(input.documentId)),
+  /**
+   * Discards a kept file's bytes. A document still pending on this device
+   * (the server never had its bytes) is removed with it: `documentRemoved`.
+   */
+  discard: sessionProcedure
+    .input(z.strictObject({ documentId: z.uuid() }))
+    .mutation(({ ctx, input }) => ctx.services.sync.discardCapturedFile(input.documentId)),
 });

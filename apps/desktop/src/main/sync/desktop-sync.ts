@@ -1,19 +1,26 @@
 // Sync on the desktop: the sync client over the local database, the server
 // connection once signed in, the loop that keeps them in step, and the
 // uploads of documents captured here. It is the desktop's `DesktopAuth`.
-import { documents, sync, users, type LocalSync, type Principal } from '@helio/core';
-import type { LocalSession } from '../local-session.js';
+import { join } from 'node:path';
+import { notFound, organisations, sync, unauthorized, users, type LocalSync, type Principal } from '@helio/core';
+import type { CapturedFileStatus } from '../captured-file-status.js';
+import { sessionPrincipal, type LocalSession } from '../local-session.js';
 import { memoryTokenVault, type RefreshTokenVault } from '../refresh-token-vault.js';
 import type { DesktopServices } from '../services.js';
+import { bringIn, isEmpty, setAsideStoreAt, snapshotWork, type BroughtIn, type SetAsideStore } from '../set-aside-work.js';
 import type { DesktopAuth } from '../trpc.js';
-import { ServerConnection, ServerRefusedError, SignInRequiredError } from './server-connection.js';
+import { CapturedUploads, type UploadProgress } from './captured-uploads.js';
+import { ServerConnection, SignInRequiredError } from './server-connection.js';
 import { SyncLoop, type ConnectionState, type LoopState } from './sync-loop.js';
 
-export interface UploadProgress {
-  documentId: string;
-  filename: string;
-  sentBytes: number;
-  totalBytes: number;
+export type { UploadProgress } from './captured-uploads.js';
+
+/** Work made before the first sign-in, set aside then: what the person is asked about (see set-aside-work.ts). */
+export interface SetAsideSummary {
+  portfolios: number;
+  sites: number;
+  documents: number;
+  decision: 'undecided' | 'kept';
 }
 
 export interface SyncStatus {
@@ -21,13 +28,15 @@ export interface SyncStatus {
   connection: ConnectionState | 'local';
   serverUrl: string | null;
   syncing: boolean;
-  /** Changes made here that the server has not confirmed yet. */
+  /** Changes made here that the server has not confirmed yet (in `local` mode: made here, sent nowhere yet). */
   pending: number;
   conflicts: number;
   rejected: number;
-  /** Captured files kept here until the server has them, and the one being sent. */
+  /** Captured files the signed-in account uploads (others are listed by capture.files, never counted here), and the one being sent. */
   pendingUploads: number;
   upload: UploadProgress | null;
+  /** Work made before the first sign-in, waiting for the person to bring it into an organisation or discard it. */
+  setAside: SetAsideSummary | null;
   lastSyncAt: string | null;
   lastError: { code: string; message: string } | null;
   nextAttemptAt: string | null;
@@ -53,8 +62,11 @@ export class DesktopSync implements DesktopAuth, LocalSync {
   private connection: ServerConnection | undefined;
   private loop: SyncLoop | undefined;
   private loopState: LoopState | undefined;
-  private upload: UploadProgress | null = null;
-  private uploadError: { code: string; message: string } | null = null;
+  private readonly uploads: CapturedUploads;
+  /** Work set aside at the first sign-in (see set-aside-work.ts). */
+  readonly setAside: SetAsideStore;
+  private roundsStarted = 0;
+  private roundsEnded = 0;
   private credentialNotice: { code: string; message: string } | null = null;
   private dataVersion = 0;
   private seenChanges = 0;
@@ -63,7 +75,25 @@ export class DesktopSync implements DesktopAuth, LocalSync {
   private constructor(
     private readonly services: DesktopServices,
     private readonly options: DesktopSyncOptions,
-  ) {}
+  ) {
+    this.setAside = setAsideStoreAt(join(services.dataDir, 'set-aside-work.json'));
+    this.uploads = new CapturedUploads({
+      services,
+      context: () => this.client.context(),
+      setAsideIds: () => new Set(this.setAsideWork()?.documents.map((d) => d.id)),
+      notify: () => this.notify(),
+    });
+  }
+
+  /** The work set aside at the first sign-in, while signed in to a server (before that, it is still in the local database). */
+  setAsideWork() {
+    return this.services.sessions.current()?.source === 'server' ? this.setAside.current() : undefined;
+  }
+
+  /** The captured files kept here, for the upload machinery of this class and the capture router. */
+  get capturedUploads(): CapturedUploads {
+    return this.uploads;
+  }
 
   static async open(services: DesktopServices, options: DesktopSyncOptions): Promise<DesktopSync> {
     const desktop = new DesktopSync(services, options);
@@ -153,23 +183,22 @@ export class DesktopSync implements DesktopAuth, LocalSync {
     const { connection, me } = signedIn;
     const previous = this.services.sessions.current();
     if (previous?.source === 'local') {
-      // Organisations made on this device alone are unknown to the server: what was queued there cannot be sent.
-      await this.client.startOver(
-        'LOCAL_ONLY',
-        `made on this device before it signed in to ${connection.serverUrl}, in an organisation that server does not have: not sent`,
-        me.userId,
-      );
+      // Organisations made on this device alone are unknown to the server: their work is set aside (the file written
+      // before the start-over removes the rows), for the person to bring into one of the account's organisations.
+      await this.setAsideLocalWork(previous);
+      await this.client.startOver('setAside');
     } else if (previous && (previous.serverUrl !== connection.serverUrl || previous.userId !== me.userId)) {
-      await this.client.startOver(
-        'NOT_SENT',
-        `made while signed in to ${previous.serverUrl ?? 'another server'} as another account: not sent after signing in again`,
-      );
+      await this.client.startOver({
+        code: 'NOT_SENT',
+        message: `made while signed in to ${previous.serverUrl ?? 'another server'} as another account: not sent after signing in again`,
+      });
     }
     const session: LocalSession = {
       userId: me.userId,
       organisations: new Map(me.memberships.map((m) => [m.organisationId, m.role as never])),
       source: 'server',
       serverUrl: connection.serverUrl,
+      account: { name: me.name, email: me.email ?? input.email },
     };
     // The new client first, so that no write made under the new session goes through the old one.
     await this.openClient(session, connection.transport());
@@ -181,6 +210,15 @@ export class DesktopSync implements DesktopAuth, LocalSync {
     this.loopState = undefined;
     this.startLoop(connection);
     this.notify();
+  }
+
+  /** Snapshots the local session's portfolios, sites and documents into the set-aside file (merged with any kept before). */
+  private async setAsideLocalWork(local: LocalSession): Promise<void> {
+    const { db, clock, ids } = this.services;
+    const ctx = { db, clock, ids, principal: sessionPrincipal(local) };
+    const names = new Map((await organisations.listOrganisations(ctx)).map((o) => [o.id, o.name]));
+    const work = await snapshotWork(ctx, names, clock.now());
+    if (!isEmpty(work)) this.setAside.add(work);
   }
 
   /**
@@ -248,13 +286,102 @@ export class DesktopSync implements DesktopAuth, LocalSync {
       pending: counts.pending,
       conflicts: counts.conflicts,
       rejected: counts.rejected,
-      pendingUploads: this.services.capturedFiles.list().length,
-      upload: this.upload,
+      pendingUploads: await this.uploads.waitingCount(),
+      upload: this.uploads.current,
+      setAside: this.setAsideSummary(),
       lastSyncAt: counts.lastSyncAt,
-      lastError: loop?.lastError ?? this.uploadError ?? this.credentialNotice,
+      lastError: loop?.lastError ?? this.uploads.lastError ?? this.credentialNotice,
       nextAttemptAt: loop?.nextAttemptAt ?? null,
       dataVersion: this.dataVersion,
     };
+  }
+
+  private setAsideSummary(): SetAsideSummary | null {
+    const work = this.setAsideWork();
+    if (!work) return null;
+    return { portfolios: work.portfolios.length, sites: work.sites.length, documents: work.documents.length, decision: work.decision };
+  }
+
+  /**
+   * Brings the set-aside work into one of the account's organisations (see
+   * set-aside-work.ts bringIn): new rows, queued like any write, and their
+   * files then uploaded by sync. The set-aside file goes only once all is in.
+   */
+  async bringInSetAside(organisationId: string): Promise<BroughtIn> {
+    const work = this.setAsideWork();
+    const session = this.services.sessions.current();
+    if (!work || !session?.serverUrl) throw notFound('work set aside at sign-in');
+    const account = { userId: session.userId, serverUrl: session.serverUrl };
+    const { documentStorage: storage, capturedFiles } = this.services;
+    try {
+      return await this.uploads.inTurn(async () => {
+        const ctx = await this.client.context();
+        const done = await bringIn({ ctx, write: (w) => this.client.write(w), storage, capturedFiles, account }, work, organisationId);
+        this.setAside.clear();
+        return done;
+      });
+    } finally {
+      this.dataVersion += 1;
+      this.afterLocalChange();
+    }
+  }
+
+  /** The person keeps the set-aside work on this device for now: it stays listed, the question is not asked again. */
+  keepSetAside(): void {
+    this.setAside.decide('kept');
+    this.notify();
+  }
+
+  /** Discards the set-aside work and its captured files (the file first: a crash leaves only files, listed and discardable). */
+  async discardSetAside(): Promise<void> {
+    const work = this.setAsideWork();
+    if (!work) throw notFound('work set aside at sign-in');
+    this.setAside.clear();
+    await this.uploads.discardSetAside(work.documents.map((d) => d.id));
+    this.notify();
+  }
+
+  /** Every captured file kept here, with its owner and state. */
+  capturedFiles(): Promise<CapturedFileStatus[]> {
+    return this.uploads.list();
+  }
+
+  /**
+   * Tries one of the account's files now: a sync round (which pushes what its
+   * document needs first, then uploads), and answers how it went.
+   */
+  async uploadNow(documentId: string): Promise<{ uploaded: boolean; file: CapturedFileStatus | null }> {
+    await this.uploads.assertUploadable(documentId);
+    if (!this.loop || this.loopState?.connection === 'signInRequired') throw unauthorized('sign in to upload files');
+    this.uploads.clearError(documentId);
+    this.notify();
+    await this.nextRound();
+    const file = (await this.uploads.status(documentId)) ?? null;
+    return { uploaded: file === null, file };
+  }
+
+  async discardCapturedFile(documentId: string): Promise<{ documentRemoved: boolean }> {
+    const result = await this.uploads.discard(documentId);
+    this.dataVersion += 1; // a pending document row may have gone with it
+    this.notify();
+    return result;
+  }
+
+  /** Starts a round now and waits for it (or for a minute at most: a line may hang). */
+  private nextRound(): Promise<void> {
+    const target = this.roundsStarted + 1;
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, 60_000);
+      const stop = this.onChange(() => {
+        if (this.roundsEnded >= target) done();
+      });
+      function done() {
+        clearTimeout(timer);
+        stop();
+        resolve();
+      }
+      this.loop?.wake();
+    });
   }
 
   /** A document's bytes from the server (the caller checks access and keeps them). */
@@ -282,12 +409,18 @@ export class DesktopSync implements DesktopAuth, LocalSync {
 
   /** One round: everything queued goes up, everything new comes down, then captured files are sent. */
   private async round(): Promise<void> {
+    this.roundsStarted += 1;
     try {
-      await this.client.sync();
+      try {
+        await this.client.sync();
+      } finally {
+        await this.afterPull();
+      }
+      await this.sendCapturedFiles();
     } finally {
-      await this.afterPull();
+      this.roundsEnded += 1;
+      this.notify();
     }
-    await this.sendCapturedFiles();
   }
 
   private async afterPull(): Promise<void> {
@@ -310,43 +443,12 @@ export class DesktopSync implements DesktopAuth, LocalSync {
     if (!same) this.services.sessions.replace({ ...session, organisations: memberships });
   }
 
-  /** Sends each captured file to the server under its document's id, then forgets the local copy. */
+  /** Sends the account's captured files (see CapturedUploads.send); a pull then brings their documents' new status. */
   private async sendCapturedFiles(): Promise<void> {
     const connection = this.connection;
     if (!connection) return;
-    this.uploadError = null;
-    let sent = 0;
-    for (const documentId of this.services.capturedFiles.list()) {
-      const captured = await documents.capturedDocument(await this.client.context(), documentId);
-      if (!captured) continue; // its site's organisation is gone from this device: kept, listed as pending
-      if (!captured.awaitingBytes) {
-        this.services.capturedFiles.remove(documentId); // the server's row says it has the bytes
-        continue;
-      }
-      const bytes = this.services.capturedFiles.read(documentId);
-      if (!bytes) continue;
-      try {
-        const issued = await connection.requestCapturedUpload(captured.upload);
-        if (issued.token) {
-          this.upload = { documentId, filename: captured.upload.filename, sentBytes: 0, totalBytes: bytes.byteLength };
-          this.notify();
-          await connection.upload(documentId, issued.token, captured.upload.mimeType, bytes, (sent) => {
-            this.upload = { documentId, filename: captured.upload.filename, sentBytes: sent, totalBytes: bytes.byteLength };
-            this.notify();
-          });
-        }
-        this.services.capturedFiles.remove(documentId);
-        sent += 1;
-      } catch (err) {
-        if (!(err instanceof ServerRefusedError)) throw err;
-        // Refused (the site was deleted meanwhile, the user lost access): keep the file and say why; try again next round.
-        this.uploadError = { code: err.code, message: `${captured.upload.filename} could not be uploaded: ${err.message}` };
-      } finally {
-        this.upload = null;
-      }
-    }
+    const sent = await this.uploads.send(connection);
     if (sent === 0) return;
-    // A pull brings the documents' new status (uploaded) at once.
     await this.client.sync();
     await this.afterPull();
   }

@@ -3,12 +3,13 @@ import { api, type Portfolio, type Site } from '../client.js';
 import { ErrorMessage } from '../components/error-message.js';
 import { TimeZoneInput } from '../components/time-zone-input.js';
 import { ConfirmButton } from '../components/confirm-button.js';
+import { describeCounts } from '../components/local-work.js';
 import { useAction, useLoad, useStoredState } from '../hooks.js';
 import { timeZones } from '../labels.js';
 import { displayNumber, userLocale } from '../numbers.js';
 import { useCanWrite, useRole } from '../session.js';
 import { checkSiteField } from '../site-fields.js';
-import { useDataVersion } from '../sync-status.js';
+import { useDataVersion, useSyncStatus } from '../sync-status.js';
 import './site-detail.css';
 
 type PortfolioFilter = 'all' | 'none' | string;
@@ -89,6 +90,7 @@ export function SitesScreen({ organisationId }: { organisationId: string }) {
 
   return (
     <div className="sites-layout">
+      <SetAsideNotice />
       <section className="panel portfolios" aria-labelledby="portfolios-heading">
         <h2 id="portfolios-heading">Portfolios</h2>
         <ErrorMessage error={portfolios.error} title="Could not load portfolios" />
@@ -178,6 +180,18 @@ export function SitesScreen({ organisationId }: { organisationId: string }) {
         {canWrite && <NewSiteForm organisationId={organisationId} portfolios={orgPortfolios} onCreated={sites.reload} />}
       </section>
     </div>
+  );
+}
+
+/** Work made before the first sign-in is not in any organisation shown here: say where it is. */
+function SetAsideNotice() {
+  const setAside = useSyncStatus().status?.setAside;
+  if (!setAside) return null;
+  return (
+    <p className="notice-warn set-aside-notice" role="status" aria-label="Work set aside">
+      Work made on this device before you signed in ({describeCounts(setAside)}) is {setAside.decision === 'kept' ? 'kept' : 'set aside'} on
+      this device: it is not in this list and is not sent. <a href="#/sync">Bring it into an organisation, or discard it</a>.
+    </p>
   );
 }
 

@@ -3,7 +3,9 @@
 // upload under way), conflicts to resolve, and changes the server refused.
 import { useMemo } from 'react';
 import { api, type Organisation, type SessionStatus, type SyncStatus } from '../client.js';
+import { CapturedFileList } from '../components/captured-files.js';
 import { ErrorMessage } from '../components/error-message.js';
+import { LocalWork } from '../components/local-work.js';
 import { TimeAgo } from '../components/time-ago.js';
 import { UploadProgress } from '../components/upload-progress.js';
 import { useAction, useLoad, useNow, useOnline } from '../hooks.js';
@@ -97,25 +99,44 @@ function StatusSection({ session, status }: { session: SessionStatus | undefined
   );
 }
 
+const UPLOADED_BY_THIS_ACCOUNT = new Set(['waiting', 'uploading', 'failed']);
+
 function PendingSection({ status }: { status: SyncStatus | undefined }) {
   // Asked on opening and after each sync round: the status may not count a file captured since the last one.
-  const keptHere = useLoad(
-    () => api.capture.pendingUploads.query(),
-    [status?.pendingUploads, status?.upload?.documentId, status?.lastSyncAt, status?.syncing],
+  const kept = useLoad(
+    () => api.capture.files.query(),
+    [
+      status?.pendingUploads,
+      status?.upload?.documentId,
+      status?.lastSyncAt,
+      status?.syncing,
+      status?.setAside?.documents,
+      status?.dataVersion,
+    ],
   );
-  const files = keptHere.data?.length ?? status?.pendingUploads ?? 0;
+  const files = kept.data ?? [];
+  const toUpload = kept.data ? files.filter((f) => UPLOADED_BY_THIS_ACCOUNT.has(f.state)).length : (status?.pendingUploads ?? 0);
+  const onDevice = files.filter((f) => f.state === 'onDevice').length;
   const pending = status?.pending ?? 0;
+  // Before any sign-in nothing is on its way anywhere: the work stays here until the person brings it into an organisation.
+  const local = status?.connection === 'local';
   return (
     <section className="panel" aria-labelledby="pending-heading" data-sync-slot="pending">
       <h2 id="pending-heading">Pending changes</h2>
-      <ErrorMessage error={keptHere.error} title="Could not count pending files" />
+      <ErrorMessage error={kept.error} title="Could not list the captured files" />
       <p role="status" aria-label="Pending changes">
         {pending === 0
           ? 'No changes waiting to be sent.'
-          : `${plural(pending, 'change is', 'changes are')} saved on this device, waiting to be sent to the server.`}
+          : local
+            ? `${plural(pending, 'change is', 'changes are')} saved on this device only. They stay here; when you sign in, you can bring them into one of your organisations.`
+            : `${plural(pending, 'change is', 'changes are')} saved on this device, waiting to be sent to the server.`}
       </p>
       <p role="status" aria-label="Files waiting for upload">
-        {files === 0 ? 'No files waiting for upload.' : `${plural(files, 'file is', 'files are')} kept on this device, waiting for upload.`}
+        {toUpload > 0
+          ? `${plural(toUpload, 'file is', 'files are')} kept on this device, waiting for upload.`
+          : onDevice > 0
+            ? `${plural(onDevice, 'file is', 'files are')} kept on this device only, until you sign in and bring this work into an organisation.`
+            : 'No files waiting for upload.'}
       </p>
       {status?.upload && (
         <div className="upload">
@@ -123,6 +144,9 @@ function PendingSection({ status }: { status: SyncStatus | undefined }) {
           <UploadProgress filename={status.upload.filename} sentBytes={status.upload.sentBytes} totalBytes={status.upload.totalBytes} />
         </div>
       )}
+      <LocalWork variant="panel" />
+      {files.length > 0 && <h3>Captured files on this device</h3>}
+      <CapturedFileList files={files} onChanged={kept.reload} />
     </section>
   );
 }
