@@ -41,6 +41,10 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     // Base64 grows a file by a third; leave room for the rest of the request.
     maxBodySize: Math.ceil((MAX_CAPTURE_BYTES * 4) / 3) + 64 * 1024,
     createContext: () => createDesktopContext(services),
+    // The page gets the code and message only (core's formatter): the cause and its stack go to the log.
+    onError: ({ error, path }) => {
+      if (error.code === 'INTERNAL_SERVER_ERROR') console.error(`helio desktop: ${path ?? 'request'} failed`, error.cause ?? error);
+    },
   });
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {

@@ -64,6 +64,28 @@ describe('tRPC over the preload bridge', () => {
     expect(unknown).toMatchObject({ ok: false, error: { data: { code: 'NOT_FOUND' } } });
   });
 
+  it('answers an unexpected failure with its code and "internal error" only, and logs the cause with its stack', async () => {
+    const logged: unknown[] = [];
+    const failing = createBridgeHandler({
+      router: desktopRouter,
+      createContext: () => {
+        throw new Error('relation "sites" does not exist at /home/tech/.config/Helio/data');
+      },
+      send: () => undefined,
+      log: (_message, cause) => logged.push(cause),
+    });
+    const result = await failing.handle({ kind: 'call', type: 'query', path: 'sites.list', input: undefined });
+    expect(result.ok).toBe(false);
+    const shown = JSON.stringify(result);
+    expect(shown).toContain('internal error');
+    expect(shown).not.toContain('relation');
+    expect(shown).not.toContain('/home/tech');
+    expect(shown).not.toMatch(/\bat .*:\d+:\d+/);
+    expect(logged).toHaveLength(1);
+    expect((logged[0] as Error).message).toContain('relation "sites" does not exist');
+    expect((logged[0] as Error).stack).toContain('bridge-handler.test.ts');
+  });
+
   it('delivers subscription events until unsubscribed', async () => {
     const seen: string[] = [];
     let stopped = false;

@@ -23,6 +23,8 @@ export function createBridgeHandler<TRouter extends AnyTRPCRouter>(options: {
   router: TRouter;
   createContext: () => unknown;
   send: (message: BridgeMessage) => void;
+  /** Where unexpected failures are logged with their stack (default: console.error). */
+  log?: (message: string, cause: unknown) => void;
 }): BridgeHandler {
   const { router, send } = options;
   const subscriptions = new Map<string, AbortController>();
@@ -35,6 +37,9 @@ export function createBridgeHandler<TRouter extends AnyTRPCRouter>(options: {
     ctx: unknown,
   ): BridgeErrorShape {
     const error = getTRPCErrorFromUnknown(cause);
+    // The renderer gets the code and message only (core's formatter): the cause and its stack go to the log.
+    if (error.code === 'INTERNAL_SERVER_ERROR')
+      (options.log ?? console.error)(`helio desktop: ${path ?? 'request'} failed`, error.cause ?? error);
     return getErrorShape({ config: router._def._config, error, type, path, input, ctx }) as BridgeErrorShape;
   }
 
