@@ -57,9 +57,18 @@ export const portfolioFieldLabels: Record<PortfolioField, string> = {
   name: 'Portfolio name',
 };
 
+export const documentFieldLabels: Record<string, string> = {
+  filename: 'File name',
+};
+
 /** A synced field's label; a field core adds later shows its API name until it has one. */
 export function fieldLabel(table: string, field: string): string {
-  const labels: Record<string, string> = table === 'sites' ? siteFieldLabels : table === 'portfolios' ? portfolioFieldLabels : {};
+  const byTable: Record<string, Record<string, string>> = {
+    sites: siteFieldLabels,
+    portfolios: portfolioFieldLabels,
+    documents: documentFieldLabels,
+  };
+  const labels = byTable[table] ?? {};
   return labels[field] ?? field;
 }
 

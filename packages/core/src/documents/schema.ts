@@ -47,39 +47,102 @@ export const reviewTransitions: Readonly<Record<DocumentStatus, readonly Documen
 /** Cover images are shown inline in browsers, so only raster formats browsers render (no SVG: it can carry script). */
 export const coverImageMimeTypes = ['image/jpeg', 'image/png', 'image/webp', 'image/gif'] as const;
 
+interface DocumentFileKind {
+  /** The kind as a person names it, in the refusal's one line. */
+  kind: string;
+  /** Each extension and the media type its files have. */
+  extensions: Readonly<Record<string, string>>;
+  /** Other media types systems report for the same files. */
+  aliases?: readonly string[];
+}
+
 /**
- * What a site document may be: PDFs, photos and scans, office documents,
- * tabular exports, archives and CAD drawings. Anything a browser would run
- * (HTML, SVG, JavaScript) is left out on purpose.
+ * What a site document may be, kind by kind: PDFs, photos and scans, office
+ * documents, tabular exports, archives and CAD drawings. Anything a browser
+ * would run (HTML, SVG, JavaScript) is left out on purpose. This one list
+ * gives the accepted media types, the refusal's wording and what a file
+ * picker offers.
  */
-export const documentMimeTypes = [
-  'application/pdf',
-  ...coverImageMimeTypes,
-  'image/tiff',
-  'image/heic',
-  'image/heif',
-  'application/msword',
-  'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-  'application/vnd.ms-excel',
-  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-  'application/vnd.ms-powerpoint',
-  'application/vnd.openxmlformats-officedocument.presentationml.presentation',
-  'application/vnd.oasis.opendocument.text',
-  'application/vnd.oasis.opendocument.spreadsheet',
-  'application/vnd.oasis.opendocument.presentation',
-  'application/rtf',
-  'text/csv',
-  'text/plain',
-  'application/json',
-  'application/xml',
-  'application/zip',
-  'application/x-zip-compressed',
-  'image/vnd.dwg',
-  'application/acad',
-  'application/x-dwg',
-  'image/vnd.dxf',
-  'application/dxf',
-] as const;
+export const documentFileKinds: readonly DocumentFileKind[] = [
+  { kind: 'PDFs', extensions: { '.pdf': 'application/pdf' } },
+  {
+    kind: 'images (JPEG, PNG, WebP, GIF, TIFF, HEIC)',
+    extensions: {
+      '.jpg': 'image/jpeg',
+      '.jpeg': 'image/jpeg',
+      '.png': 'image/png',
+      '.webp': 'image/webp',
+      '.gif': 'image/gif',
+      '.tif': 'image/tiff',
+      '.tiff': 'image/tiff',
+      '.heic': 'image/heic',
+      '.heif': 'image/heif',
+    },
+  },
+  {
+    kind: 'office documents (Word, Excel, PowerPoint, OpenDocument)',
+    extensions: {
+      '.doc': 'application/msword',
+      '.docx': 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+      '.xls': 'application/vnd.ms-excel',
+      '.xlsx': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      '.ppt': 'application/vnd.ms-powerpoint',
+      '.pptx': 'application/vnd.openxmlformats-officedocument.presentationml.presentation',
+      '.odt': 'application/vnd.oasis.opendocument.text',
+      '.ods': 'application/vnd.oasis.opendocument.spreadsheet',
+      '.odp': 'application/vnd.oasis.opendocument.presentation',
+    },
+  },
+  {
+    kind: 'text files (TXT, RTF, CSV, JSON, XML)',
+    extensions: {
+      '.txt': 'text/plain',
+      '.rtf': 'application/rtf',
+      '.csv': 'text/csv',
+      '.json': 'application/json',
+      '.xml': 'application/xml',
+    },
+  },
+  { kind: 'ZIP archives', extensions: { '.zip': 'application/zip' }, aliases: ['application/x-zip-compressed'] },
+  {
+    kind: 'CAD drawings (DWG, DXF)',
+    extensions: { '.dwg': 'image/vnd.dwg', '.dxf': 'image/vnd.dxf' },
+    aliases: ['application/acad', 'application/x-dwg', 'application/dxf'],
+  },
+];
+
+/** Every media type a site document may have (see documentFileKinds). */
+export const documentMimeTypes: readonly string[] = [
+  ...new Set(documentFileKinds.flatMap((k) => [...Object.values(k.extensions), ...(k.aliases ?? [])])),
+];
+
+/** What Helio accepts as documents, in one line a person reads: "PDFs, images (…), … and CAD drawings (DWG, DXF)". */
+export const acceptedDocumentKinds: string = (() => {
+  const kinds = documentFileKinds.map((k) => k.kind);
+  return `${kinds.slice(0, -1).join(', ')} and ${kinds.at(-1)!}`;
+})();
+
+/**
+ * The allowed types as a file picker's `accept` attribute: extensions and
+ * media types, so that files whose type the system does not know (a .dwg)
+ * are offered too.
+ */
+export const documentAccept: string = [...documentFileKinds.flatMap((k) => Object.keys(k.extensions)), ...documentMimeTypes].join(',');
+
+/** Each allowed extension (".dwg") and the media type its files are sent with. */
+export const documentMimeTypeByExtension: Readonly<Record<string, string>> = Object.fromEntries(
+  documentFileKinds.flatMap((k) => Object.entries(k.extensions)),
+);
+
+/**
+ * The media type of an allowed document by its file name's extension, for a
+ * file reported without a type (browsers leave it empty for extensions they
+ * do not know); undefined for any other extension.
+ */
+export function documentMimeTypeFor(filename: string): string | undefined {
+  const dot = filename.lastIndexOf('.');
+  return dot < 0 ? undefined : documentMimeTypeByExtension[filename.slice(dot).toLowerCase()];
+}
 
 export const MAX_FILES_PER_REQUEST = 20;
 
@@ -110,7 +173,7 @@ const mimeType = z
   .max(255)
   .describe(`The file's media type, one of: ${documentMimeTypes.join(', ')}`)
   .transform(mediaTypeEssence)
-  .refine((type) => allowedMimeTypes.has(type), { message: `is not an allowed MIME type (allowed: ${documentMimeTypes.join(', ')})` });
+  .refine((type) => allowedMimeTypes.has(type), { message: `is not a file type Helio accepts: it accepts ${acceptedDocumentKinds}` });
 
 const omRecordId = z.string().trim().min(1).max(200);
 
@@ -187,6 +250,10 @@ export function capturedUploadSchema(maxFileBytes: number) {
 /** The request shape for documentation; the service checks sizes against the configured limit. */
 export const bulkUploadRequest = bulkUploadRequestSchema(Number.MAX_SAFE_INTEGER);
 export type BulkUploadRequest = z.input<typeof bulkUploadRequest>;
+
+/** What a person may change of a document: its name (its bytes, type and size stay as uploaded). */
+export const updateDocumentInput = z.strictObject({ filename });
+export type UpdateDocumentInput = z.input<typeof updateDocumentInput>;
 
 export const reviewDocumentInput = z.strictObject({
   status: z.enum(['approved', 'completed']),

@@ -9,7 +9,16 @@ import * as organisations from '../organisations/service.js';
 import * as sites from '../sites/service.js';
 import * as users from '../users/service.js';
 import { createMemoryBlobStore } from './blob-store.js';
-import { requestUploads, type DocumentStorage } from './service.js';
+import { documentMimeTypeFor } from './schema.js';
+import {
+  deleteDocument,
+  getDocument,
+  listSiteDocuments,
+  requestUploads,
+  restoreDocument,
+  updateDocument,
+  type DocumentStorage,
+} from './service.js';
 import { receiveUpload, type UploadRequest } from './transfer.js';
 import { createDocumentTokenSigner } from './upload-token.js';
 
@@ -124,5 +133,48 @@ describeEachEngine('documents service', (getDb) => {
     expect(isDomainError(err) && err.code).toBe('UPLOAD_MISMATCH');
     expect(await statusOf(slot.document.id)).toBe('failed');
     expect(blobs.keys()).toEqual([]);
+  });
+
+  it('renames a document, and refuses a name with a path in it', async () => {
+    const setup = await setUp();
+    const slot = await pendingPdf(setup, 4);
+    const renamed = await updateDocument(setup.ctx, slot.document.id, { filename: 'inverter-2.pdf' });
+    expect(renamed).toMatchObject({ filename: 'inverter-2.pdf', mimeType: 'application/pdf', sizeBytes: 4 });
+    const err = await updateDocument(setup.ctx, slot.document.id, { filename: '../etc/passwd' }).catch((e: unknown) => e);
+    expect(isDomainError(err) && err.code).toBe('VALIDATION_ERROR');
+    expect((await getDocument(setup.ctx, slot.document.id)).filename).toBe('inverter-2.pdf');
+  });
+
+  it('lets a viewer read documents but neither rename nor delete them', async () => {
+    const setup = await setUp();
+    const slot = await pendingPdf(setup, 4);
+    const organisationId = setup.site.organisationId;
+    const viewer: ServiceContext = {
+      ...setup.base,
+      principal: { kind: 'user', userId: setup.user.id, memberships: new Map([[organisationId, 'viewer']]) },
+    };
+    expect(await listSiteDocuments(viewer, setup.site.id)).toHaveLength(1);
+    for (const attempt of [updateDocument(viewer, slot.document.id, { filename: 'b.pdf' }), deleteDocument(viewer, slot.document.id)]) {
+      const err = await attempt.catch((e: unknown) => e);
+      expect(isDomainError(err) && err.code).toBe('FORBIDDEN');
+    }
+  });
+
+  it('deletes a document from its site and brings it back when restored', async () => {
+    const setup = await setUp();
+    const slot = await pendingPdf(setup, 4);
+    await deleteDocument(setup.ctx, slot.document.id);
+    expect(await listSiteDocuments(setup.ctx, setup.site.id)).toEqual([]);
+    const err = await getDocument(setup.ctx, slot.document.id).catch((e: unknown) => e);
+    expect(isDomainError(err) && err.code).toBe('NOT_FOUND');
+    await restoreDocument(setup.ctx, slot.document.id);
+    expect((await listSiteDocuments(setup.ctx, setup.site.id)).map((d) => d.id)).toEqual([slot.document.id]);
+  });
+
+  it('names the media type of an allowed file by its extension, and none for another', () => {
+    expect(documentMimeTypeFor('Layout.DWG')).toBe('image/vnd.dwg');
+    expect(documentMimeTypeFor('scan.heic')).toBe('image/heic');
+    expect(documentMimeTypeFor('page.html')).toBeUndefined();
+    expect(documentMimeTypeFor('README')).toBeUndefined();
   });
 });

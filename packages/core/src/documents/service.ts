@@ -1,5 +1,6 @@
 import type { Queryable } from '@helio/db';
 import { actingUserId, authorize } from '../auth/principal.js';
+import { withArticle } from '../auth/roles.js';
 import { allocateChangeSeqs } from '../changes.js';
 import type { ServiceContext } from '../context.js';
 import { conflict, notFound } from '../errors.js';
@@ -13,6 +14,7 @@ import {
   reviewDocumentInput,
   reviewTransitions,
   statusesWithContent,
+  updateDocumentInput,
   type Document,
 } from './schema.js';
 import { DOWNLOAD_TOKEN_TTL_MS, UPLOAD_TOKEN_TTL_MS, type DocumentTokenSigner } from './upload-token.js';
@@ -272,7 +274,7 @@ export async function reviewDocument(ctx: ServiceContext, id: string, input: unk
     authorize(ctx.principal, row.organisation_id, 'write', 'document', id);
     if (row.status === status) return toDocument(row);
     if (!reviewTransitions[row.status].includes(status)) {
-      throw conflict(`a ${row.status} document cannot become ${status}`, [
+      throw conflict(`${withArticle(row.status)} document cannot become ${status}`, [
         {
           path: 'status',
           message: `allowed from ${row.status}: ${reviewTransitions[row.status].join(', ') || 'none'}`,
@@ -285,6 +287,58 @@ export async function reviewDocument(ctx: ServiceContext, id: string, input: unk
     const { rows } = await tx.query<DocumentRow>(
       `UPDATE documents SET status = $2, updated_at = $3, change_seq = $4 WHERE id = $1 RETURNING ${DOCUMENT_COLUMNS}`,
       [id, status, ctx.clock.now(), seq],
+    );
+    return toDocument(rows[0]!);
+  });
+}
+
+/** Renames a document, for anyone who may write in its organisation. Its bytes and the rest of its metadata stay. */
+export async function updateDocument(ctx: ServiceContext, id: string, input: unknown): Promise<Document> {
+  const { filename } = parseInput(updateDocumentInput, input);
+  return ctx.db.transaction(async (tx) => {
+    const row = await loadReadable(ctx, id, true, tx);
+    authorize(ctx.principal, row.organisation_id, 'write', 'document', id);
+    if (row.filename === filename) return toDocument(row);
+    const seq = await allocateChangeSeqs(tx, row.organisation_id);
+    const { rows } = await tx.query<DocumentRow>(
+      `UPDATE documents SET filename = $2, updated_at = $3, change_seq = $4 WHERE id = $1 RETURNING ${DOCUMENT_COLUMNS}`,
+      [id, filename, ctx.clock.now(), seq],
+    );
+    return toDocument(rows[0]!);
+  });
+}
+
+/** Deletes a document (a tombstone: its bytes stay stored, so a sync conflict can bring it back). */
+export async function deleteDocument(ctx: ServiceContext, id: string): Promise<Document> {
+  return ctx.db.transaction(async (tx) => {
+    const row = await loadReadable(ctx, id, true, tx);
+    authorize(ctx.principal, row.organisation_id, 'write', 'document', id);
+    const seq = await allocateChangeSeqs(tx, row.organisation_id);
+    const now = ctx.clock.now();
+    const { rows } = await tx.query<DocumentRow>(
+      `UPDATE documents SET deleted_at = $2, updated_at = $2, change_seq = $3 WHERE id = $1 RETURNING ${DOCUMENT_COLUMNS}`,
+      [id, now, seq],
+    );
+    return toDocument(rows[0]!);
+  });
+}
+
+/** Brings a deleted document back (a sync conflict resolved as restored). */
+export async function restoreDocument(ctx: ServiceContext, id: string): Promise<Document> {
+  parseId(id);
+  return ctx.db.transaction(async (tx) => {
+    const { rows: found } = await tx.query<DocumentRow & { deleted_at: Date | null }>(
+      `SELECT ${DOCUMENT_COLUMNS}, deleted_at FROM documents WHERE id = $1 FOR UPDATE`,
+      [id],
+    );
+    const row = found[0];
+    if (!row) throw notFound('document', id);
+    authorize(ctx.principal, row.organisation_id, 'write', 'document', id);
+    if (!row.deleted_at) return toDocument(row);
+    const seq = await allocateChangeSeqs(tx, row.organisation_id);
+    const { rows } = await tx.query<DocumentRow>(
+      `UPDATE documents SET deleted_at = NULL, updated_at = $2, change_seq = $3 WHERE id = $1 RETURNING ${DOCUMENT_COLUMNS}`,
+      [id, ctx.clock.now(), seq],
     );
     return toDocument(rows[0]!);
   });

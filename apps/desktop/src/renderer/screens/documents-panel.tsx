@@ -1,10 +1,12 @@
 import { useState, type ChangeEvent } from 'react';
-import { api, type SiteDocument } from '../client.js';
-import { ErrorMessage } from '../components/error-message.js';
-import { UploadProgress } from '../components/upload-progress.js';
-import { useAction, useLoad } from '../hooks.js';
-import { documentTypeLabels, entries, formatBytes, type DocumentType } from '../labels.js';
+import { api, type CapturedFile, type SiteDocument } from '../client.js';
+import { useLoad } from '../hooks.js';
+import { documentTypeLabels, entries, type DocumentType } from '../labels.js';
+import { useCanWrite, useRole } from '../session.js';
 import { useSyncStatus } from '../sync-status.js';
+import { documentErrorText } from './document-errors.js';
+import { DocumentRow } from './document-row.js';
+import './documents-panel.css';
 
 async function toBase64(file: File): Promise<string> {
   const bytes = new Uint8Array(await file.arrayBuffer());
@@ -30,62 +32,94 @@ function saveFile(filename: string, mimeType: string, bytes: Uint8Array<ArrayBuf
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
-const hasContent = (doc: SiteDocument) => doc.status === 'uploaded' || doc.status === 'approved' || doc.status === 'completed';
-
-function statusLabel(doc: SiteDocument, keptHere: boolean): string {
-  if (doc.status === 'pending') return keptHere ? 'Pending upload' : 'Waiting for upload';
-  return { uploaded: 'Uploaded', failed: 'Upload failed', approved: 'Approved', completed: 'Completed' }[doc.status];
+/** The media type to send: the system's, or, when it reports none (a .dwg), the one core gives the file's extension. */
+function mimeTypeOf(file: File, byExtension: Readonly<Record<string, string>> | undefined): string {
+  if (file.type) return file.type;
+  const dot = file.name.lastIndexOf('.');
+  return (dot >= 0 ? byExtension?.[file.name.slice(dot).toLowerCase()] : undefined) ?? 'application/octet-stream';
 }
+
+const waitingStates: ReadonlySet<CapturedFile['state']> = new Set(['waiting', 'onDevice', 'uploading']);
 
 export function DocumentsPanel({ siteId }: { siteId: string }) {
   const sync = useSyncStatus().status;
+  const site = useLoad(() => api.sites.get.query({ id: siteId }), [siteId]);
+  const organisationId = site.data?.organisationId;
+  const canWrite = useCanWrite(organisationId);
+  const role = useRole(organisationId);
   const documents = useLoad(() => api.documents.listBySite.query({ siteId }), [siteId, sync?.dataVersion]);
   // Files leave this device during a sync round: follow the count (and the upload under way) as well as pulled data.
-  const keptHere = useLoad(
-    () => api.capture.pendingUploads.query(),
-    [siteId, sync?.dataVersion, sync?.pendingUploads, sync?.upload?.documentId],
+  const captured = useLoad(
+    () => api.capture.files.query(),
+    [siteId, sync?.dataVersion, sync?.pendingUploads, sync?.upload?.documentId, sync?.lastError?.message],
   );
+  const fileTypes = useLoad(() => api.documents.fileTypes.query(), []);
   const [documentType, setDocumentType] = useState<DocumentType>('other');
-  const [notice, setNotice] = useState<string>();
-  const kept = new Set(keptHere.data ?? []);
-
-  const capture = useAction(async (file: File) => {
-    setNotice(undefined);
-    const captured = await api.capture.document.mutate({
-      siteId,
-      filename: file.name,
-      // Browsers leave the type empty for extensions they do not know; core then names the allowed types.
-      mimeType: file.type || 'application/octet-stream',
-      documentType,
-      contentBase64: await toBase64(file),
-    });
-    setNotice(`${captured.document.filename} is saved on this device and will be uploaded when Helio syncs.`);
-    documents.reload();
-    keptHere.reload();
-  });
+  const [adding, setAdding] = useState(false);
+  const [added, setAdded] = useState<{ id: string; filename: string }>();
+  const [addError, setAddError] = useState<string>();
   const [saved, setSaved] = useState<string>();
-  const open = useAction(async (doc: SiteDocument) => {
+  const keptHere = new Map<string, CapturedFile>((captured.data ?? []).map((f) => [f.documentId, f]));
+  // Said while the file waits; once it is uploaded, refused or removed, its row says so (or is gone) instead.
+  const addedFile = added && keptHere.get(added.id);
+  const addedDoc = added && documents.data?.find((d) => d.id === added.id);
+  const addedWaits =
+    added !== undefined && (addedFile ? waitingStates.has(addedFile.state) : addedDoc ? addedDoc.status === 'pending' : documents.loading);
+
+  const reload = () => {
+    documents.reload();
+    captured.reload();
+  };
+
+  const addFile = async (input: HTMLInputElement) => {
+    const file = input.files?.[0];
+    if (!file) return;
+    setAdding(true);
+    setAdded(undefined);
+    setAddError(undefined);
+    try {
+      const result = await api.capture.document.mutate({
+        siteId,
+        filename: file.name,
+        mimeType: mimeTypeOf(file, fileTypes.data?.mimeTypeByExtension),
+        documentType,
+        contentBase64: await toBase64(file),
+      });
+      setAdded({ id: result.document.id, filename: result.document.filename });
+      reload();
+    } catch (err) {
+      setAddError(documentErrorText(err, file.name));
+    } finally {
+      setAdding(false);
+      input.value = '';
+    }
+  };
+
+  const download = async (doc: SiteDocument) => {
     setSaved(undefined);
     const file = await api.files.get.mutate({ id: doc.id });
     saveFile(file.filename, file.mimeType, fromBase64(file.contentBase64));
     setSaved(
       `${file.filename} ${file.source === 'server' ? 'was fetched from the server and is now kept on this device' : 'was read from this device'}.`,
     );
-  });
-
-  const addFile = (event: ChangeEvent<HTMLInputElement>) => {
-    const input = event.target;
-    const file = input.files?.[0];
-    if (file) void capture.run(file).finally(() => (input.value = ''));
   };
 
   const list = documents.data ?? [];
   return (
-    <section className="panel" aria-labelledby="documents-heading">
+    <section className="panel documents-panel" aria-labelledby="documents-heading">
       <h2 id="documents-heading">Documents</h2>
-      <ErrorMessage error={documents.error} title="Could not load documents" />
+      {role !== undefined && !canWrite && (
+        <p className="hint">You are a {role} in this organisation: you can read and download documents, not add or change them.</p>
+      )}
+      {documents.error !== undefined && (
+        <p className="document-error" role="alert">
+          The documents could not be loaded: {documentErrorText(documents.error)}
+        </p>
+      )}
       {list.length === 0 ? (
-        <p className="empty">No documents for this site yet.</p>
+        documents.loading ? null : (
+          <p className="empty">No documents for this site yet.</p>
+        )
       ) : (
         <table className="document-table">
           <thead>
@@ -94,68 +128,72 @@ export function DocumentsPanel({ siteId }: { siteId: string }) {
               <th scope="col">Type</th>
               <th scope="col">Size</th>
               <th scope="col">Status</th>
-              <th scope="col">File on this device</th>
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
             </tr>
           </thead>
           <tbody>
             {list.map((doc) => (
-              <tr key={doc.id}>
-                <td>{doc.filename}</td>
-                <td>{doc.documentType ? documentTypeLabels[doc.documentType] : '—'}</td>
-                <td>{formatBytes(doc.sizeBytes)}</td>
-                <td>
-                  {sync?.upload?.documentId === doc.id ? (
-                    <UploadProgress filename={doc.filename} sentBytes={sync.upload.sentBytes} totalBytes={sync.upload.totalBytes} />
-                  ) : (
-                    <span className={`badge badge-${doc.status}`}>{statusLabel(doc, kept.has(doc.id))}</span>
-                  )}
-                </td>
-                <td>
-                  {(kept.has(doc.id) || hasContent(doc)) && (
-                    <button
-                      type="button"
-                      className="secondary"
-                      disabled={open.busy}
-                      onClick={() => void open.run(doc)}
-                      aria-label={`Download ${doc.filename}`}
-                    >
-                      Download
-                    </button>
-                  )}
-                </td>
-              </tr>
+              <DocumentRow
+                key={doc.id}
+                doc={doc}
+                captured={keptHere.get(doc.id)}
+                upload={sync?.upload}
+                canWrite={canWrite}
+                onChanged={reload}
+                onDownload={download}
+              />
             ))}
           </tbody>
         </table>
-      )}
-      <div className="add-document">
-        <div className="field">
-          <label htmlFor="document-type">Document type</label>
-          <select id="document-type" value={documentType} onChange={(e) => setDocumentType(e.target.value as DocumentType)}>
-            {entries(documentTypeLabels).map(([value, label]) => (
-              <option key={value} value={value}>
-                {label}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor="document-file">Add document</label>
-          <input id="document-file" type="file" onChange={addFile} disabled={capture.busy} />
-        </div>
-      </div>
-      {notice && (
-        <p className="notice" role="status">
-          {notice}
-        </p>
       )}
       {saved && (
         <p className="notice" role="status">
           {saved}
         </p>
       )}
-      <ErrorMessage error={open.error} title="Could not open the document" />
-      <ErrorMessage error={capture.error} title="Could not add the document" />
+      {canWrite && (
+        <div className="add-document">
+          <div className="field">
+            <label htmlFor="document-type">Document type</label>
+            <select id="document-type" value={documentType} onChange={(e) => setDocumentType(e.target.value as DocumentType)}>
+              {entries(documentTypeLabels).map(([value, label]) => (
+                <option key={value} value={value}>
+                  {label}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor="document-file">Add document</label>
+            <input
+              id="document-file"
+              type="file"
+              accept={fileTypes.data?.accept}
+              aria-describedby={addError ? undefined : 'document-file-kinds'}
+              onChange={(e: ChangeEvent<HTMLInputElement>) => void addFile(e.target)}
+              disabled={adding}
+            />
+            {/* A refused file says the same in its own line: the list shows once. */}
+            {fileTypes.data && !addError && (
+              <p id="document-file-kinds" className="hint document-kinds">
+                Helio accepts {fileTypes.data.kinds}.
+              </p>
+            )}
+            {addError && (
+              <p className="document-error" role="alert">
+                {addError}
+              </p>
+            )}
+            {added && addedWaits && (
+              <p className="notice" role="status">
+                {added.filename} is saved on this device and will be uploaded when Helio syncs.
+              </p>
+            )}
+          </div>
+        </div>
+      )}
     </section>
   );
 }
