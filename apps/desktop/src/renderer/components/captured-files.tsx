@@ -8,6 +8,7 @@ import { useAction } from '../hooks.js';
 import { formatBytes } from '../labels.js';
 import { ErrorMessage } from './error-message.js';
 import { UploadProgress } from './upload-progress.js';
+import { useSyncStatus } from '../sync-status.js';
 import './local-work.css';
 
 function ownerLabel(owner: CapturedFile['owner']): string {
@@ -49,14 +50,17 @@ function FileItem({ file, onChanged }: { file: CapturedFile; onChanged(): void }
     onChanged();
   });
   const mine = file.state === 'waiting' || file.state === 'failed';
+  // The sync status carries every step of the upload under way; the list only its state when last read.
+  const live = useSyncStatus().status?.upload;
+  const progress = live?.documentId === file.documentId ? live : file.state === 'uploading' ? file.progress : null;
   const facts = [formatBytes(file.sizeBytes), file.siteName && `site ${file.siteName}`, ownerLabel(file.owner)].filter(Boolean).join(' · ');
   return (
     <li className="captured-file" aria-label={file.filename}>
       <div className="captured-file-name">{file.filename}</div>
       <div className="captured-file-facts">{facts}</div>
       <div className={`captured-file-state captured-file-state-${file.state}`}>
-        {file.state === 'uploading' && file.progress ? (
-          <UploadProgress filename={file.filename} sentBytes={file.progress.sentBytes} totalBytes={file.progress.totalBytes} />
+        {progress ? (
+          <UploadProgress filename={file.filename} sentBytes={progress.sentBytes} totalBytes={progress.totalBytes} />
         ) : (
           stateLabel(file)
         )}

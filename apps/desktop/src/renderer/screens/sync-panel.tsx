@@ -7,7 +7,6 @@ import { CapturedFileList } from '../components/captured-files.js';
 import { ErrorMessage } from '../components/error-message.js';
 import { LocalWork } from '../components/local-work.js';
 import { TimeAgo } from '../components/time-ago.js';
-import { UploadProgress } from '../components/upload-progress.js';
 import { useAction, useLoad, useNow, useOnline } from '../hooks.js';
 import { connectionLabels, plural, useSyncStatus } from '../sync-status.js';
 import { ConflictList } from './sync-conflicts.js';
@@ -138,12 +137,6 @@ function PendingSection({ status }: { status: SyncStatus | undefined }) {
             ? `${plural(onDevice, 'file is', 'files are')} kept on this device only, until you sign in and bring this work into an organisation.`
             : 'No files waiting for upload.'}
       </p>
-      {status?.upload && (
-        <div className="upload">
-          <p>Uploading {status.upload.filename}</p>
-          <UploadProgress filename={status.upload.filename} sentBytes={status.upload.sentBytes} totalBytes={status.upload.totalBytes} />
-        </div>
-      )}
       <LocalWork variant="panel" />
       {files.length > 0 && <h3>Captured files on this device</h3>}
       <CapturedFileList files={files} onChanged={kept.reload} />
