@@ -120,6 +120,9 @@ export interface HelioServerFixture {
   setRole(tenant: Tenant, person: Person, role: Role): Promise<void>;
   /** A REST call as the holder of `apiKey`; objects go as JSON. */
   rest(apiKey: string, method: string, path: string, body?: unknown): Promise<Response>;
+  /** Stops the server as a crash or an upgrade would, keeping its data; `start()` brings it back at the same URL. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -130,36 +133,50 @@ export async function startHelioServer(): Promise<HelioServerFixture> {
   const dataDir = mkdtempSync(join(tmpdir(), 'helio-server-e2e-'));
   // The server's PGlite lives in the same place (`<dataDir>/pglite`) and runs the same migrations.
   await seedDataDir(dataDir);
-  const config = loadConfig({
-    env: {},
-    overrides: {
-      dataDir,
-      host: '127.0.0.1',
-      port: 0,
-      secret: 'e2e-secret-that-is-at-least-32-characters',
-      rateLimitPerMinute: 1_000_000,
-      logLevel: 'silent',
-    },
-  });
-  const server = await startServer(config, { logger: false });
-  const system = serviceContext(server.services, systemPrincipal);
+  const configOn = (port: number) =>
+    loadConfig({
+      env: {},
+      overrides: {
+        dataDir,
+        host: '127.0.0.1',
+        port,
+        secret: 'e2e-secret-that-is-at-least-32-characters',
+        rateLimitPerMinute: 1_000_000,
+        logLevel: 'silent',
+      },
+    });
+  let server = await startServer(configOn(0), { logger: false });
+  let stopped = false;
+  const port = Number(new URL(server.url).port);
+  const system = () => serviceContext(server.services, systemPrincipal);
   return {
     url: server.url,
-    server,
+    get server() {
+      return server;
+    },
+    async stop() {
+      stopped = true;
+      await server.close();
+    },
+    async start() {
+      server = await startServer(configOn(port), { logger: false });
+      stopped = false;
+    },
     async createTenant(name, people) {
-      const org = await organisations.createOrganisation(system, { name });
+      const ctx = system();
+      const org = await organisations.createOrganisation(ctx, { name });
       const members: Person[] = [];
       for (const p of people) {
         const email = `${p.name.toLowerCase().replace(/\W+/g, '.')}.${++personCounter}@example.com`;
         const password = 'correct horse battery staple';
-        const user = await users.createUser(system, { name: p.name, email, password, organisationId: org.id, role: p.role });
+        const user = await users.createUser(ctx, { name: p.name, email, password, organisationId: org.id, role: p.role });
         members.push({ id: user.id, name: p.name, email, password });
       }
-      const { key } = await apiKeys.createApiKey(system, { organisationId: org.id, name: 'e2e admin key', role: 'admin' });
+      const { key } = await apiKeys.createApiKey(ctx, { organisationId: org.id, name: 'e2e admin key', role: 'admin' });
       return { organisationId: org.id, name, apiKey: key, people: members };
     },
     async setRole(tenant, person, role) {
-      await users.addMember(system, { organisationId: tenant.organisationId, userId: person.id, role });
+      await users.addMember(system(), { organisationId: tenant.organisationId, userId: person.id, role });
     },
     rest: (apiKey, method, path, body) =>
       fetch(`${server.url}${path}`, {
@@ -168,7 +185,7 @@ export async function startHelioServer(): Promise<HelioServerFixture> {
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       }),
     close: async () => {
-      await server.close();
+      if (!stopped) await server.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

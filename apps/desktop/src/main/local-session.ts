@@ -16,6 +16,14 @@ export interface LocalSession {
   /** `local`: made by the offline bootstrap; `server`: the memberships of a user signed in to `serverUrl`. */
   source: 'local' | 'server';
   serverUrl: string | null;
+  /** Who signed in, as the server named them at sign-in (absent for the local user, and in sessions saved before it was kept). */
+  account?: SessionAccount | undefined;
+}
+
+export interface SessionAccount {
+  /** Null when the server did not say (a server older than this app). */
+  name: string | null;
+  email: string;
 }
 
 const sessionFile = z.strictObject({
@@ -24,6 +32,7 @@ const sessionFile = z.strictObject({
   organisations: z.array(z.strictObject({ organisationId: z.uuid(), role: roleSchema })),
   source: z.enum(['local', 'server']),
   serverUrl: z.url().nullable(),
+  account: z.strictObject({ name: z.string().nullable(), email: z.string() }).optional(),
 });
 
 export function sessionPrincipal(session: LocalSession): Principal {
@@ -63,8 +72,14 @@ function readSessionFile(path: string): LocalSession | undefined {
   if (json === null) return undefined; // signed out
   const parsed = sessionFile.safeParse(json);
   if (!parsed.success) throw new Error(`the session file ${path} is not valid: ${parsed.error.message}`);
-  const { userId, source, serverUrl } = parsed.data;
-  return { userId, source, serverUrl, organisations: new Map(parsed.data.organisations.map((m) => [m.organisationId, m.role])) };
+  const { userId, source, serverUrl, account } = parsed.data;
+  return {
+    userId,
+    source,
+    serverUrl,
+    ...(account ? { account } : {}),
+    organisations: new Map(parsed.data.organisations.map((m) => [m.organisationId, m.role])),
+  };
 }
 
 function writeSessionFile(path: string, session: LocalSession | undefined): void {
@@ -75,6 +90,7 @@ function writeSessionFile(path: string, session: LocalSession | undefined): void
         organisations: [...session.organisations].map(([organisationId, role]) => ({ organisationId, role })),
         source: session.source,
         serverUrl: session.serverUrl,
+        ...(session.account ? { account: session.account } : {}),
       }
     : null;
   writeFileAtomically(path, `${JSON.stringify(body, null, 2)}\n`);

@@ -1,3 +1,4 @@
+import { useEffect } from 'react';
 import { api } from './client.js';
 import { ErrorMessage } from './components/error-message.js';
 import { OnlineIndicator } from './components/online-indicator.js';
@@ -42,6 +43,24 @@ function SyncNavLink({ current }: { current: boolean }) {
   );
 }
 
+/**
+ * The window hears first when this device's network comes or goes: the sync
+ * loop then checks the server at once (and drops a connection that may be
+ * dead) instead of at its next retry, up to a minute away.
+ */
+function useSyncOnNetworkChange(signedIn: boolean): void {
+  useEffect(() => {
+    if (!signedIn) return;
+    const check = () => void api.syncClient.syncNow.mutate().catch(() => undefined);
+    window.addEventListener('online', check);
+    window.addEventListener('offline', check);
+    return () => {
+      window.removeEventListener('online', check);
+      window.removeEventListener('offline', check);
+    };
+  }, [signedIn]);
+}
+
 function Shell() {
   const route = useHashRoute();
   const { status, error: sessionError } = useSession();
@@ -52,6 +71,8 @@ function Shell() {
   const organisationId = list.some((o) => o.id === storedOrganisation) ? storedOrganisation : list[0]?.id;
   const section = route[0] ?? 'sites';
   const signedOut = useSyncStatus().status?.connection === 'signInRequired';
+  useSyncOnNetworkChange(status?.mode === 'server' && !signedOut);
+  const account = status?.account;
 
   return (
     <div className="shell">
@@ -59,16 +80,21 @@ function Shell() {
         <span className="brand">Helio</span>
         <OrganisationSwitcher organisations={list} value={organisationId} onChange={setOrganisation} />
         <div className="topbar-end">
-          <span className="mode">
+          <span
+            className="mode"
+            title={account && !signedOut ? `Signed in as ${account.name ?? account.email} (${account.email})` : undefined}
+          >
             {status?.mode === 'server' ? `${signedOut ? 'Not signed in to' : 'Signed in to'} ${status.serverUrl}` : 'On this device'}
           </span>
-          <span className="indicator-group">
-            <span className="indicator-caption">Sync</span>
-            <SyncIndicator />
-          </span>
-          <span className="indicator-group">
-            <span className="indicator-caption">Network</span>
-            <OnlineIndicator />
+          <span className="indicators">
+            <span className="indicator-group">
+              <span className="indicator-caption">Sync</span>
+              <SyncIndicator />
+            </span>
+            <span className="indicator-group">
+              <span className="indicator-caption">Network</span>
+              <OnlineIndicator />
+            </span>
           </span>
         </div>
       </header>

@@ -5,8 +5,12 @@ import { errorBodySchema, type OperationDoc } from '../openapi/describe.js';
 import type { AppServices } from '../services.js';
 import { authenticate } from './auth.js';
 
-/** Comment lines keep idle proxies from closing the stream. */
-const HEARTBEAT_MS = 25_000;
+/**
+ * Comment lines keep idle proxies from closing the stream, and tell the
+ * client the line is alive: it counts a stream silent for two beats as dead
+ * and reads offline, so the beat is short. `ready` announces it.
+ */
+const HEARTBEAT_MS = 5_000;
 
 /** The OpenAPI entry of the route below. */
 export const syncEventOperations = {
@@ -16,9 +20,10 @@ export const syncEventOperations = {
     tag: 'Sync',
     summary: 'Change notifications (server-sent events)',
     description:
-      'A `text/event-stream` for a signed-in user: `event: ready` once, then `event: change` with data ' +
-      '`{"organisationId", "changeSeq"}` whenever one of their organisations commits a change, so the client pulls ' +
-      '(tRPC `sync.pull`) at once. Comment lines keep the stream alive every 25 s.',
+      'A `text/event-stream` for a signed-in user: `event: ready` once, with data `{"heartbeatMs"}`, then ' +
+      '`event: change` with data `{"organisationId", "changeSeq"}` whenever one of their organisations commits a ' +
+      'change, so the client pulls (tRPC `sync.pull`) at once. A comment line every `heartbeatMs` (5 s) keeps the ' +
+      'stream alive; a client may count two missed beats as a dead line.',
     auth: 'credentials',
     responses: {
       200: { description: 'The event stream', schema: z.string(), contentType: 'text/event-stream' },
@@ -56,7 +61,7 @@ export function syncEventRoutes(services: AppServices) {
       const send = (text: string) => {
         if (!res.writableEnded) res.write(text);
       };
-      send(`event: ready\ndata: {}\n\n`);
+      send(`event: ready\ndata: ${JSON.stringify({ heartbeatMs: HEARTBEAT_MS })}\n\n`);
       const unsubscribe = feed.subscribe(principal, (notice) => send(`event: change\ndata: ${JSON.stringify(notice)}\n\n`));
       const heartbeat = setInterval(() => send(': keep-alive\n\n'), HEARTBEAT_MS);
       const end = () => {

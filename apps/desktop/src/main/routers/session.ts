@@ -11,6 +11,8 @@ export interface SessionStatus {
   mode: 'local' | 'server' | 'signedOut';
   serverUrl: string | null;
   userId: string | null;
+  /** Who is signed in to `serverUrl` (null on this device only, or for a session kept before the app saved it). */
+  account: { name: string | null; email: string } | null;
   memberships: { organisationId: string; role: string }[];
 }
 
@@ -19,6 +21,7 @@ function statusOf(session: LocalSession | undefined): SessionStatus {
     mode: session ? session.source : 'signedOut',
     serverUrl: session?.serverUrl ?? null,
     userId: session?.userId ?? null,
+    account: session?.source === 'server' && session.account ? { name: session.account.name, email: session.account.email } : null,
     memberships: session ? [...session.organisations].map(([organisationId, role]) => ({ organisationId, role })) : [],
   };
 }

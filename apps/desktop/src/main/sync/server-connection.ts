@@ -36,6 +36,17 @@ export class ServerRefusedError extends Error {
   }
 }
 
+/**
+ * What answers at the URL does not speak Helio's sign-in (a web page, another
+ * service, a wrong path): said plainly, not as the parse error it causes.
+ */
+export class NotAHelioServerError extends ServerRefusedError {
+  constructor(serverUrl: string, reason: string) {
+    super('NOT_A_HELIO_SERVER', `${serverUrl} is not a Helio server: ${reason}`);
+    this.name = 'NotAHelioServerError';
+  }
+}
+
 function describeCause(cause: unknown): string {
   const inner = cause instanceof Error && cause.cause instanceof Error ? cause.cause : cause;
   if (inner instanceof Error) return (inner as NodeJS.ErrnoException).code ?? inner.message;
@@ -43,6 +54,12 @@ function describeCause(cause: unknown): string {
 }
 
 const REQUEST_TIMEOUT_MS = 30_000;
+/** The event stream's answer must start this soon, or the line counts as dead (a connect on a dropped network can hang for minutes). */
+const EVENTS_OPEN_TIMEOUT_MS = 10_000;
+/** Without a heartbeat announced by the server (older servers send one every 25 s), this much silence means a dead line. */
+const DEFAULT_EVENTS_IDLE_MS = 60_000;
+/** Proxies answer these when the server behind them is down or restarting: unreachable, not a refusal. */
+const GATEWAY_STATUSES = new Set([502, 503, 504]);
 /** Sign-out waits this long at most for the server to revoke the token. */
 const REVOKE_TIMEOUT_MS = 5_000;
 /** Refresh this long before the access token expires, so a call never starts with one about to lapse. */
@@ -56,6 +73,9 @@ interface TokenAnswer {
 
 export interface Me {
   userId: string;
+  /** Who signed in, as the server knows them (null from a server too old to say). */
+  name: string | null;
+  email: string | null;
   memberships: { organisationId: string; role: string }[];
 }
 
@@ -163,7 +183,7 @@ export class ServerConnection {
     return this.call(async () => {
       const me = await this.trpc.me.query();
       if (!me.userId) throw new ServerRefusedError('NOT_A_USER', 'the server does not see a user behind this sign-in');
-      return { userId: me.userId, memberships: me.memberships };
+      return { userId: me.userId, name: me.name ?? null, email: me.email ?? null, memberships: me.memberships };
     });
   }
 
@@ -197,7 +217,7 @@ export class ServerConnection {
       `${this.serverUrl}/api/docs/${encodeURIComponent(documentId)}/content?token=${encodeURIComponent(token)}`,
       {},
     );
-    if (!res.ok) throw await refusal(res);
+    if (!res.ok) throw await refusal(res, this.serverUrl);
     try {
       return new Uint8Array(await res.arrayBuffer());
     } catch (err) {
@@ -245,7 +265,7 @@ export class ServerConnection {
       ).catch((err: unknown) => {
         throw stalled.signal.aborted ? new ServerUnreachableError(this.serverUrl, stalled.signal.reason) : err;
       });
-      if (!res.ok) throw await refusal(res);
+      if (!res.ok) throw await refusal(res, this.serverUrl);
       onProgress(bytes.byteLength);
     } finally {
       clearTimeout(idle);
@@ -253,28 +273,59 @@ export class ServerConnection {
   }
 
   /**
-   * Reads the server's change events until `signal` aborts or the stream
-   * ends (then it resolves; the caller reconnects). `onReady` runs when the
-   * stream is open; `idleMs` without even a heartbeat counts as a dead line.
+   * Reads the server's change events until `signal` aborts or the server ends
+   * the stream (then it resolves; the caller reconnects). `onReady` runs when
+   * the stream is open. A line that stays silent for longer than the server's
+   * heartbeat allows (it announces its period in `ready`), or an answer that
+   * does not start within EVENTS_OPEN_TIMEOUT_MS, is dead: ServerUnreachableError.
    */
-  async events(signal: AbortSignal, handlers: { onReady(): void; onChange(event: ChangeEvent): void }, idleMs = 60_000): Promise<void> {
-    const opened = await this.call(async () => {
-      const headers = { authorization: `Bearer ${await this.accessToken()}`, accept: 'text/event-stream' };
-      const res = await this.send(`${this.serverUrl}/sync/events`, { headers, signal }, null);
-      if (!res.ok || !res.body) throw await refusal(res);
-      return res.body;
-    });
+  async events(
+    signal: AbortSignal,
+    handlers: { onReady(): void; onChange(event: ChangeEvent): void },
+    options: { openTimeoutMs?: number } = {},
+  ): Promise<void> {
+    const opening = new AbortController();
+    const openTimer = setTimeout(() => opening.abort(), options.openTimeoutMs ?? EVENTS_OPEN_TIMEOUT_MS);
+    let opened: ReadableStream<Uint8Array>;
+    try {
+      opened = await this.call(async () => {
+        const headers = { authorization: `Bearer ${await this.accessToken()}`, accept: 'text/event-stream' };
+        const res = await this.send(`${this.serverUrl}/sync/events`, { headers, signal: AbortSignal.any([signal, opening.signal]) }, null);
+        if (!res.ok || !res.body) throw await refusal(res, this.serverUrl);
+        return res.body;
+      });
+    } catch (err) {
+      if (opening.signal.aborted && !signal.aborted) {
+        throw new ServerUnreachableError(this.serverUrl, new Error('the event stream did not open in time'));
+      }
+      throw err;
+    } finally {
+      clearTimeout(openTimer);
+    }
     const reader = opened.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = '';
+    let idleMs = DEFAULT_EVENTS_IDLE_MS;
+    let silent = false;
     let idle: NodeJS.Timeout | undefined;
     const armIdle = () => {
       clearTimeout(idle);
-      idle = setTimeout(() => void reader.cancel(new Error('no heartbeat from the server')), idleMs);
+      idle = setTimeout(() => {
+        silent = true;
+        void reader.cancel();
+      }, idleMs);
     };
+    // The caller's abort ends the read at once, whatever the fetch below does with the signal.
+    const stop = () => void reader.cancel();
+    signal.addEventListener('abort', stop);
     try {
+      if (signal.aborted) {
+        stop();
+        return;
+      }
       armIdle();
       for (;;) {
         const { value, done } = await reader.read();
+        if (silent) throw new Error(`no heartbeat from the server for ${Math.round(idleMs / 1000)} s`);
         if (done) return;
         armIdle();
         buffer += value;
@@ -291,7 +342,11 @@ export class ServerConnection {
             .filter((l) => l.startsWith('data:'))
             .map((l) => l.slice(5).trim())
             .join('\n');
-          if (event === 'ready') handlers.onReady();
+          if (event === 'ready') {
+            idleMs = idleAfter(data) ?? idleMs;
+            armIdle();
+            handlers.onReady();
+          }
           if (event === 'change') handlers.onChange(JSON.parse(data) as ChangeEvent);
         }
       }
@@ -301,6 +356,7 @@ export class ServerConnection {
       throw new ServerUnreachableError(this.serverUrl, err);
     } finally {
       clearTimeout(idle);
+      signal.removeEventListener('abort', stop);
       reader.releaseLock();
     }
   }
@@ -344,8 +400,10 @@ export class ServerConnection {
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ ...form, client_id: DESKTOP_CLIENT_ID }).toString(),
     });
+    if (GATEWAY_STATUSES.has(res.status)) throw new ServerUnreachableError(this.serverUrl, new Error(`the server answered ${res.status}`));
+    const answer = await oauthAnswer(res, this.serverUrl);
     if (!res.ok) {
-      const body = (await res.json().catch(() => ({}))) as { error?: string; error_description?: string; message?: string };
+      const body = answer as { error?: string; error_description?: string; message?: string };
       if (body.error === 'invalid_grant' && form['grant_type'] === 'refresh_token') {
         if (!this.closed) this.options.vault.clear();
         throw new SignInRequiredError('your sign-in has expired or was revoked: sign in again');
@@ -361,20 +419,23 @@ export class ServerConnection {
         body.error_description ?? body.message ?? `the server answered ${res.status}`,
       );
     }
-    const answer = (await res.json()) as TokenAnswer;
+    const token = answer as Partial<TokenAnswer>;
+    if (typeof token.access_token !== 'string' || typeof token.expires_in !== 'number') {
+      throw new NotAHelioServerError(this.serverUrl, 'its answer to the sign-in carries no access token');
+    }
     if (this.closed) throw new SignInRequiredError('signed out');
-    this.access = { token: answer.access_token, expiresAt: this.now() + answer.expires_in * 1000 };
-    if (answer.refresh_token) {
+    this.access = { token: token.access_token, expiresAt: this.now() + token.expires_in * 1000 };
+    if (token.refresh_token) {
       try {
-        this.options.vault.save(answer.refresh_token);
+        this.options.vault.save(token.refresh_token);
       } catch (err) {
         if (!(err instanceof TokenEncryptionUnavailableError)) throw err;
         // No keychain any more: keep going on this token in memory; the user signs in again after a restart.
         this.options = { ...this.options, vault: memoryTokenVault() };
-        this.options.vault.save(answer.refresh_token);
+        this.options.vault.save(token.refresh_token);
       }
     }
-    return answer.access_token;
+    return token.access_token;
   }
 
   /** fetch with a timeout; network failures become ServerUnreachableError. `timeoutMs` null: none (event streams). */
@@ -406,7 +467,48 @@ function translate(err: unknown, serverUrl: string): unknown {
   return err;
 }
 
-async function refusal(res: Response): Promise<Error> {
+/**
+ * The JSON body of an answer from /oauth/token. Helio answers every sign-in,
+ * right or wrong, with an OAuth JSON body (RFC 6749 §5.1, §5.2): a page, a
+ * "not found" or a body that is not JSON means something else answers there.
+ */
+async function oauthAnswer(res: Response, serverUrl: string): Promise<Record<string, unknown>> {
+  if (res.status === 404 || res.status === 405) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new NotAHelioServerError(serverUrl, `it answered ${res.status} at Helio's sign-in address (/oauth/token)`);
+  }
+  const type = res.headers.get('content-type') ?? '';
+  let body: unknown;
+  try {
+    body = await res.json();
+  } catch (err) {
+    if (!/json/i.test(type)) {
+      const what = /html/i.test(type) ? 'a web page' : `${type.split(';')[0] || 'an untyped body'}`;
+      throw new NotAHelioServerError(serverUrl, `it answered the sign-in with ${what}, not Helio's JSON`);
+    }
+    throw new ServerUnreachableError(serverUrl, err); // JSON cut off mid-way: the line dropped
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new NotAHelioServerError(serverUrl, 'its answer to the sign-in is not an OAuth answer');
+  }
+  return body as Record<string, unknown>;
+}
+
+/** The heartbeat period a `ready` event announces, as the silence after which the line counts as dead: two beats missed. */
+function idleAfter(data: string): number | undefined {
+  try {
+    const heartbeatMs = (JSON.parse(data) as { heartbeatMs?: unknown }).heartbeatMs;
+    return typeof heartbeatMs === 'number' && heartbeatMs > 0 ? heartbeatMs * 2 + 2_000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function refusal(res: Response, serverUrl: string): Promise<Error> {
+  if (GATEWAY_STATUSES.has(res.status)) {
+    await res.body?.cancel().catch(() => undefined);
+    return new ServerUnreachableError(serverUrl, new Error(`the server answered ${res.status}`));
+  }
   const body = (await res.json().catch(() => ({}))) as { code?: string; message?: string };
   if (res.status === 401) return new ServerRefusedError('UNAUTHORIZED', body.message ?? 'not signed in');
   return new ServerRefusedError(body.code ?? `HTTP_${res.status}`, body.message ?? `the server answered ${res.status}`);

@@ -2,6 +2,12 @@
 // write, by the server's change events, by the network coming back or the
 // machine waking, and otherwise at most every 30 s (every 5 min while the
 // event stream is up). Failures back off exponentially, up to a minute.
+//
+// The event stream is also how the loop notices the server is gone: when it
+// breaks (reset, refused, silent past the heartbeat), the connection reads
+// offline at once; when the server ends it, one round checks at once. While
+// the server cannot be reached the stream is retried every few seconds, and
+// the first stream that opens syncs and reads online again.
 import { ServerRefusedError, ServerUnreachableError, SignInRequiredError, type ServerConnection } from './server-connection.js';
 
 export type ConnectionState = 'connecting' | 'online' | 'offline' | 'signInRequired';
@@ -26,6 +32,8 @@ export const POLL_MS = 30_000;
 const POLL_WITH_EVENTS_MS = 5 * 60_000;
 const MIN_BACKOFF_MS = 1_000;
 const MAX_BACKOFF_MS = 60_000;
+/** While the server cannot be reached, the event stream retries at least this often: its return is seen within seconds. */
+const MAX_PROBE_MS = 4_000;
 /** A timer tick this much later than due means the machine slept. */
 const SLEEP_GAP_MS = 20_000;
 
@@ -125,9 +133,14 @@ export class SyncLoop {
         this.events?.abort();
         return;
       }
-      const delay = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** (this.failures - 1)) * (0.8 + Math.random() * 0.4);
+      const delay = this.backoff();
+      // A refusal is an answer: the server is there, whatever the event stream said.
       const connection =
-        err instanceof ServerUnreachableError ? 'offline' : this.state.connection === 'connecting' ? 'online' : this.state.connection;
+        err instanceof ServerUnreachableError
+          ? 'offline'
+          : err instanceof ServerRefusedError || this.state.connection === 'connecting'
+            ? 'online'
+            : this.state.connection;
       this.set({ syncing: false, connection, lastError: errorState(err), nextAttemptAt: new Date(Date.now() + delay).toISOString() });
       if (!this.stopped) {
         this.retry = setTimeout(() => this.requestSync(), delay);
@@ -149,6 +162,27 @@ export class SyncLoop {
     this.poll.unref?.();
   }
 
+  /**
+   * The event stream broke: the server cannot be reached. Said now, as a
+   * failed round would say it (offline, the error, the next try a second
+   * away), rather than at the next poll. A round under way says it itself
+   * when it fails.
+   */
+  private markUnreachable(err: unknown): void {
+    if (this.stopped || this.running || this.state.connection === 'signInRequired' || this.state.connection === 'offline') return;
+    this.failures += 1;
+    const delay = this.backoff();
+    this.set({ connection: 'offline', lastError: errorState(err), nextAttemptAt: new Date(Date.now() + delay).toISOString() });
+    clearTimeout(this.retry);
+    this.retry = setTimeout(() => this.requestSync(), delay);
+    this.retry.unref?.();
+  }
+
+  /** The pause before the next round after `failures` failures in a row, with jitter. */
+  private backoff(): number {
+    return Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** (this.failures - 1)) * (0.8 + Math.random() * 0.4);
+  }
+
   /** Keeps the server's event stream open: every change event asks for a sync. */
   private async eventLoop(): Promise<void> {
     let failures = 0;
@@ -158,6 +192,7 @@ export class SyncLoop {
         continue;
       }
       this.events = new AbortController();
+      let unreachable = false;
       try {
         await this.options.connection.events(this.events.signal, {
           onReady: () => {
@@ -169,8 +204,14 @@ export class SyncLoop {
           },
           onChange: () => this.requestSync(),
         });
+        // The server ended the stream (it is stopping, or a proxy closed it): one round tells which, now.
+        if (this.eventsUp && !this.events.signal.aborted) this.requestSync();
       } catch (err) {
         if (err instanceof SignInRequiredError) this.set({ connection: 'signInRequired', lastError: errorState(err) });
+        if (err instanceof ServerUnreachableError && !this.events.signal.aborted) {
+          unreachable = true;
+          this.markUnreachable(err);
+        }
         failures += 1;
       }
       if (this.eventsUp) {
@@ -178,10 +219,8 @@ export class SyncLoop {
         this.schedulePoll(); // back to polling every 30 s while the stream is down
       }
       if (this.stopped) return;
-      await delay(
-        Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** Math.min(failures, 6)),
-        this.events.signal.aborted ? undefined : this.events.signal,
-      );
+      const backoff = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** Math.min(failures, 6));
+      await delay(unreachable ? Math.min(backoff, MAX_PROBE_MS) : backoff, this.events.signal.aborted ? undefined : this.events.signal);
     }
   }
 }

@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, type SessionStatus } from '../client.js';
 import { ErrorMessage } from '../components/error-message.js';
+import { LocalWork } from '../components/local-work.js';
 import { useAction } from '../hooks.js';
 import { connectionLabels, plural, useSyncStatus } from '../sync-status.js';
 
@@ -10,11 +11,24 @@ function SessionFacts({ status }: { status: SessionStatus | undefined }) {
   if (status?.mode !== 'server') {
     return <p className="hint">You are working on this device only. Sign in to a Helio server to sync your organisations.</p>;
   }
+  const signedOut = sync?.connection === 'signInRequired';
+  const account = status.account;
   return (
     <dl className="facts">
       <dt>Server</dt>
       <dd>
-        {sync?.connection === 'signInRequired' ? 'Not signed in to' : 'Signed in to'} {status.serverUrl}
+        {signedOut ? 'Not signed in to' : 'Signed in to'} {status.serverUrl}
+      </dd>
+      <dt>{signedOut ? 'Last signed in as' : 'Signed in as'}</dt>
+      <dd aria-label="Account">
+        {account ? (
+          <>
+            {account.name && <strong>{account.name}</strong>} {account.name ? `(${account.email})` : account.email}
+          </>
+        ) : (
+          <span className="hint">this device does not know the account’s name: sign in again to show it</span>
+        )}
+        {sync && !signedOut && <SignOut pending={sync.pending} />}
       </dd>
       <dt>Organisations</dt>
       <dd>{plural(status.memberships.length, 'organisation', 'organisations')}</dd>
@@ -29,14 +43,6 @@ function SessionFacts({ status }: { status: SessionStatus | undefined }) {
         {' · '}
         <a href="#/sync">Open the sync panel</a>
       </dd>
-      {sync && sync.connection !== 'signInRequired' && (
-        <>
-          <dt>Account</dt>
-          <dd>
-            <SignOut pending={sync.pending} />
-          </dd>
-        </>
-      )}
     </dl>
   );
 }
@@ -47,17 +53,17 @@ function SignOut({ pending }: { pending: number }) {
     await api.session.signOut.mutate();
   });
   return (
-    <>
+    <div className="sign-out">
       <button type="button" className="secondary" onClick={() => void signOut.run()} disabled={signOut.busy}>
         {signOut.busy ? 'Signing out…' : 'Sign out'}
-      </button>{' '}
-      <span className="hint">
+      </button>
+      <p className="hint">
         {pending > 0
           ? `${plural(pending, 'change', 'changes')} not sent yet stay on this device and are sent when you sign in again with this account.`
           : 'Everything is stored on this device; syncing stops until you sign in again.'}
-      </span>
+      </p>
       <ErrorMessage error={signOut.error} title="Could not sign out" />
-    </>
+    </div>
   );
 }
 
@@ -68,9 +74,13 @@ export function ConnectScreen({ status }: { status: SessionStatus | undefined })
   const [done, setDone] = useState<string>();
   // The session arrives by subscription, possibly after the first render.
   const knownServer = status?.serverUrl;
+  const knownEmail = status?.account?.email;
   useEffect(() => {
     if (knownServer) setServerUrl((typed) => typed || knownServer);
   }, [knownServer]);
+  useEffect(() => {
+    if (knownEmail) setEmail((typed) => typed || knownEmail);
+  }, [knownEmail]);
   const signIn = useAction(async () => {
     setDone(undefined);
     const next = await api.session.signIn.mutate({ serverUrl, email, password });
@@ -86,6 +96,7 @@ export function ConnectScreen({ status }: { status: SessionStatus | undefined })
     <section className="panel connect" aria-labelledby="connect-heading">
       <h2 id="connect-heading">Connect to a server</h2>
       <SessionFacts status={status} />
+      <LocalWork variant="prompt" />
       <form onSubmit={submit} aria-label="Sign in">
         <h3>{status?.mode === 'server' ? 'Sign in again or to another server' : 'Sign in'}</h3>
         <div className="field">
