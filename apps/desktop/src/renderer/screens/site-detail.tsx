@@ -10,7 +10,7 @@ import { useCanWrite, useRole } from '../session.js';
 import { checkSiteField, fieldOfError, siteLabels, sitePatch, toSiteForm, type SiteForm, type SiteKey } from '../site-fields.js';
 import { useDataVersion } from '../sync-status.js';
 import { DocumentsPanel } from './documents-panel.js';
-import './site-detail.css';
+import './sites.css';
 
 type FieldErrors = Partial<Record<SiteKey, string>>;
 

@@ -10,7 +10,7 @@ import { displayNumber, userLocale } from '../numbers.js';
 import { useCanWrite, useRole } from '../session.js';
 import { checkSiteField } from '../site-fields.js';
 import { useDataVersion, useSyncStatus } from '../sync-status.js';
-import './site-detail.css';
+import './sites.css';
 
 type PortfolioFilter = 'all' | 'none' | string;
 
@@ -165,13 +165,13 @@ export function SitesScreen({ organisationId }: { organisationId: string }) {
             <tbody>
               {shown.map((s) => (
                 <tr key={s.id}>
-                  <td>
+                  <td className="site-name-cell">
                     <a href={`#/sites/${s.id}`}>{s.siteName}</a>
                   </td>
-                  <td>{s.portfolioId ? (portfolioNames.get(s.portfolioId) ?? '—') : '—'}</td>
-                  <td>{s.capacity === null ? '—' : `${displayNumber(s.capacity, locale)} ${s.unit ?? ''}`}</td>
-                  <td>{s.timezone}</td>
-                  <td>{s.address ?? '—'}</td>
+                  <td data-label="Portfolio">{s.portfolioId ? (portfolioNames.get(s.portfolioId) ?? '—') : '—'}</td>
+                  <td data-label="Capacity">{s.capacity === null ? '—' : `${displayNumber(s.capacity, locale)} ${s.unit ?? ''}`}</td>
+                  <td data-label="Time zone">{s.timezone}</td>
+                  <td data-label="Address">{s.address ?? '—'}</td>
                 </tr>
               ))}
             </tbody>
