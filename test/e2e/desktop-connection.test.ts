@@ -5,43 +5,17 @@
 // server at all. A real server, the real renderer in Chromium.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Browser, Locator, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  buildRenderer,
-  launchChromium,
-  screenshot,
-  signInHost,
-  startHelioServer,
-  startHost,
-  startNetworkLine,
-  type HelioServerFixture,
-  type HostFixture,
-  type NetworkLine,
-} from './desktop-fixtures.js';
+import type { Page } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { screenshot, signInHost, startHost, startNetworkLine, type HostFixture, type NetworkLine } from './desktop-fixtures.js';
+import { desktopSuite, SYNCED, syncIndicator, text } from './desktop-session.js';
 
-/** Sync rounds and sign-in on a shared two-core machine: generous, never a fixed sleep. */
-const SYNCED = { timeout: 45_000, interval: 100 };
 /** The issue: the top bar must notice within about 5 s; the deadline leaves room for a loaded machine. */
 const NOTICED = { timeout: 8_000, interval: 50 };
 /** After the server is back: the event stream is retried every few seconds while it is away. */
 const BACK = { timeout: 20_000, interval: 100 };
 
-let renderer: ReturnType<typeof buildRenderer>;
-let browser: Browser;
-let server: HelioServerFixture;
-
-beforeAll(async () => {
-  renderer = buildRenderer();
-  browser = await launchChromium();
-  server = await startHelioServer();
-}, 180_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  renderer?.remove();
-});
+const suite = desktopSuite();
 
 const cleanups: (() => Promise<void>)[] = [];
 let pageErrors: string[] = [];
@@ -53,7 +27,7 @@ afterEach(async () => {
 });
 
 async function openWindow(fixture: HostFixture, route: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const context = await suite.browser.newContext({ viewport: { width: 1280, height: 860 } });
   cleanups.push(() => context.close());
   const page = await context.newPage();
   page.on('pageerror', (err) => pageErrors.push(err.message));
@@ -62,19 +36,16 @@ async function openWindow(fixture: HostFixture, route: string): Promise<Page> {
 }
 
 async function host(): Promise<HostFixture> {
-  const fixture = await startHost(renderer.dir, ['Kept on this laptop']);
+  const fixture = await startHost(suite.rendererDir, ['Kept on this laptop']);
   cleanups.push(() => fixture.close());
   return fixture;
 }
 
 async function line(): Promise<NetworkLine> {
-  const opened = await startNetworkLine(server.url);
+  const opened = await startNetworkLine(suite.server.url);
   cleanups.push(() => opened.close());
   return opened;
 }
-
-const text = (locator: Locator) => locator.textContent().then((t) => t ?? '');
-const syncIndicator = (page: Page) => page.getByRole('status', { name: 'Sync status' });
 
 /** A plain HTTP server that is not Helio, answering every request with `answer`. */
 async function otherServer(answer: { status: number; type: string; body: string }): Promise<string> {
@@ -89,7 +60,7 @@ async function otherServer(answer: { status: number; type: string; body: string 
 
 describe('the connection to the server, in Chromium', () => {
   it('reads Offline within seconds when the line drops, and Online again once it is back', { timeout: 120_000 }, async () => {
-    const tenant = await server.createTenant('Line Solar', [{ name: 'Ines Line', role: 'technician' }]);
+    const tenant = await suite.server.createTenant('Line Solar', [{ name: 'Ines Line', role: 'technician' }]);
     const network = await line();
     const fixture = await host();
     await signInHost(fixture, network.url, tenant.people[0]!);
@@ -109,17 +80,17 @@ describe('the connection to the server, in Chromium', () => {
   });
 
   it('reads Offline within seconds when the server stops, and Online again once it is back', { timeout: 120_000 }, async () => {
-    const tenant = await server.createTenant('Restart Solar', [{ name: 'Otto Restart', role: 'technician' }]);
+    const tenant = await suite.server.createTenant('Restart Solar', [{ name: 'Otto Restart', role: 'technician' }]);
     const fixture = await host();
-    await signInHost(fixture, server.url, tenant.people[0]!);
+    await signInHost(fixture, suite.server.url, tenant.people[0]!);
     const page = await openWindow(fixture, '#/sites');
     await expect.poll(() => text(syncIndicator(page)), SYNCED).toBe('Online');
 
     let down = true;
     cleanups.push(async () => {
-      if (down) await server.start(); // the next test needs it, even when this one failed
+      if (down) await suite.server.start(); // the next test needs it, even when this one failed
     });
-    const stopping = server.stop();
+    const stopping = suite.server.stop();
     try {
       await expect.poll(() => text(syncIndicator(page)), NOTICED).toBe('Offline');
     } finally {
@@ -127,11 +98,11 @@ describe('the connection to the server, in Chromium', () => {
     }
     await screenshot(page, 'desktop-connection-server-stopped');
 
-    await server.start();
+    await suite.server.start();
     down = false;
     await expect.poll(() => text(syncIndicator(page)), BACK).toBe('Online');
     // Synced again, not only reachable: a change made on the server arrives.
-    const res = await server.rest(tenant.apiKey, 'POST', '/api/sites', {
+    const res = await suite.server.rest(tenant.apiKey, 'POST', '/api/sites', {
       organisationId: tenant.organisationId,
       siteName: 'After Restart',
     });
@@ -141,19 +112,19 @@ describe('the connection to the server, in Chromium', () => {
   });
 
   it('the Server screen says who is signed in, and to which server', { timeout: 120_000 }, async () => {
-    const tenant = await server.createTenant('Account Solar', [{ name: 'Zofia Account-Nowak', role: 'owner' }]);
+    const tenant = await suite.server.createTenant('Account Solar', [{ name: 'Zofia Account-Nowak', role: 'owner' }]);
     const zofia = tenant.people[0]!;
     const fixture = await host();
     const page = await openWindow(fixture, '#/connect');
     await page.getByRole('heading', { name: 'Connect to a server' }).waitFor();
-    await page.getByLabel('Server URL').fill(server.url);
+    await page.getByLabel('Server URL').fill(suite.server.url);
     await page.getByLabel('Email').fill(zofia.email);
     await page.getByLabel('Password').fill(zofia.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByText(`Signed in to ${server.url}.`, { exact: true }).waitFor();
+    await page.getByText(`Signed in to ${suite.server.url}.`, { exact: true }).waitFor();
 
     const facts = page.locator('.facts');
-    await expect.poll(() => text(facts), SYNCED).toContain(`Signed in to ${server.url}`);
+    await expect.poll(() => text(facts), SYNCED).toContain(`Signed in to ${suite.server.url}`);
     expect(await text(page.getByLabel('Account', { exact: true }))).toContain(`Zofia Account-Nowak (${zofia.email})`);
     expect(await text(facts)).toContain('Signed in as');
     await screenshot(page, 'desktop-connection-signed-in-as');
@@ -163,7 +134,7 @@ describe('the connection to the server, in Chromium', () => {
     await expect.poll(() => text(page.getByLabel('Account', { exact: true })), SYNCED).toContain(`Zofia Account-Nowak (${zofia.email})`);
     expect(await fixture.api.session.status.query()).toMatchObject({
       mode: 'server',
-      serverUrl: server.url,
+      serverUrl: suite.server.url,
       account: { name: 'Zofia Account-Nowak', email: zofia.email },
     });
   });

@@ -4,110 +4,47 @@
 // removed next to its document. The server runs on embedded PGlite in both
 // passes of the suite, as in desktop-sync.test.ts.
 import { randomBytes } from 'node:crypto';
-import type { Browser, Locator, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  buildRenderer,
-  launchChromium,
-  screenshot,
-  signInHost,
-  startHelioServer,
-  startHost,
-  startNetworkLine,
-  type HelioServerFixture,
-  type HostFixture,
-  type NetworkLine,
-  type Person,
-  type Tenant,
-} from './desktop-fixtures.js';
+import type { Page } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { screenshot, type Person, type Tenant } from './desktop-fixtures.js';
+import { desktopSuite, signedIn, SYNCED, text, type Desktop } from './desktop-session.js';
 
-/** Sync rounds and pulls on a shared machine: generous, never a fixed sleep. */
-const SYNCED = { timeout: 45_000, interval: 100 };
-
-let renderer: ReturnType<typeof buildRenderer>;
-let browser: Browser;
-let server: HelioServerFixture;
-
-beforeAll(async () => {
-  renderer = buildRenderer();
-  browser = await launchChromium();
-  server = await startHelioServer();
-}, 180_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  renderer?.remove();
-});
-
-interface Desktop {
-  line: NetworkLine | undefined;
-  fixture: HostFixture;
-  page: Page;
-  pageErrors: string[];
-}
-
-let desktops: Desktop[] = [];
+const suite = desktopSuite();
+const openDesktop = () => suite.open();
 /** Undoes what a test did to the server (see refuseUploadTokens). */
 let restoreServer: (() => void) | undefined;
 
-afterEach(async () => {
+afterEach(() => {
   restoreServer?.();
   restoreServer = undefined;
-  const closing = desktops;
-  desktops = [];
-  for (const d of closing) {
-    await d.page.context().close();
-    await d.fixture.close();
-    await d.line?.close();
-  }
-  for (const d of closing) expect(d.pageErrors).toEqual([]);
 });
-
-/** A desktop (web host with its own data directory) with a browser window; behind a network line to the server unless `local`. */
-async function openDesktop(options: { local?: boolean } = {}): Promise<Desktop> {
-  const line = options.local ? undefined : await startNetworkLine(server.url);
-  const fixture = await startHost(renderer.dir, ['Kept on this laptop']);
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  const desktop: Desktop = { line, fixture, page, pageErrors: [] };
-  page.on('pageerror', (err) => desktop.pageErrors.push(err.message));
-  desktops.push(desktop);
-  return desktop;
-}
 
 /** Signs in through the router and opens the site's page once its organisation has arrived. */
 async function openSite(desktop: Desktop, person: Person, tenant: Tenant, siteId: string): Promise<void> {
-  await signInHost(desktop.fixture, desktop.line!.url, person);
-  const { page } = desktop;
-  await page.goto(`${desktop.fixture.host.url}/#/sites`);
-  await expect.poll(() => page.getByLabel('Organisation').locator('option').allTextContents(), SYNCED).toContain(tenant.name);
-  await page.getByLabel('Organisation').selectOption({ label: tenant.name });
-  await page.goto(`${desktop.fixture.host.url}/#/sites/${siteId}`);
-  await page.getByRole('heading', { name: 'Documents' }).waitFor({ timeout: SYNCED.timeout });
+  await signedIn(desktop, person, tenant, `#/sites/${siteId}`);
+  await desktop.page.getByRole('heading', { name: 'Documents' }).waitFor({ timeout: SYNCED.timeout });
 }
 
-const text = (locator: Locator) => locator.textContent().then((t) => t ?? '');
 /** A document's row: its accessible name starts with the file name (the question or error under it starts otherwise). */
 const documentRow = (page: Page, filename: string) =>
   page.getByRole('row', { name: new RegExp(`^${filename.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`) });
 
 async function createSiteByRest(tenant: Tenant, siteName: string): Promise<{ id: string }> {
-  const res = await server.rest(tenant.apiKey, 'POST', '/api/sites', { organisationId: tenant.organisationId, siteName });
+  const res = await suite.server.rest(tenant.apiKey, 'POST', '/api/sites', { organisationId: tenant.organisationId, siteName });
   expect(res.status).toBe(201);
   return (await res.json()) as { id: string };
 }
 
 /** A document uploaded through the REST API, by someone else than the desktop's user. */
 async function uploadByRest(tenant: Tenant, siteId: string, filename: string, bytes: Buffer): Promise<string> {
-  const requested = await server.rest(tenant.apiKey, 'POST', '/api/docs/bulk-upload-url', {
+  const requested = await suite.server.rest(tenant.apiKey, 'POST', '/api/docs/bulk-upload-url', {
     siteId,
     fileType: 'documents',
     files: [{ filename, mimeType: 'application/pdf', fileSize: bytes.length }],
   });
   expect(requested.status).toBe(201);
   const [slot] = ((await requested.json()) as { results: { documentId: string; uploadUrl: { path: string; token: string } }[] }).results;
-  const put = await fetch(`${server.url}${slot!.uploadUrl.path}?token=${encodeURIComponent(slot!.uploadUrl.token)}`, {
+  const put = await fetch(`${suite.server.url}${slot!.uploadUrl.path}?token=${encodeURIComponent(slot!.uploadUrl.token)}`, {
     method: 'PUT',
     headers: { 'content-type': 'application/pdf' },
     body: bytes,
@@ -118,7 +55,7 @@ async function uploadByRest(tenant: Tenant, siteId: string, filename: string, by
 
 /** The document as the server's REST API returns it; undefined once it is gone. */
 async function restDocument(tenant: Tenant, id: string): Promise<{ filename: string; status: string } | undefined> {
-  const res = await server.rest(tenant.apiKey, 'GET', `/api/docs/${id}`);
+  const res = await suite.server.rest(tenant.apiKey, 'GET', `/api/docs/${id}`);
   if (res.status === 404) return undefined;
   expect(res.status).toBe(200);
   return (await res.json()) as { filename: string; status: string };
@@ -130,7 +67,7 @@ async function restDocument(tenant: Tenant, id: string): Promise<{ filename: str
  * error, and nothing about the document changes on the server meanwhile.
  */
 function refuseUploadTokens(): () => void {
-  const signer = server.server.services.signer;
+  const signer = suite.server.server.services.signer;
   const sign = signer.sign;
   signer.sign = (claims) => {
     if (claims.purpose === 'upload') throw new Error('the blob store is out of space');
@@ -162,7 +99,7 @@ async function screenshotsAtWidths(page: Page, name: string): Promise<void> {
 
 describe('desktop documents in Chromium', () => {
   it('renames and deletes a document, each change reaching the server through sync', { timeout: 180_000 }, async () => {
-    const tenant = await server.createTenant('Rename Solar', [{ name: 'Rita Names', role: 'technician' }]);
+    const tenant = await suite.server.createTenant('Rename Solar', [{ name: 'Rita Names', role: 'technician' }]);
     const site = await createSiteByRest(tenant, 'Renaming Farm');
     const id = await uploadByRest(tenant, site.id, 'inverter-report.pdf', Buffer.from('%PDF-1.4\n% inverter report\n'));
     const desktop = await openDesktop();
@@ -202,7 +139,7 @@ describe('desktop documents in Chromium', () => {
   });
 
   it('shows a viewer the documents read-only: no adding, renaming or deleting', { timeout: 180_000 }, async () => {
-    const tenant = await server.createTenant('Viewer Solar', [{ name: 'Vic Views', role: 'viewer' }]);
+    const tenant = await suite.server.createTenant('Viewer Solar', [{ name: 'Vic Views', role: 'viewer' }]);
     const site = await createSiteByRest(tenant, 'Read Only Farm');
     await uploadByRest(tenant, site.id, 'handover.pdf', Buffer.from('%PDF-1.4\n% handover\n'));
     const desktop = await openDesktop();
@@ -219,7 +156,7 @@ describe('desktop documents in Chromium', () => {
   });
 
   it('says in one line which kinds of file are allowed, and the file picker offers them', { timeout: 120_000 }, async () => {
-    const desktop = await openDesktop({ local: true });
+    const desktop = await openDesktop();
     const { page, fixture } = desktop;
     const [organisation] = await fixture.api.organisations.list.query();
     const site = await fixture.api.sites.create.mutate({ organisationId: organisation!.id, siteName: 'Picky Farm' });
@@ -256,7 +193,7 @@ describe('desktop documents in Chromium', () => {
     'shows a failed upload next to its document in words, retries it there with its progress, and removes another',
     { timeout: 240_000 },
     async () => {
-      const tenant = await server.createTenant('Retry Solar', [{ name: 'Ravi Retries', role: 'technician' }]);
+      const tenant = await suite.server.createTenant('Retry Solar', [{ name: 'Ravi Retries', role: 'technician' }]);
       const site = await createSiteByRest(tenant, 'Flaky Storage Farm');
       await uploadByRest(tenant, site.id, 'commissioning.pdf', Buffer.from('%PDF-1.4\n% commissioning\n'));
       const desktop = await openDesktop();

@@ -3,32 +3,15 @@
 // that sync changes underneath, numbers in the person's own locale, errors
 // next to their field, what a viewer may not change, renaming, deleting and
 // sorting.
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildRenderer, launchChromium, screenshot, startHelioServer, type HelioServerFixture, type Tenant } from './desktop-fixtures.js';
-import { createSiteByRest, desktopPool, restSite, signedIn, SYNCED, syncIndicator, text } from './desktop-session.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { screenshot, type Tenant } from './desktop-fixtures.js';
+import { createSiteByRest, desktopSuite, restSite, signedIn, SYNCED, syncIndicator, text } from './desktop-session.js';
 
-let renderer: ReturnType<typeof buildRenderer>;
-let browser: Browser;
-let server: HelioServerFixture;
-const desktops = desktopPool({ browser: () => browser, server: () => server, rendererDir: () => renderer.dir });
-
-beforeAll(async () => {
-  renderer = buildRenderer();
-  browser = await launchChromium();
-  server = await startHelioServer();
-}, 180_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  renderer?.remove();
-});
-
-afterEach(() => desktops.closeAll());
+const suite = desktopSuite();
 
 const put = async (tenant: Tenant, id: string, body: Record<string, unknown>) =>
-  expect((await server.rest(tenant.apiKey, 'PUT', `/api/sites/${id}`, body)).status).toBe(200);
+  expect((await suite.server.rest(tenant.apiKey, 'PUT', `/api/sites/${id}`, body)).status).toBe(200);
 
 /** Saved here and then on the server: the sync indicator comes back to Online with nothing pending. */
 async function savedAndSynced(page: Page): Promise<void> {
@@ -41,14 +24,14 @@ describe('editing in the desktop app', () => {
     'an open form takes what the office changed meanwhile, and Save sends only what the technician changed',
     { timeout: 180_000 },
     async () => {
-      const tenant = await server.createTenant('Open Form Solar', [{ name: 'Tess Field', role: 'technician' }]);
-      const site = await createSiteByRest(server, tenant, {
+      const tenant = await suite.server.createTenant('Open Form Solar', [{ name: 'Tess Field', role: 'technician' }]);
+      const site = await createSiteByRest(suite.server, tenant, {
         siteName: 'Hill Farm',
         address: '1 Hill Road',
         latitude: 51.5,
         timezone: 'Europe/London',
       });
-      const desktop = await desktops.open();
+      const desktop = await suite.open();
       const { page } = desktop;
       await signedIn(desktop, tenant.people[0]!, tenant, `#/sites/${site.id}`);
       await expect.poll(() => page.getByLabel('Address').inputValue(), SYNCED).toBe('1 Hill Road');
@@ -63,7 +46,7 @@ describe('editing in the desktop app', () => {
 
       await page.getByRole('button', { name: 'Save changes' }).click();
       await savedAndSynced(page);
-      expect(await restSite(server, tenant, site.id)).toMatchObject({
+      expect(await restSite(suite.server, tenant, site.id)).toMatchObject({
         address: '9 Valley Road',
         latitude: 50.25,
         siteManager: 'Tess Field',
@@ -72,14 +55,14 @@ describe('editing in the desktop app', () => {
   );
 
   it('a field changed here and by the office shows both values until the technician chooses', { timeout: 180_000 }, async () => {
-    const tenant = await server.createTenant('Both Sides Solar', [{ name: 'Uma Field', role: 'technician' }]);
-    const site = await createSiteByRest(server, tenant, {
+    const tenant = await suite.server.createTenant('Both Sides Solar', [{ name: 'Uma Field', role: 'technician' }]);
+    const site = await createSiteByRest(suite.server, tenant, {
       siteName: 'Dune Farm',
       address: '1 Dune Road',
       siteManager: 'Office',
       timezone: 'Europe/Paris',
     });
-    const desktop = await desktops.open();
+    const desktop = await suite.open();
     const { page } = desktop;
     await signedIn(desktop, tenant.people[0]!, tenant, `#/sites/${site.id}`);
     await expect.poll(() => page.getByLabel('Address').inputValue(), SYNCED).toBe('1 Dune Road');
@@ -96,12 +79,12 @@ describe('editing in the desktop app', () => {
     // Saving before choosing saves nothing and says why, at the field.
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByText('Choose which value to keep before saving.').waitFor();
-    expect(await restSite(server, tenant, site.id)).toMatchObject({ address: '3 Dune Road', siteManager: 'Office' });
+    expect(await restSite(suite.server, tenant, site.id)).toMatchObject({ address: '3 Dune Road', siteManager: 'Office' });
 
     await choice.getByRole('button', { name: 'Keep mine' }).click();
     await page.getByRole('button', { name: 'Save changes' }).click();
     await savedAndSynced(page);
-    expect(await restSite(server, tenant, site.id)).toMatchObject({ address: '2 Dune Road, gate B', siteManager: 'Uma Field' });
+    expect(await restSite(suite.server, tenant, site.id)).toMatchObject({ address: '2 Dune Road, gate B', siteManager: 'Uma Field' });
 
     // And the other way: the office's value taken, nothing of the technician's sent for that field.
     await page.getByLabel('Address').fill('4 Dune Road');
@@ -111,16 +94,21 @@ describe('editing in the desktop app', () => {
     expect(await page.getByLabel('Address').inputValue()).toBe('5 Dune Road');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByText('No changes to save.').waitFor();
-    expect(await restSite(server, tenant, site.id)).toMatchObject({ address: '5 Dune Road' });
+    expect(await restSite(suite.server, tenant, site.id)).toMatchObject({ address: '5 Dune Road' });
   });
 
   it(
     'reads numbers in the technician’s locale and refuses what is not a number at the field, saving nothing',
     { timeout: 180_000 },
     async () => {
-      const tenant = await server.createTenant('Komma Solar', [{ name: 'Jonas Feld', role: 'technician' }]);
-      const site = await createSiteByRest(server, tenant, { siteName: 'Feld Süd', capacity: 2.25, unit: 'kWp', timezone: 'Europe/Berlin' });
-      const desktop = await desktops.open({ locale: 'de-DE' });
+      const tenant = await suite.server.createTenant('Komma Solar', [{ name: 'Jonas Feld', role: 'technician' }]);
+      const site = await createSiteByRest(suite.server, tenant, {
+        siteName: 'Feld Süd',
+        capacity: 2.25,
+        unit: 'kWp',
+        timezone: 'Europe/Berlin',
+      });
+      const desktop = await suite.open({ locale: 'de-DE' });
       const { page } = desktop;
       await signedIn(desktop, tenant.people[0]!, tenant, `#/sites/${site.id}`);
       await expect.poll(() => page.getByLabel('Capacity').inputValue(), SYNCED).toBe('2,25');
@@ -129,7 +117,7 @@ describe('editing in the desktop app', () => {
       await page.getByLabel('Latitude').fill('48,1374');
       await page.getByRole('button', { name: 'Save changes' }).click();
       await savedAndSynced(page);
-      expect(await restSite(server, tenant, site.id)).toMatchObject({ capacity: 4.5, latitude: 48.1374 });
+      expect(await restSite(suite.server, tenant, site.id)).toMatchObject({ capacity: 4.5, latitude: 48.1374 });
 
       for (const typo of ['abc', '4,5,6']) {
         await page.getByLabel('Capacity').fill(typo);
@@ -143,14 +131,14 @@ describe('editing in the desktop app', () => {
       expect(await page.getByText(/^Saved at/).count()).toBe(0);
       await screenshot(page, 'desktop-site-number-refused');
       expect((await desktop.fixture.api.sites.get.query({ id: site.id })).capacity).toBe(4.5);
-      expect(await restSite(server, tenant, site.id)).toMatchObject({ capacity: 4.5 });
+      expect(await restSite(suite.server, tenant, site.id)).toMatchObject({ capacity: 4.5 });
     },
   );
 
   it('shows each refused field next to it, in plain words, once', { timeout: 180_000 }, async () => {
-    const tenant = await server.createTenant('Plain Words Solar', [{ name: 'Ivo Field', role: 'technician' }]);
-    const site = await createSiteByRest(server, tenant, { siteName: 'Cliff Farm', latitude: 10, timezone: 'Europe/Lisbon' });
-    const desktop = await desktops.open();
+    const tenant = await suite.server.createTenant('Plain Words Solar', [{ name: 'Ivo Field', role: 'technician' }]);
+    const site = await createSiteByRest(suite.server, tenant, { siteName: 'Cliff Farm', latitude: 10, timezone: 'Europe/Lisbon' });
+    const desktop = await suite.open();
     const { page } = desktop;
     await signedIn(desktop, tenant.people[0]!, tenant, `#/sites/${site.id}`);
     await expect.poll(() => page.getByLabel('Latitude').inputValue(), SYNCED).toBe('10');
@@ -176,13 +164,16 @@ describe('editing in the desktop app', () => {
   });
 
   it('shows a viewer everything read-only, with nothing offered that the server would refuse', { timeout: 180_000 }, async () => {
-    const tenant = await server.createTenant('Read Only Solar', [{ name: 'Vic Viewer', role: 'viewer' }]);
-    await createSiteByRest(server, tenant, { siteName: 'Glass Farm', address: '1 Glass Road', timezone: 'Europe/Rome' });
+    const tenant = await suite.server.createTenant('Read Only Solar', [{ name: 'Vic Viewer', role: 'viewer' }]);
+    await createSiteByRest(suite.server, tenant, { siteName: 'Glass Farm', address: '1 Glass Road', timezone: 'Europe/Rome' });
     expect(
-      (await server.rest(tenant.apiKey, 'POST', '/api/portfolios', [{ organisationId: tenant.organisationId, name: 'Glass Portfolio' }]))
-        .status,
+      (
+        await suite.server.rest(tenant.apiKey, 'POST', '/api/portfolios', [
+          { organisationId: tenant.organisationId, name: 'Glass Portfolio' },
+        ])
+      ).status,
     ).toBe(201);
-    const desktop = await desktops.open();
+    const desktop = await suite.open();
     const { page } = desktop;
     await signedIn(desktop, tenant.people[0]!, tenant);
     await page.getByRole('link', { name: 'Glass Farm' }).waitFor({ timeout: SYNCED.timeout });
@@ -205,15 +196,15 @@ describe('editing in the desktop app', () => {
   });
 
   it('renames and deletes a portfolio and deletes a site, after confirming, and the server follows', { timeout: 180_000 }, async () => {
-    const tenant = await server.createTenant('Tidy Solar', [{ name: 'Rita Field', role: 'technician' }]);
-    const created = await server.rest(tenant.apiKey, 'POST', '/api/portfolios', [
+    const tenant = await suite.server.createTenant('Tidy Solar', [{ name: 'Rita Field', role: 'technician' }]);
+    const created = await suite.server.rest(tenant.apiKey, 'POST', '/api/portfolios', [
       { organisationId: tenant.organisationId, name: 'Old Name' },
     ]);
     expect(created.status).toBe(201);
     const [portfolio] = (await created.json()) as { id: string }[];
-    const kept = await createSiteByRest(server, tenant, { siteName: 'Kept Farm', portfolioId: portfolio!.id });
-    const gone = await createSiteByRest(server, tenant, { siteName: 'Closed Farm' });
-    const desktop = await desktops.open();
+    const kept = await createSiteByRest(suite.server, tenant, { siteName: 'Kept Farm', portfolioId: portfolio!.id });
+    const gone = await createSiteByRest(suite.server, tenant, { siteName: 'Closed Farm' });
+    const desktop = await suite.open();
     const { page } = desktop;
     await signedIn(desktop, tenant.people[0]!, tenant);
     await page.getByRole('button', { name: /Old Name/ }).click();
@@ -239,19 +230,31 @@ describe('editing in the desktop app', () => {
     await page.getByRole('link', { name: 'Kept Farm' }).waitFor();
     expect(await page.getByRole('link', { name: 'Closed Farm' }).count()).toBe(0);
 
-    await expect.poll(() => restSite(server, tenant, gone.id), SYNCED).toBeUndefined();
-    expect(await restSite(server, tenant, kept.id)).toMatchObject({ siteName: 'Kept Farm', portfolioId: null });
-    const portfolios = (await (await server.rest(tenant.apiKey, 'GET', '/api/portfolios')).json()) as { id: string }[];
+    await expect.poll(() => restSite(suite.server, tenant, gone.id), SYNCED).toBeUndefined();
+    expect(await restSite(suite.server, tenant, kept.id)).toMatchObject({ siteName: 'Kept Farm', portfolioId: null });
+    const portfolios = (await (await suite.server.rest(tenant.apiKey, 'GET', '/api/portfolios')).json()) as { id: string }[];
     expect(portfolios.map((p) => p.id)).not.toContain(portfolio!.id);
   });
 
   it('sorts the sites table by each column it shows, both ways', { timeout: 180_000 }, async () => {
-    const tenant = await server.createTenant('Sorted Solar', [{ name: 'Sam Field', role: 'technician' }]);
-    await createSiteByRest(server, tenant, { siteName: 'Bravo', capacity: 2, unit: 'MWp', address: 'C street', timezone: 'Europe/Berlin' });
-    await createSiteByRest(server, tenant, { siteName: 'alpha', capacity: 900, unit: 'kWp', address: 'A street', timezone: 'Asia/Tokyo' });
-    await createSiteByRest(server, tenant, { siteName: 'Charlie 10', timezone: 'America/Chicago' });
-    await createSiteByRest(server, tenant, { siteName: 'Charlie 9', capacity: 5, unit: 'kWp', address: 'B street', timezone: 'UTC' });
-    const desktop = await desktops.open();
+    const tenant = await suite.server.createTenant('Sorted Solar', [{ name: 'Sam Field', role: 'technician' }]);
+    await createSiteByRest(suite.server, tenant, {
+      siteName: 'Bravo',
+      capacity: 2,
+      unit: 'MWp',
+      address: 'C street',
+      timezone: 'Europe/Berlin',
+    });
+    await createSiteByRest(suite.server, tenant, {
+      siteName: 'alpha',
+      capacity: 900,
+      unit: 'kWp',
+      address: 'A street',
+      timezone: 'Asia/Tokyo',
+    });
+    await createSiteByRest(suite.server, tenant, { siteName: 'Charlie 10', timezone: 'America/Chicago' });
+    await createSiteByRest(suite.server, tenant, { siteName: 'Charlie 9', capacity: 5, unit: 'kWp', address: 'B street', timezone: 'UTC' });
+    const desktop = await suite.open();
     const { page } = desktop;
     await signedIn(desktop, tenant.people[0]!, tenant);
     const names = () => page.locator('.site-table tbody tr td:first-child').allTextContents();

@@ -8,71 +8,14 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startWebHost, type DesktopRouter } from '@helio/desktop/web-host';
 import { createTRPCClient, httpBatchLink } from '@trpc/client';
-import type { Browser, Locator, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  buildRenderer,
-  launchChromium,
-  screenshot,
-  signInHost,
-  startHelioServer,
-  startHost,
-  startNetworkLine,
-  type HelioServerFixture,
-  type HostFixture,
-  type NetworkLine,
-  type Tenant,
-} from './desktop-fixtures.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { screenshot, signInHost, type Tenant } from './desktop-fixtures.js';
+import { desktopSuite, SYNCED, syncIndicator, text, type Desktop } from './desktop-session.js';
 
-const SYNCED = { timeout: 45_000, interval: 100 };
 const LOCAL_ORGANISATION = 'My organisation';
-
-let renderer: ReturnType<typeof buildRenderer>;
-let browser: Browser;
-let server: HelioServerFixture;
-
-beforeAll(async () => {
-  renderer = buildRenderer();
-  browser = await launchChromium();
-  server = await startHelioServer();
-}, 180_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  renderer?.remove();
-});
-
-interface Desktop {
-  line: NetworkLine;
-  fixture: HostFixture;
-  page: Page;
-  pageErrors: string[];
-}
-
-let desktops: Desktop[] = [];
-
-afterEach(async () => {
-  const closing = desktops;
-  desktops = [];
-  for (const d of closing) {
-    await d.page.context().close();
-    await d.fixture.close();
-    await d.line.close();
-  }
-  for (const d of closing) expect(d.pageErrors).toEqual([]);
-});
-
-async function openDesktop(): Promise<Desktop> {
-  const line = await startNetworkLine(server.url);
-  const fixture = await startHost(renderer.dir, [LOCAL_ORGANISATION]);
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  const desktop: Desktop = { line, fixture, page, pageErrors: [] };
-  page.on('pageerror', (err) => desktop.pageErrors.push(err.message));
-  desktops.push(desktop);
-  return desktop;
-}
+const suite = desktopSuite();
+const openDesktop = () => suite.open({ organisations: [LOCAL_ORGANISATION] });
 
 /** Closes the web host and opens the same data directory again, as quitting and starting the app does. */
 async function restart(desktop: Desktop): Promise<void> {
@@ -80,7 +23,7 @@ async function restart(desktop: Desktop): Promise<void> {
   await fixture.host.close();
   const host = await startWebHost({
     dataDir: fixture.dataDir,
-    rendererDir: renderer.dir,
+    rendererDir: suite.rendererDir,
     port: 0,
     bootstrapOrganisations: [LOCAL_ORGANISATION],
   });
@@ -95,8 +38,6 @@ async function restart(desktop: Desktop): Promise<void> {
   };
 }
 
-const text = (locator: Locator) => locator.textContent().then((t) => t ?? '');
-const syncIndicator = (page: Page) => page.getByRole('status', { name: 'Sync status' });
 const filesStatus = (page: Page) => page.getByRole('status', { name: 'Files waiting for upload' });
 
 /** Before any sign-in: a portfolio, a site in it and a captured document, made through the UI. */
@@ -140,7 +81,7 @@ async function signInThroughForm(page: Page, serverUrl: string, person: { email:
 }
 
 async function restJson(tenant: Tenant, path: string): Promise<unknown> {
-  const res = await server.rest(tenant.apiKey, 'GET', path);
+  const res = await suite.server.rest(tenant.apiKey, 'GET', path);
   return res.status === 200 ? res.json() : undefined;
 }
 
@@ -149,7 +90,7 @@ describe('work made before the first sign-in, in Chromium', () => {
     'is offered at sign-in and brought into an organisation: the server has the portfolio, the site and the document with its bytes',
     { timeout: 240_000 },
     async () => {
-      const tenant = await server.createTenant('Adopt Solar', [{ name: 'Tess Field', role: 'technician' }]);
+      const tenant = await suite.server.createTenant('Adopt Solar', [{ name: 'Tess Field', role: 'technician' }]);
       const desktop = await openDesktop();
       const { page, line, fixture } = desktop;
       const made = await makeLocalWork(desktop, { portfolio: 'Field Portfolio', site: 'Meadow Farm', file: 'survey.pdf' });
@@ -194,7 +135,7 @@ describe('work made before the first sign-in, in Chromium', () => {
       let url = '';
       await expect
         .poll(async () => {
-          const res = await server.rest(tenant.apiKey, 'POST', `/api/docs/${made.document.id}/download-url`);
+          const res = await suite.server.rest(tenant.apiKey, 'POST', `/api/docs/${made.document.id}/download-url`);
           if (res.status !== 200) return res.status;
           url = ((await res.json()) as { url: string }).url;
           return 200;
@@ -221,8 +162,8 @@ describe('work made before the first sign-in, in Chromium', () => {
     'keeps the work on this device when asked, listed after a restart, counts no file for other accounts, and discards it',
     { timeout: 300_000 },
     async () => {
-      const tess = await server.createTenant('Keep Solar', [{ name: 'Ann Keep', role: 'owner' }]);
-      const other = await server.createTenant('Other Solar', [{ name: 'Bob Other', role: 'technician' }]);
+      const tess = await suite.server.createTenant('Keep Solar', [{ name: 'Ann Keep', role: 'owner' }]);
+      const other = await suite.server.createTenant('Other Solar', [{ name: 'Bob Other', role: 'technician' }]);
       const desktop = await openDesktop();
       const { page, line } = desktop;
       const made = await makeLocalWork(desktop, { portfolio: 'Kept Portfolio', site: 'Quarry Farm', file: 'keep.pdf' });
@@ -239,7 +180,7 @@ describe('work made before the first sign-in, in Chromium', () => {
 
       // A file Ann captures while cut off is hers to upload: counted. The set-aside one is not.
       const site = (await (
-        await server.rest(tess.apiKey, 'POST', '/api/sites', { organisationId: tess.organisationId, siteName: 'Ann Site' })
+        await suite.server.rest(tess.apiKey, 'POST', '/api/sites', { organisationId: tess.organisationId, siteName: 'Ann Site' })
       ).json()) as { id: string };
       await expect.poll(async () => (await desktop.fixture.api.sites.list.query()).length, SYNCED).toBe(1);
       line.cut();

@@ -2,9 +2,12 @@
 // with its own data directory behind its own network line, and a browser
 // window on it. Shared by the browser tests that sync.
 import type { Browser, BrowserContextOptions, Locator, Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import {
+  buildRenderer,
+  launchChromium,
   signInHost,
+  startHelioServer,
   startHost,
   startNetworkLine,
   type HelioServerFixture,
@@ -51,6 +54,57 @@ export function desktopPool(from: { browser(): Browser; server(): HelioServerFix
       }
       for (const d of closing) expect(d.pageErrors).toEqual([]);
     },
+  };
+}
+
+/** What a test file with desktops and a server has: set up once for the file, desktops closed after each test. */
+export interface DesktopSuite {
+  readonly server: HelioServerFixture;
+  readonly browser: Browser;
+  readonly rendererDir: string;
+  open(options?: BrowserContextOptions & { organisations?: string[] }): Promise<Desktop>;
+}
+
+/**
+ * Registers the file's hooks: the renderer built, Chromium launched and a
+ * Helio server started before its tests, all closed after them; the
+ * desktops a test opened closed after it, checking that no page threw.
+ */
+export function desktopSuite(): DesktopSuite {
+  let renderer: ReturnType<typeof buildRenderer> | undefined;
+  let browser: Browser | undefined;
+  let server: HelioServerFixture | undefined;
+  const ready = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`the suite's ${what} is not started yet: use it inside a test`);
+    return value;
+  };
+  const pool = desktopPool({
+    browser: () => ready(browser, 'browser'),
+    server: () => ready(server, 'server'),
+    rendererDir: () => ready(renderer, 'renderer').dir,
+  });
+  beforeAll(async () => {
+    renderer = buildRenderer();
+    browser = await launchChromium();
+    server = await startHelioServer();
+  }, 180_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    renderer?.remove();
+  });
+  afterEach(() => pool.closeAll());
+  return {
+    get server() {
+      return ready(server, 'server');
+    },
+    get browser() {
+      return ready(browser, 'browser');
+    },
+    get rendererDir() {
+      return ready(renderer, 'renderer').dir;
+    },
+    open: (options) => pool.open(options),
   };
 }
 

@@ -7,20 +7,11 @@
 // TEST_DATABASE_URL is set): what this file checks is the desktop's side of
 // sync, and the server's engines are covered by its own tests.
 import { randomBytes } from 'node:crypto';
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  buildRenderer,
-  launchChromium,
-  screenshot,
-  startHelioServer,
-  type HelioServerFixture,
-  type Person,
-  type Tenant,
-} from './desktop-fixtures.js';
+import { describe, expect, it } from 'vitest';
+import { screenshot, type Person, type Tenant } from './desktop-fixtures.js';
 import {
   createSiteByRest as createSiteOf,
-  desktopPool,
+  desktopSuite,
   restSite as restSiteOf,
   signedIn,
   SYNCED,
@@ -32,27 +23,10 @@ import {
   type Desktop,
 } from './desktop-session.js';
 
-let renderer: ReturnType<typeof buildRenderer>;
-let browser: Browser;
-let server: HelioServerFixture;
-const desktops = desktopPool({ browser: () => browser, server: () => server, rendererDir: () => renderer.dir });
-const openDesktop = () => desktops.open();
-const restSite = (tenant: Tenant, id: string) => restSiteOf(server, tenant, id);
-const createSiteByRest = (tenant: Tenant, body: Record<string, unknown>) => createSiteOf(server, tenant, body);
-
-beforeAll(async () => {
-  renderer = buildRenderer();
-  browser = await launchChromium();
-  server = await startHelioServer();
-}, 180_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  renderer?.remove();
-});
-
-afterEach(() => desktops.closeAll());
+const suite = desktopSuite();
+const openDesktop = () => suite.open();
+const restSite = (tenant: Tenant, id: string) => restSiteOf(suite.server, tenant, id);
+const createSiteByRest = (tenant: Tenant, body: Record<string, unknown>) => createSiteOf(suite.server, tenant, body);
 
 const writableSiteFields = [
   'id',
@@ -75,7 +49,7 @@ describe('desktop sync in Chromium', () => {
     'signs in through the connect form, creates a site offline, and the server has it after reconnecting',
     { timeout: 180_000 },
     async () => {
-      const tenant = await server.createTenant('Offline Solar', [{ name: 'Ada Field', role: 'technician' }]);
+      const tenant = await suite.server.createTenant('Offline Solar', [{ name: 'Ada Field', role: 'technician' }]);
       const ada = tenant.people[0]!;
       const { page, line, fixture } = await openDesktop();
 
@@ -145,7 +119,7 @@ describe('desktop sync in Chromium', () => {
   );
 
   it('shows a change made through REST in the open window without reloading it', { timeout: 120_000 }, async () => {
-    const tenant = await server.createTenant('Live Solar', [{ name: 'Ben Watch', role: 'technician' }]);
+    const tenant = await suite.server.createTenant('Live Solar', [{ name: 'Ben Watch', role: 'technician' }]);
     const site = await createSiteByRest(tenant, { siteName: 'Ridge Farm', address: '1 Ridge Road', timezone: 'Europe/London' });
     const desktop = await openDesktop();
     const { page } = desktop;
@@ -155,14 +129,15 @@ describe('desktop sync in Chromium', () => {
     await page.evaluate('window.__sameDocument = true');
 
     // In the list...
-    expect((await server.rest(tenant.apiKey, 'PUT', `/api/sites/${site.id}`, { siteName: 'Ridge Farm North' })).status).toBe(200);
+    expect((await suite.server.rest(tenant.apiKey, 'PUT', `/api/sites/${site.id}`, { siteName: 'Ridge Farm North' })).status).toBe(200);
     await page.getByRole('link', { name: 'Ridge Farm North' }).waitFor({ timeout: SYNCED.timeout });
 
     // ...and in the site's detail.
     await page.getByRole('link', { name: 'Ridge Farm North' }).click();
     await expect.poll(() => page.getByLabel('Address').inputValue(), SYNCED).toBe('1 Ridge Road');
     expect(
-      (await server.rest(tenant.apiKey, 'PUT', `/api/sites/${site.id}`, { address: '2 Ridge Road', capacity: 1200, unit: 'kWp' })).status,
+      (await suite.server.rest(tenant.apiKey, 'PUT', `/api/sites/${site.id}`, { address: '2 Ridge Road', capacity: 1200, unit: 'kWp' }))
+        .status,
     ).toBe(200);
     await expect.poll(() => page.getByLabel('Address').inputValue(), SYNCED).toBe('2 Ridge Road');
     expect(await page.getByLabel('Capacity').inputValue()).toBe('1200');
@@ -175,7 +150,7 @@ describe('desktop sync in Chromium', () => {
     'shows a conflict from two offline desktops on both, and resolving it in the UI converges everyone',
     { timeout: 240_000 },
     async () => {
-      const tenant = await server.createTenant('Shared Solar', [
+      const tenant = await suite.server.createTenant('Shared Solar', [
         { name: 'Ada North', role: 'technician' },
         { name: 'Ben South', role: 'technician' },
       ]);
@@ -237,7 +212,7 @@ describe('desktop sync in Chromium', () => {
   );
 
   it('captures a document offline, uploads it after reconnecting, and REST returns the same bytes', { timeout: 180_000 }, async () => {
-    const tenant = await server.createTenant('Paper Solar', [{ name: 'Cleo Docs', role: 'technician' }]);
+    const tenant = await suite.server.createTenant('Paper Solar', [{ name: 'Cleo Docs', role: 'technician' }]);
     const site = await createSiteByRest(tenant, { siteName: 'Archive Farm', timezone: 'Europe/Paris' });
     const desktop = await openDesktop();
     const { page, line, fixture } = desktop;
@@ -274,7 +249,7 @@ describe('desktop sync in Chromium', () => {
 
     const [document] = await fixture.api.documents.listBySite.query({ siteId: site.id });
     expect(document).toMatchObject({ filename: 'inspection-report.pdf', sizeBytes: bytes.length, documentType: 'om_ticket' });
-    const issued = await server.rest(tenant.apiKey, 'POST', `/api/docs/${document!.id}/download-url`);
+    const issued = await suite.server.rest(tenant.apiKey, 'POST', `/api/docs/${document!.id}/download-url`);
     expect(issued.status).toBe(200);
     const { url } = (await issued.json()) as { url: string };
     const downloaded = await fetch(url);
@@ -291,18 +266,18 @@ describe('desktop sync in Chromium', () => {
     'fetches the file of a document uploaded elsewhere on demand, and opens it again offline from the cache',
     { timeout: 180_000 },
     async () => {
-      const tenant = await server.createTenant('Cache Solar', [{ name: 'Dan Files', role: 'viewer' }]);
+      const tenant = await suite.server.createTenant('Cache Solar', [{ name: 'Dan Files', role: 'viewer' }]);
       const site = await createSiteByRest(tenant, { siteName: 'Library Farm' });
       // Uploaded through the REST API, by someone else.
       const bytes = Buffer.concat([Buffer.from('%PDF-1.4\n% warranty\n'), randomBytes(300_000)]);
-      const requested = await server.rest(tenant.apiKey, 'POST', '/api/docs/bulk-upload-url', {
+      const requested = await suite.server.rest(tenant.apiKey, 'POST', '/api/docs/bulk-upload-url', {
         siteId: site.id,
         fileType: 'documents',
         files: [{ filename: 'warranty.pdf', mimeType: 'application/pdf', fileSize: bytes.length }],
       });
       expect(requested.status).toBe(201);
       const [slot] = ((await requested.json()) as { results: { uploadUrl: { path: string; token: string } }[] }).results;
-      const put = await fetch(`${server.url}${slot!.uploadUrl.path}?token=${encodeURIComponent(slot!.uploadUrl.token)}`, {
+      const put = await fetch(`${suite.server.url}${slot!.uploadUrl.path}?token=${encodeURIComponent(slot!.uploadUrl.token)}`, {
         method: 'PUT',
         headers: { 'content-type': 'application/pdf' },
         body: bytes,
@@ -336,7 +311,7 @@ describe('desktop sync in Chromium', () => {
   );
 
   it('lists a change the server refused under "Could not sync", with its reason, until dismissed', { timeout: 120_000 }, async () => {
-    const tenant = await server.createTenant('Strict Solar', [{ name: 'Dana Field', role: 'technician' }]);
+    const tenant = await suite.server.createTenant('Strict Solar', [{ name: 'Dana Field', role: 'technician' }]);
     const dana = tenant.people[0]!;
     const site = await createSiteByRest(tenant, { siteName: 'Guarded Farm', siteManager: 'Office', timezone: 'Europe/Madrid' });
     const desktop = await openDesktop();
@@ -350,7 +325,7 @@ describe('desktop sync in Chromium', () => {
     await page.getByText(/^Saved at/).waitFor();
     await expect.poll(() => text(syncIndicator(page)), SYNCED).toBe('Offline · 1 pending change');
     // Meanwhile an admin makes Dana a viewer: the server refuses her change when it arrives.
-    await server.setRole(tenant, dana, 'viewer');
+    await suite.server.setRole(tenant, dana, 'viewer');
 
     line.restore();
     await syncNow(page);
@@ -379,7 +354,7 @@ describe('desktop sync in Chromium', () => {
     'signs out keeping the data and an unsent change, which reaches the server once the same account signs in again',
     { timeout: 120_000 },
     async () => {
-      const tenant = await server.createTenant('Handover Solar', [{ name: 'Eli Field', role: 'technician' }]);
+      const tenant = await suite.server.createTenant('Handover Solar', [{ name: 'Eli Field', role: 'technician' }]);
       const eli = tenant.people[0]!;
       const site = await createSiteByRest(tenant, { siteName: 'Quiet Meadow', siteManager: 'Office', timezone: 'Europe/Oslo' });
       const desktop = await openDesktop();
@@ -392,7 +367,7 @@ describe('desktop sync in Chromium', () => {
       await expect.poll(() => page.getByRole('button', { name: 'Sign out' }).count()).toBe(0);
       expect(await text(page.locator('.topbar .mode'))).toBe(`Not signed in to ${line.url}`);
       // The server revoked the sign-in: none of this user's desktop tokens works any more.
-      const { rows } = await server.server.services.db.query<{ live: number }>(
+      const { rows } = await suite.server.server.services.db.query<{ live: number }>(
         `SELECT count(*)::int AS live FROM oauth_tokens t JOIN users u ON u.id = t.user_id WHERE u.email = $1 AND t.revoked_at IS NULL AND t.expires_at > now()`,
         [eli.email],
       );

@@ -2,7 +2,7 @@
 // a technician understands. Core checks again on save; its refusals are
 // mapped back to the field they concern (`fieldOfError`).
 import type { Inputs, Site } from './client.js';
-import type { CapacityUnit } from './labels.js';
+import { siteFieldLabels, type CapacityUnit } from './labels.js';
 import { formatLocaleNumber, parseLocaleNumber } from './numbers.js';
 
 export type SitePatch = Inputs['sites']['update']['patch'];
@@ -11,18 +11,8 @@ export type SiteKey = keyof Required<SitePatch>;
 /** The form keeps every field as text, as typed. */
 export type SiteForm = Record<SiteKey, string>;
 
-export const siteLabels: Record<SiteKey, string> = {
-  siteName: 'Site name',
-  address: 'Address',
-  capacity: 'Capacity',
-  unit: 'Unit',
-  latitude: 'Latitude',
-  longitude: 'Longitude',
-  portfolioId: 'Portfolio',
-  siteManager: 'Site manager',
-  coverImageUrl: 'Cover image URL',
-  timezone: 'Time zone',
-};
+/** The form's labels: the same words sync uses for these fields in conflicts and refused changes. */
+export const siteLabels: Record<SiteKey, string> = siteFieldLabels;
 
 const numeric = new Set<SiteKey>(['capacity', 'latitude', 'longitude']);
 
