@@ -120,13 +120,14 @@ describeEachEngine('text with a NUL character', (engine) => {
     const site = await client.sites.create.mutate({ siteName: 'Kept' });
     const before = await written();
 
-    const refusals: [string, Promise<unknown>, string[]][] = [
-      ['sites.create', client.sites.create.mutate({ siteName: `a${NUL}`, address: `b${NUL}` }), ['siteName', 'address']],
-      ['sites.update', client.sites.update.mutate({ id: site.id, patch: { siteManager: `${NUL}` } }), ['patch.siteManager']],
-      ['portfolios.create', client.portfolios.create.mutate([{ name: `P${NUL}` }]), ['[0].name']],
+    // Each call starts only when its turn comes: a refusal nobody awaits yet would be an unhandled rejection.
+    const refusals: [string, () => Promise<unknown>, string[]][] = [
+      ['sites.create', () => client.sites.create.mutate({ siteName: `a${NUL}`, address: `b${NUL}` }), ['siteName', 'address']],
+      ['sites.update', () => client.sites.update.mutate({ id: site.id, patch: { siteManager: `${NUL}` } }), ['patch.siteManager']],
+      ['portfolios.create', () => client.portfolios.create.mutate([{ name: `P${NUL}` }]), ['[0].name']],
     ];
     for (const [name, call, paths] of refusals) {
-      const err = await call.then(
+      const err = await call().then(
         () => undefined,
         (e: unknown) => e,
       );
