@@ -65,7 +65,13 @@ function checkId(documentId: string): string {
 function readRecord(path: string): CapturedFileRecord | undefined {
   const raw = readFileIfExists(path);
   if (!raw) return undefined;
-  const parsed = capturedFileRecord.safeParse(JSON.parse(raw.toString('utf8')));
+  let json: unknown;
+  try {
+    json = JSON.parse(raw.toString('utf8'));
+  } catch {
+    return undefined; // cut short (a power cut while it was written): the file is still listed, as one without a record
+  }
+  const parsed = capturedFileRecord.safeParse(json);
   if (!parsed.success) return undefined; // unreadable: the file is still listed, as one without a record
   const { version: _, ...record } = parsed.data;
   return record;

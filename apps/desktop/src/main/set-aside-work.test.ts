@@ -98,6 +98,17 @@ describe('captured files', () => {
     again.remove(record.documentId);
     expect(readdirSync(dir)).toEqual([]);
   });
+
+  it('still lists a file whose record was cut short (a power cut while it was written)', () => {
+    const dir = tempDir();
+    const documentId = '01900000-0000-7000-8000-0000000000dd';
+    writeFileSync(join(dir, documentId), 'the bytes');
+    writeFileSync(join(dir, `${documentId}.json`), '{"version":1,"documentId":"0190');
+    const files = capturedFilesIn(dir);
+    expect(files.list()).toEqual([documentId]);
+    expect(files.record(documentId)).toBeUndefined();
+    expect(Buffer.from(files.read(documentId)!).toString()).toBe('the bytes');
+  });
 });
 
 describe('bringing set-aside work into an organisation', () => {

@@ -30,7 +30,10 @@ describe('numbers typed in the person’s locale', () => {
   });
 
   it('refuses what is not a number, and reads empty text as cleared', () => {
-    for (const typo of ['abc', '4,5,6', '4..5', '1e3', '12a', '--1', ',5,']) expect(read(typo, 'de-DE')).toBe('refused');
+    for (const typo of ['abc', '4,5,6', '4..5', '1e3', '12a', '--1', ',5,', '4 5', '1 500,5']) expect(read(typo, 'de-DE')).toBe('refused');
+    // A space is a typo where the locale does not group with spaces, and a grouping mark only between groups of three where it does.
+    expect(read('4 5', 'en-US')).toBe('refused');
+    expect(read('4 5', 'fr-FR')).toBe('refused');
     expect(read('', 'de-DE')).toBeNull();
     expect(read('   ', 'en-US')).toBeNull();
   });

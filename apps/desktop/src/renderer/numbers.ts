@@ -35,7 +35,10 @@ export function parseLocaleNumber(text: string, locale: string): ParsedNumber {
   if (typed === '') return { ok: true, value: null };
   const groupIsSpace = spaces.test(group);
   spaces.lastIndex = 0;
-  const compact = typed.replace(/^[-\u2212]/, '-').replace(spaces, groupIsSpace ? ' ' : '');
+  const signed = typed.replace(/^[-\u2212]/, '-');
+  // A space groups digits only where the locale groups with spaces; elsewhere `4 5` is a typo, not 45.
+  if (!groupIsSpace && /[\s\u00a0\u202f]/.test(signed)) return { ok: false };
+  const compact = signed.replace(spaces, ' ');
   const d = escape(decimal);
   const g = groupIsSpace ? ' ' : escape(group);
   const grouped = new RegExp(`^(-?)(\\d{1,3}(?:${g}\\d{3})+|\\d+)(?:${d}(\\d+))?$`);

@@ -85,9 +85,13 @@ export class DesktopSync implements DesktopAuth, LocalSync {
     });
   }
 
-  /** The work set aside at the first sign-in, while signed in to a server (before that, it is still in the local database). */
+  /**
+   * The work set aside at the first sign-in. Listed whatever the session says:
+   * a crash between setting it aside and saving the new session leaves a
+   * local session over an emptied database, and the work must still show.
+   */
   setAsideWork() {
-    return this.services.sessions.current()?.source === 'server' ? this.setAside.current() : undefined;
+    return this.setAside.current();
   }
 
   /** The captured files kept here, for the upload machinery of this class and the capture router. */
