@@ -10,14 +10,30 @@ import { afterEach, describe, expect, it } from 'vitest';
 const root = resolve(import.meta.dirname, '../..');
 const launcher = join(root, 'apps/server/bin/helio.js');
 
-/** The shell blocks between the walkthrough markers, in order. */
-function walkthroughScript(): string {
+/** The shell blocks between a walkthrough's markers, in order. */
+function walkthroughScript(name: 'walkthrough' | 'monitoring-walkthrough', atLeast: number): string {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
-  const section = /<!-- walkthrough:begin -->([\s\S]*?)<!-- walkthrough:end -->/.exec(readme)?.[1];
-  if (!section) throw new Error('README has no walkthrough section');
+  const section = new RegExp(`<!-- ${name}:begin -->([\\s\\S]*?)<!-- ${name}:end -->`).exec(readme)?.[1];
+  if (!section) throw new Error(`README has no ${name} section`);
   const blocks = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
-  expect(blocks.length).toBeGreaterThanOrEqual(7);
+  expect(blocks.length).toBeGreaterThanOrEqual(atLeast);
   return blocks.join('\n');
+}
+
+/**
+ * A README line that shows an error (`curl -s ...   # 404`) becomes a check
+ * that the call answers that status; every other curl must succeed.
+ */
+function withErrorChecks(script: string): string {
+  return script
+    .split('\n')
+    .map((line) => {
+      const expected = /^curl -s (.*?)\s+#\s*(4\d\d)\b/.exec(line);
+      if (!expected) return line;
+      const [, args, status] = expected;
+      return `test "$(command curl -s -o /dev/null -w '%{http_code}' ${args})" = ${status} || { echo "expected ${status}: ${args!.replaceAll('"', '')}" >&2; exit 1; }`;
+    })
+    .join('\n');
 }
 
 interface Server {
@@ -71,7 +87,7 @@ describe('README walkthrough', () => {
     await db?.dispose();
     db = undefined;
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    for (const f of ['ppa_agreement.pdf', 'mcs_certificate.pdf', 'downloaded.pdf']) rmSync(join(root, f), { force: true });
+    for (const f of ['ppa_agreement.pdf', 'mcs_certificate.pdf', 'downloaded.pdf', 'readings.csv']) rmSync(join(root, f), { force: true });
   });
 
   for (const engine of testEngines) {
@@ -84,7 +100,7 @@ describe('README walkthrough', () => {
         env['DATABASE_URL'] = db.connectionString;
       }
       server = await startServer(env);
-      const script = walkthroughScript().replaceAll('http://127.0.0.1:3000', server.url);
+      const script = walkthroughScript('walkthrough', 7).replaceAll('http://127.0.0.1:3000', server.url);
       // The walkthrough runs from the repository root, as a reader would.
       // Any HTTP error status fails the walkthrough, though the README's own curls do not say --fail.
       const strictCurl = 'curl() { command curl --fail-with-body "$@"; }\n';
@@ -109,6 +125,44 @@ describe('README walkthrough', () => {
         ['ppa', 'uploaded'],
         ['mcs_certificate', 'uploaded'],
       ]);
-    }, 180_000);
+
+      // The monitoring walkthrough, on the same server.
+      const monitoring = withErrorChecks(walkthroughScript('monitoring-walkthrough', 7).replaceAll('http://127.0.0.1:3000', server.url));
+      const run = await runScript(
+        `${strictCurl}${monitoring}\necho "SITE=$SITE"\necho "AUTH=$AUTH"\necho "ROOF_ID=$ROOF_ID"\necho "KEY=$KEY"\necho "DAY=$DAY"`,
+        env,
+        root,
+      );
+      expect(run.code, run.stderr).toBe(0);
+      const value = (name: string) => new RegExp(`^${name}=(.*)$`, 'm').exec(run.stdout)?.[1] ?? '';
+      const auth = { authorization: value('AUTH').replace(/^Authorization: /, '') };
+      // Yesterday in the simulated week, in the site's zone: energy by day, none at night, and power at noon.
+      const day = value('DAY');
+      const daily = (await (
+        await fetch(
+          `${server.url}/v3/sites/${value('SITE')}/data?fields=Wh_sum&start=${day}T00:00:00&end=${day}T23:00:00&tz=America/Los_Angeles&gran=hourly`,
+          {
+            headers: auth,
+          },
+        )
+      ).json()) as { statusCode: number; data: { ts: string; Wh_sum?: number }[] };
+      expect(daily.statusCode).toBe(200);
+      const energyAt = (hour: string) => daily.data.find((d) => d.ts.slice(11, 13) === hour)?.Wh_sum ?? 0;
+      expect(energyAt('02')).toBe(0);
+      expect(energyAt('12')).toBeGreaterThan(0);
+      // The hand-sent readings were stored once each, though the CSV import came after the JSON ones.
+      const roof = (await (
+        await fetch(`${server.url}/api/components/${value('ROOF_ID')}`, { headers: { 'x-api-key': value('KEY') } })
+      ).json()) as { locusId: number };
+      const roofData = (await (
+        await fetch(
+          `${server.url}/v3/components/${roof.locusId}/data?fields=Wh_sum&start=2026-06-01T00:00:00&end=2026-06-02T00:00:00&tz=US/Pacific&gran=daily`,
+          {
+            headers: auth,
+          },
+        )
+      ).json()) as { data: { Wh_sum?: number }[] };
+      expect(roofData.data).toEqual([{ id: roof.locusId, ts: '2026-06-01T00:00:00-07:00', Wh_sum: 350 + 342 + 333 + 325 }]);
+    }, 300_000);
   }
 });

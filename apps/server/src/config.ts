@@ -25,6 +25,8 @@ export const configSchema = z.strictObject({
   bodyLimitBytes: z.coerce.number().int().min(1024).default(1_048_576),
   /** Largest document accepted, in bytes. */
   maxUploadBytes: z.coerce.number().int().min(1).default(104_857_600),
+  /** Seconds between runs of the alert rules over every site (System Disconnect needs the schedule); 0 turns the schedule off. */
+  alertsIntervalSeconds: z.coerce.number().int().min(0).max(86_400).default(60),
 });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
@@ -41,6 +43,7 @@ const envNames: Record<keyof z.infer<typeof configSchema>, string[]> = {
   rateLimitPerMinute: ['HELIO_RATE_LIMIT_PER_MINUTE'],
   bodyLimitBytes: ['HELIO_BODY_LIMIT_BYTES'],
   maxUploadBytes: ['HELIO_MAX_UPLOAD_BYTES'],
+  alertsIntervalSeconds: ['HELIO_ALERTS_INTERVAL_SECONDS'],
 };
 
 export class ConfigError extends Error {

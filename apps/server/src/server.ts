@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { openAdminChannel } from './admin-channel/listen.js';
 import { buildApp } from './app.js';
 import { describeConfig, type Config } from './config.js';
+import { startAlertJob } from './jobs/alerts.js';
 import { describeDatabase, openMigratedDatabase } from './open-database.js';
 import { PortInUseError } from './port-in-use.js';
 import { createDocumentServices, type AppServices } from './services.js';
@@ -34,6 +35,7 @@ export async function startServer(config: Config, options: { logger?: boolean } 
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   // On PGlite this process holds the data directory, so CLI commands run here (on PostgreSQL they run anywhere).
   const adminChannel = config.databaseUrl ? undefined : await openAdminChannel(services, app.log);
+  const alertJob = startAlertJob(services, { intervalSeconds: config.alertsIntervalSeconds, log: app.log });
   let closing: Promise<void> | undefined;
   return {
     app,
@@ -41,6 +43,8 @@ export async function startServer(config: Config, options: { logger?: boolean } 
     url,
     close: () =>
       (closing ??= (async () => {
+        // Before the database closes: a run under way finishes first.
+        await alertJob?.stop();
         await adminChannel?.close();
         await app.close();
         await db.close();

@@ -4,6 +4,7 @@
 import { localProcedures, unauthorized, type ServiceContext } from '@helio/core';
 import { sessionPrincipal } from './local-session.js';
 import { captureRouter } from './routers/capture.js';
+import { chartsRouter } from './routers/charts.js';
 import { filesRouter } from './routers/files.js';
 import { localWorkRouter } from './routers/local-work.js';
 import { sessionRouter } from './routers/session.js';
@@ -15,6 +16,7 @@ export const desktopRouter = router({
   ...localProcedures,
   session: sessionRouter,
   capture: captureRouter,
+  charts: chartsRouter,
   files: filesRouter,
   localWork: localWorkRouter,
   syncClient: syncClientRouter,

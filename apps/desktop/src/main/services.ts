@@ -16,6 +16,7 @@ import { migrate, type Db } from '@helio/db';
 import { lockDataDir, type LockMessage } from '@helio/db/data-dir-lock';
 import { openPglite } from '@helio/db/pglite';
 import { capturedFilesIn, type CapturedFiles } from './captured-files.js';
+import { chartCacheIn, type ChartCache } from './chart-cache.js';
 import { documentCacheIn, type DocumentCache } from './document-cache.js';
 import { bootstrapLocalSession, fileSessionStore, type SessionStore } from './local-session.js';
 import { memoryTokenVault, type RefreshTokenVault } from './refresh-token-vault.js';
@@ -33,6 +34,8 @@ export interface DesktopServices {
   capturedFiles: CapturedFiles;
   /** Bytes of documents fetched from the server, kept for offline use. */
   documentCache: DocumentCache;
+  /** Sites' chart aggregates as last fetched from the server, shown offline with the time they were fetched. */
+  chartCache: ChartCache;
   /**
    * What core's document service needs to create a document row. Upload
    * tokens it signs are never used on the desktop (the key is thrown away at
@@ -84,6 +87,7 @@ export async function openDesktopServices(options: OpenDesktopOptions): Promise<
       sessions,
       capturedFiles: capturedFilesIn(join(dataDir, 'captured')),
       documentCache: documentCacheIn(join(dataDir, 'document-cache')),
+      chartCache: chartCacheIn(join(dataDir, 'chart-cache')),
       documentStorage: {
         blobs: createMemoryBlobStore(),
         signer: createDocumentTokenSigner(randomBytes(32)),

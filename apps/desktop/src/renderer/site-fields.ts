@@ -6,13 +6,30 @@ import { siteFieldLabels, type CapacityUnit } from './labels.js';
 import { formatLocaleNumber, parseLocaleNumber } from './numbers.js';
 
 export type SitePatch = Inputs['sites']['update']['patch'];
-export type SiteKey = keyof Required<SitePatch>;
+
+/** The fields this form edits (the site's Locus metadata has screens of its own). */
+const formFields = [
+  'siteName',
+  'address',
+  'capacity',
+  'unit',
+  'latitude',
+  'longitude',
+  'portfolioId',
+  'siteManager',
+  'coverImageUrl',
+  'timezone',
+] as const satisfies readonly (keyof SitePatch)[];
+export type SiteKey = (typeof formFields)[number];
 
 /** The form keeps every field as text, as typed. */
 export type SiteForm = Record<SiteKey, string>;
 
 /** The form's labels: the same words sync uses for these fields in conflicts and refused changes. */
-export const siteLabels: Record<SiteKey, string> = siteFieldLabels;
+export const siteLabels: Record<SiteKey, string> = Object.fromEntries(formFields.map((f) => [f, siteFieldLabels[f]])) as Record<
+  SiteKey,
+  string
+>;
 
 const numeric = new Set<SiteKey>(['capacity', 'latitude', 'longitude']);
 

@@ -93,6 +93,10 @@ describeEachEngine('npx helio', (engine: Engine) => {
       const org = json(await helioInProcess(work, ['org', 'create', '--name', 'Acme Solar', '--json', ...target]));
       expect(org).toMatchObject({ id: expect.stringMatching(uuid), name: 'Acme Solar' });
       const orgId = org['id'] as string;
+      // Its Locus partner id and the client of its sites outside any portfolio: distinct integers.
+      expect(org['partnerId']).toEqual(expect.any(Number));
+      expect(org['unassignedClientId']).toEqual(expect.any(Number));
+      expect(org['partnerId']).not.toBe(org['unassignedClientId']);
 
       const password = 'correct horse battery staple';
       const created = json<{ user: { id: string; email: string }; membership: { organisationId: string; role: string } }>(
@@ -164,6 +168,8 @@ describeEachEngine('npx helio', (engine: Engine) => {
       // was genuine (its hash matches) and is now refused.
       await inspect(async ({ db }) => {
         const ctx = { db, clock: systemClock, ids: createUuidV7Generator(), principal: systemPrincipal };
+        const { rows } = await db.query<{ locus_id: number }>('SELECT locus_id FROM organisations WHERE id = $1', [orgId]);
+        expect(rows[0]!.locus_id).toBe(org['partnerId']);
         expect(await users.verifyUserPassword(ctx, 'ada@example.com', password)).toMatchObject({ id: created.user.id });
         expect(await users.membershipsOf(ctx, created.user.id)).toEqual(new Map([[orgId, 'owner']]));
         const token = await oauth.issueToken(ctx, {

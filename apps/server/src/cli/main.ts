@@ -11,6 +11,17 @@ const io: CliIo = {
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks).toString('utf8');
   },
+  stderrIsTTY: process.stderr.isTTY === true,
+  onInterrupt: (handler) => {
+    const signals = ['SIGINT', 'SIGTERM'] as const;
+    const once = () => {
+      stop();
+      handler();
+    };
+    const stop = () => signals.forEach((s) => process.off(s, once));
+    signals.forEach((s) => process.on(s, once));
+    return stop;
+  },
 };
 
 const status = await run(process.argv.slice(2), io, {

@@ -9,6 +9,14 @@ export interface CliIo {
   stderr(text: string): void;
   /** Everything on standard input, until it closes. */
   readStdin(): Promise<string>;
+  /** Standard error is a terminal: progress may be drawn there. Absent: it is not. */
+  stderrIsTTY?: boolean;
+  /**
+   * Calls `handler` once on Ctrl-C (SIGINT) or SIGTERM, instead of the process
+   * dying, until the returned function is called. Absent where nobody can
+   * interrupt the command (a server running it for the CLI).
+   */
+  onInterrupt?(handler: () => void): () => void;
 }
 
 /** A command's answer: the same facts for scripts (`json`) and for people (`text`). */

@@ -88,6 +88,10 @@ export function buildOpenApiDocument(operations: readonly OperationDoc[]): JsonS
     tags: [
       { name: 'Alentis', description: 'Organisations, portfolios, sites and documents, at /api' },
       { name: 'OAuth', description: 'Tokens for bearer authentication' },
+      {
+        name: 'Locus',
+        description: 'The Locus Energy v3 API, at /v3: partners, clients, sites, components, data and alerts by integer id',
+      },
       { name: 'Sync', description: 'Notifications for syncing clients (the protocol itself is the tRPC sync router)' },
       { name: 'System', description: 'Health and version' },
     ],

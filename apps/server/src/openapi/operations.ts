@@ -3,6 +3,7 @@
 // order and names, with a reason, the routes left out on purpose.
 // openapi.test.ts checks both lists against the routes the app registers.
 import { alentisOperations } from '../rest/alentis/index.js';
+import { locusOperations } from '../rest/locus/index.js';
 import { oauthOperations } from '../rest/oauth.js';
 import { syncEventOperations } from '../rest/sync-events.js';
 import { systemOperations } from '../rest/system.js';
@@ -11,6 +12,7 @@ import type { OperationDoc } from './describe.js';
 export const operations: OperationDoc[] = [
   ...alentisOperations,
   ...Object.values(oauthOperations),
+  ...locusOperations,
   ...Object.values(syncEventOperations),
   ...Object.values(systemOperations),
 ];

@@ -20,6 +20,8 @@ export const createOAuthClientInput = z
     /** Required for client_credentials: the organisation the client acts for, and with which role. */
     organisationId: z.uuid().optional(),
     role: roleSchema.optional(),
+    /** Requests the client may have in flight at once on the Locus v3 API (default 1, as Locus). */
+    concurrencyLimit: z.int().min(1).max(1000).optional(),
   })
   .refine((c) => !c.grants.includes('client_credentials') || (c.organisationId && c.role), {
     message: 'a client_credentials client needs organisationId and role',
@@ -37,6 +39,8 @@ export const oauthClient = z.object({
   grants: z.array(grantType),
   organisationId: z.uuid().nullable(),
   role: roleSchema.nullable(),
+  /** Requests in flight at once on the Locus v3 API; null: the default of one. */
+  concurrencyLimit: z.int().nullable(),
   createdAt: z.iso.datetime(),
 });
 export type OAuthClient = z.infer<typeof oauthClient>;

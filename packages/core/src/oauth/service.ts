@@ -31,6 +31,7 @@ interface ClientRow {
   grants: GrantType[];
   organisation_id: string | null;
   role: Role | null;
+  concurrency_limit: number | null;
   created_at: Date;
   revoked_at: Date | null;
 }
@@ -53,8 +54,8 @@ export async function createOAuthClient(ctx: ServiceContext, input: unknown): Pr
   const clientId = `hc_${randomBytes(8).toString('hex')}`;
   const clientSecret = randomToken(32);
   const { rows } = await ctx.db.query<ClientRow>(
-    `INSERT INTO oauth_clients (id, client_id, secret_hash, name, organisation_id, role, grants, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
+    `INSERT INTO oauth_clients (id, client_id, secret_hash, name, organisation_id, role, grants, created_at, concurrency_limit)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
     [
       ctx.ids.uuid(),
       clientId,
@@ -64,6 +65,7 @@ export async function createOAuthClient(ctx: ServiceContext, input: unknown): Pr
       data.role ?? null,
       data.grants,
       ctx.clock.now(),
+      data.concurrencyLimit ?? null,
     ],
   );
   const row = rows[0]!;
@@ -75,6 +77,7 @@ export async function createOAuthClient(ctx: ServiceContext, input: unknown): Pr
     grants: row.grants,
     organisationId: row.organisation_id,
     role: row.role,
+    concurrencyLimit: row.concurrency_limit,
     createdAt: row.created_at.toISOString(),
   };
 }
@@ -231,8 +234,24 @@ export async function revokeToken(ctx: ServiceContext, form: unknown): Promise<v
   await ctx.db.query(`UPDATE oauth_tokens SET revoked_at = $2 WHERE ${column} = $1 AND revoked_at IS NULL`, [key, ctx.clock.now()]);
 }
 
+/** What an access token stands for: the principal, and the client and user it was issued to. */
+export interface AccessTokenHolder {
+  principal: Principal;
+  /** The OAuth client's row id (not its public client_id). */
+  clientId: string;
+  /** The user of a password grant; null for client_credentials. */
+  userId: string | null;
+  /** How many requests the client may have in flight at once, where an API limits that (the Locus v3 API); null: the API's default. */
+  concurrencyLimit: number | null;
+}
+
 /** Turns a bearer access token into its principal, or throws UNAUTHORIZED. */
 export async function authenticateAccessToken(ctx: Pick<ServiceContext, 'db' | 'clock'>, token: string): Promise<Principal> {
+  return (await describeAccessToken(ctx, token)).principal;
+}
+
+/** Turns a bearer access token into its principal and the client holding it, or throws UNAUTHORIZED. */
+export async function describeAccessToken(ctx: Pick<ServiceContext, 'db' | 'clock'>, token: string): Promise<AccessTokenHolder> {
   const { rows } = await ctx.db.query<{
     user_id: string | null;
     expires_at: Date;
@@ -241,9 +260,10 @@ export async function authenticateAccessToken(ctx: Pick<ServiceContext, 'db' | '
     client_pk: string;
     client_org: string | null;
     client_role: Role | null;
+    concurrency_limit: number | null;
   }>(
     `SELECT t.user_id, t.expires_at, t.revoked_at, c.revoked_at AS client_revoked_at, c.id AS client_pk,
-            c.organisation_id AS client_org, c.role AS client_role
+            c.organisation_id AS client_org, c.role AS client_role, c.concurrency_limit
      FROM oauth_tokens t JOIN oauth_clients c ON c.id = t.client_id
      WHERE t.token_hash = $1 AND t.kind = 'access'`,
     [hashToken(token)],
@@ -251,9 +271,13 @@ export async function authenticateAccessToken(ctx: Pick<ServiceContext, 'db' | '
   const row = rows[0];
   if (!row || row.revoked_at || row.client_revoked_at) throw unauthorized('invalid access token');
   if (row.expires_at <= ctx.clock.now()) throw unauthorized('access token expired');
+  const holder = { clientId: row.client_pk, userId: row.user_id, concurrencyLimit: row.concurrency_limit };
   if (row.user_id) {
-    return { kind: 'user', userId: row.user_id, memberships: await membershipsOf(ctx, row.user_id) };
+    return { ...holder, principal: { kind: 'user', userId: row.user_id, memberships: await membershipsOf(ctx, row.user_id) } };
   }
   if (!row.client_org || !row.client_role) throw unauthorized('invalid access token');
-  return { kind: 'client', clientId: row.client_pk, userId: null, memberships: new Map([[row.client_org, row.client_role]]) };
+  return {
+    ...holder,
+    principal: { kind: 'client', clientId: row.client_pk, userId: null, memberships: new Map([[row.client_org, row.client_role]]) },
+  };
 }

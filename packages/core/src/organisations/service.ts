@@ -7,13 +7,34 @@ import { createOrganisationInput, type Organisation } from './schema.js';
 
 interface OrganisationRow {
   id: string;
+  locus_id: number;
+  unassigned_client_locus_id: number;
   name: string;
   created_at: Date;
   updated_at: Date;
 }
 
+const COLUMNS = 'id, locus_id, unassigned_client_locus_id, name, created_at, updated_at';
+
+/**
+ * A Locus id as shapes show it. Every kind (organisation, portfolio, site,
+ * component, alert) takes its integer from one sequence; a device counts its
+ * own copy down from -1, so a row it created offline holds a placeholder
+ * (at or below 0) until the server's version arrives: "not assigned yet", null.
+ */
+export function locusIdOf(value: number | null | undefined): number | null {
+  return value !== null && value !== undefined && value > 0 ? value : null;
+}
+
 function toOrganisation(row: OrganisationRow): Organisation {
-  return { id: row.id, name: row.name, createdAt: row.created_at.toISOString(), updatedAt: row.updated_at.toISOString() };
+  return {
+    id: row.id,
+    partnerId: locusIdOf(row.locus_id),
+    unassignedClientId: locusIdOf(row.unassigned_client_locus_id),
+    name: row.name,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
 }
 
 /** Creates an organisation and its change counter. Only the system principal (CLI) does this. */
@@ -25,7 +46,7 @@ export async function createOrganisation(ctx: ServiceContext, input: unknown): P
   return ctx.db.transaction(async (tx) => {
     const { rows } = await tx.query<OrganisationRow>(
       `INSERT INTO organisations (id, organisation_id, name, created_at, updated_at, change_seq)
-       VALUES ($1, $1, $2, $3, $3, 1) RETURNING id, name, created_at, updated_at`,
+       VALUES ($1, $1, $2, $3, $3, 1) RETURNING ${COLUMNS}`,
       [id, data.name, now],
     );
     await tx.query('INSERT INTO organisation_change_counters (organisation_id, last_seq) VALUES ($1, 1)', [id]);
@@ -37,7 +58,7 @@ export async function createOrganisation(ctx: ServiceContext, input: unknown): P
 export async function listOrganisations(ctx: ServiceContext): Promise<Organisation[]> {
   const orgs = readableOrganisations(ctx.principal);
   const { rows } = await ctx.db.query<OrganisationRow>(
-    `SELECT id, name, created_at, updated_at FROM organisations
+    `SELECT ${COLUMNS} FROM organisations
      WHERE deleted_at IS NULL AND ($1::uuid[] IS NULL OR id = ANY($1::uuid[]))
      ORDER BY name, id`,
     [orgs],

@@ -35,7 +35,10 @@ const reads = {
 export const portfoliosRouter = router({
   ...reads,
   create: procedure.input(createPortfoliosInput).mutation(({ ctx, input }) => createPortfolios(ctx.service, input)),
-  update: procedure.input(updateInput).mutation(({ ctx, input }) => updatePortfolio(ctx.service, input.id, { name: input.name })),
+  update: procedure.input(updateInput).mutation(({ ctx, input }) => {
+    const { id, ...patch } = input;
+    return updatePortfolio(ctx.service, id, patch);
+  }),
   delete: procedure.input(byId).mutation(({ ctx, input }) => deletePortfolio(ctx.service, input.id)),
   addSites: procedure
     .input(addSitesWithId)
@@ -61,10 +64,10 @@ export const localPortfoliosRouter = localRouter({
     return created;
   }),
   update: localProcedure.input(updateInput).mutation(async ({ ctx, input }) => {
-    const current = await getPortfolio(ctx.service, input.id);
-    const fields = { name: input.name };
-    await ctx.localSync.write({ table: portfolios, op: 'update', id: input.id, organisationId: current.organisationId, fields });
-    return getPortfolio(ctx.service, input.id);
+    const { id, ...fields } = input;
+    const current = await getPortfolio(ctx.service, id);
+    await ctx.localSync.write({ table: portfolios, op: 'update', id, organisationId: current.organisationId, fields });
+    return getPortfolio(ctx.service, id);
   }),
   delete: localProcedure.input(byId).mutation(async ({ ctx, input }) => {
     const current = await getPortfolio(ctx.service, input.id);

@@ -3,6 +3,7 @@ import { authorize, readableOrganisations, targetOrganisation } from '../auth/pr
 import { allocateChangeSeqs } from '../changes.js';
 import type { ServiceContext } from '../context.js';
 import { notFound, validationError } from '../errors.js';
+import { locusIdOf } from '../organisations/service.js';
 import { SITE_COLUMNS, toSite, type SiteRow } from '../sites/service.js';
 import { parseId, parseInput } from '../validation.js';
 import {
@@ -12,23 +13,45 @@ import {
   updatePortfolioInput,
   type Portfolio,
   type PortfolioWithSites,
+  type UpdatePortfolioInput,
 } from './schema.js';
 
 interface PortfolioRow {
   id: string;
   organisation_id: string;
+  locus_id: number;
   name: string;
+  tz: string;
+  first_name: string | null;
+  last_name: string | null;
+  email: string | null;
   created_at: Date;
   updated_at: Date;
 }
 
-const COLUMNS = 'id, organisation_id, name, created_at, updated_at';
+/** API field → column, for the fields clients write (through the services and sync). */
+export const portfolioColumns = {
+  name: 'name',
+  tz: 'tz',
+  firstName: 'first_name',
+  lastName: 'last_name',
+  email: 'email',
+} as const satisfies Record<keyof UpdatePortfolioInput, string>;
+
+type PortfolioField = keyof typeof portfolioColumns;
+
+const COLUMNS = 'id, organisation_id, locus_id, name, tz, first_name, last_name, email, created_at, updated_at';
 
 function toPortfolio(r: PortfolioRow): Portfolio {
   return {
     id: r.id,
+    locusId: locusIdOf(r.locus_id),
     name: r.name,
     organisationId: r.organisation_id,
+    tz: r.tz,
+    firstName: r.first_name,
+    lastName: r.last_name,
+    email: r.email,
     createdAt: r.created_at.toISOString(),
     updatedAt: r.updated_at.toISOString(),
   };
@@ -89,9 +112,19 @@ export async function createPortfolios(ctx: ServiceContext, input: unknown): Pro
       const organisationId = targets[i]!;
       const seq = await allocateChangeSeqs(tx, organisationId);
       const { rows } = await tx.query<PortfolioRow>(
-        `INSERT INTO portfolios (id, organisation_id, name, created_at, updated_at, change_seq)
-         VALUES ($1, $2, $3, $4, $4, $5) RETURNING ${COLUMNS}`,
-        [item.id ?? ctx.ids.uuid(), organisationId, item.name, now, seq],
+        `INSERT INTO portfolios (id, organisation_id, name, tz, first_name, last_name, email, created_at, updated_at, change_seq)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) RETURNING ${COLUMNS}`,
+        [
+          item.id ?? ctx.ids.uuid(),
+          organisationId,
+          item.name,
+          item.tz ?? 'UTC',
+          item.firstName ?? null,
+          item.lastName ?? null,
+          item.email ?? null,
+          now,
+          seq,
+        ],
       );
       created.push(toPortfolio(rows[0]!));
     }
@@ -99,15 +132,22 @@ export async function createPortfolios(ctx: ServiceContext, input: unknown): Pro
   });
 }
 
+/** A partial update: absent fields stay, `null` clears the contact fields. */
 export async function updatePortfolio(ctx: ServiceContext, id: string, input: unknown): Promise<Portfolio> {
-  const data = parseInput(updatePortfolioInput, input);
+  const patch = parseInput(updatePortfolioInput, input);
+  const entries = (Object.entries(patch) as [PortfolioField, unknown][]).filter(([, v]) => v !== undefined);
+  if (entries.length === 0) {
+    const fields = Object.keys(portfolioColumns).join(', ');
+    throw validationError(`give at least one field to change: ${fields}`, [{ message: `give at least one of ${fields}` }]);
+  }
   return ctx.db.transaction(async (tx) => {
     const current = await loadPortfolio(tx, ctx, id, true);
     authorize(ctx.principal, current.organisation_id, 'write', 'portfolio', id);
     const seq = await allocateChangeSeqs(tx, current.organisation_id);
+    const sets = entries.map(([field], i) => `${portfolioColumns[field]} = $${i + 4}`);
     const { rows } = await tx.query<PortfolioRow>(
-      `UPDATE portfolios SET name = $2, updated_at = $3, change_seq = $4 WHERE id = $1 RETURNING ${COLUMNS}`,
-      [id, data.name, ctx.clock.now(), seq],
+      `UPDATE portfolios SET ${['updated_at = $2', 'change_seq = $3', ...sets].join(', ')} WHERE id = $1 RETURNING ${COLUMNS}`,
+      [id, ctx.clock.now(), seq, ...entries.map(([, v]) => v)],
     );
     return toPortfolio(rows[0]!);
   });

@@ -3,12 +3,23 @@ import { authorize, readableOrganisations, targetOrganisation, type Principal } 
 import { allocateChangeSeqs } from '../changes.js';
 import type { ServiceContext } from '../context.js';
 import { notFound } from '../errors.js';
+import { locusIdOf } from '../organisations/service.js';
 import { parseId, parseInput } from '../validation.js';
-import { createSiteInput, listSitesInput, updateSiteInput, type Site } from './schema.js';
+import {
+  createSiteInput,
+  listSitesInput,
+  updateSiteInput,
+  type AlertSettings,
+  type ExpectedMonth,
+  type Site,
+  type UpdateSiteInput,
+} from './schema.js';
 
 export interface SiteRow {
   id: string;
   organisation_id: string;
+  locus_id: number;
+  client_locus_id: number | null;
   site_name: string;
   address: string | null;
   capacity: number | null;
@@ -19,33 +30,39 @@ export interface SiteRow {
   site_manager: string | null;
   cover_image_url: string | null;
   timezone: string;
+  address1: string | null;
+  address2: string | null;
+  locale3: string | null;
+  locale1: string | null;
+  locale_code1: string | null;
+  postal_code: string | null;
+  country_code: string | null;
+  installer: string | null;
+  install_crew: string | null;
+  install_date: string | null;
+  pto_date: string | null;
+  startup_date: string | null;
+  uninstall_crew: string | null;
+  uninstall_date: string | null;
+  size_kw: number | null;
+  mismatch: number;
+  diodes_and_connections: number;
+  dc_wiring: number;
+  soiling: number;
+  sun_tracking: number;
+  nameplate: number;
+  ac_wiring: number;
+  transformer: number;
+  tmy3_id: number | null;
+  expected_monthly: ExpectedMonth[] | null;
+  alert_settings: AlertSettings | null;
   created_at: Date;
   updated_at: Date;
 }
 
-export const SITE_COLUMNS =
-  'id, organisation_id, site_name, address, capacity, unit, latitude, longitude, portfolio_id, site_manager, cover_image_url, timezone, created_at, updated_at';
-
-export function toSite(r: SiteRow): Site {
-  return {
-    id: r.id,
-    organisationId: r.organisation_id,
-    siteName: r.site_name,
-    address: r.address,
-    capacity: r.capacity,
-    unit: r.unit,
-    latitude: r.latitude,
-    longitude: r.longitude,
-    portfolioId: r.portfolio_id,
-    siteManager: r.site_manager,
-    coverImageUrl: r.cover_image_url,
-    timezone: r.timezone,
-    createdAt: r.created_at.toISOString(),
-    updatedAt: r.updated_at.toISOString(),
-  };
-}
-
-// Maps API field names to columns; the one place a site field's column is named.
+// Maps API field names to columns; the one place a site field's column is
+// named. These are the fields clients write, through the services and sync
+// (the Locus ids are the server's to assign, so they are not here).
 export const siteColumns = {
   siteName: 'site_name',
   address: 'address',
@@ -57,7 +74,114 @@ export const siteColumns = {
   siteManager: 'site_manager',
   coverImageUrl: 'cover_image_url',
   timezone: 'timezone',
-} as const;
+  address1: 'address1',
+  address2: 'address2',
+  locale3: 'locale3',
+  locale1: 'locale1',
+  localeCode1: 'locale_code1',
+  postalCode: 'postal_code',
+  countryCode: 'country_code',
+  installer: 'installer',
+  installCrew: 'install_crew',
+  installDate: 'install_date',
+  ptoDate: 'pto_date',
+  startupDate: 'startup_date',
+  uninstallCrew: 'uninstall_crew',
+  uninstallDate: 'uninstall_date',
+  sizeKw: 'size_kw',
+  mismatch: 'mismatch',
+  diodesAndConnections: 'diodes_and_connections',
+  dcWiring: 'dc_wiring',
+  soiling: 'soiling',
+  sunTracking: 'sun_tracking',
+  nameplate: 'nameplate',
+  acWiring: 'ac_wiring',
+  transformer: 'transformer',
+  tmy3Id: 'tmy3_id',
+  expectedMonthly: 'expected_monthly',
+  alertSettings: 'alert_settings',
+} as const satisfies Record<keyof UpdateSiteInput, string>;
+
+type SiteField = keyof typeof siteColumns;
+
+const JSON_COLUMNS = new Set<string>(['expected_monthly', 'alert_settings']);
+const DATE_COLUMNS = new Set<string>(['install_date', 'pto_date', 'startup_date', 'uninstall_date']);
+
+/** A column's value as a statement parameter: jsonb goes as JSON text (a driver would send an array as a SQL array). */
+function parameter(column: string, value: unknown): unknown {
+  return JSON_COLUMNS.has(column) && value !== null ? JSON.stringify(value) : value;
+}
+
+/** The placeholder for a column's parameter, cast where the column's type needs it. */
+function placeholder(column: string, n: number): string {
+  return JSON_COLUMNS.has(column) ? `$${n}::jsonb` : DATE_COLUMNS.has(column) ? `$${n}::date` : `$${n}`;
+}
+
+/**
+ * A site row as toSite reads it, from `FROM sites` (unaliased) or a
+ * `RETURNING` of `sites`. Dates come as `YYYY-MM-DD` text whatever the
+ * driver's date parsing; the client's Locus id is its portfolio's, or for a
+ * site outside any portfolio its organisation's "Sites without a portfolio"
+ * client's (subqueries, so that a list stays one statement).
+ */
+export const SITE_COLUMNS = [
+  'id',
+  'organisation_id',
+  'locus_id',
+  `CASE WHEN sites.portfolio_id IS NULL
+     THEN (SELECT o.unassigned_client_locus_id FROM organisations o WHERE o.id = sites.organisation_id)
+     ELSE (SELECT p.locus_id FROM portfolios p WHERE p.id = sites.portfolio_id) END AS client_locus_id`,
+  ...Object.values(siteColumns).map((c) => (DATE_COLUMNS.has(c) ? `to_char(sites.${c}, 'YYYY-MM-DD') AS ${c}` : c)),
+  'created_at',
+  'updated_at',
+].join(', ');
+
+export function toSite(r: SiteRow): Site {
+  return {
+    id: r.id,
+    locusId: locusIdOf(r.locus_id),
+    clientLocusId: locusIdOf(r.client_locus_id),
+    organisationId: r.organisation_id,
+    siteName: r.site_name,
+    address: r.address,
+    capacity: r.capacity,
+    unit: r.unit,
+    latitude: r.latitude,
+    longitude: r.longitude,
+    portfolioId: r.portfolio_id,
+    siteManager: r.site_manager,
+    coverImageUrl: r.cover_image_url,
+    timezone: r.timezone,
+    address1: r.address1,
+    address2: r.address2,
+    locale3: r.locale3,
+    locale1: r.locale1,
+    localeCode1: r.locale_code1,
+    postalCode: r.postal_code,
+    countryCode: r.country_code,
+    installer: r.installer,
+    installCrew: r.install_crew,
+    installDate: r.install_date,
+    ptoDate: r.pto_date,
+    startupDate: r.startup_date,
+    uninstallCrew: r.uninstall_crew,
+    uninstallDate: r.uninstall_date,
+    sizeKw: r.size_kw,
+    mismatch: r.mismatch,
+    diodesAndConnections: r.diodes_and_connections,
+    dcWiring: r.dc_wiring,
+    soiling: r.soiling,
+    sunTracking: r.sun_tracking,
+    nameplate: r.nameplate,
+    acWiring: r.ac_wiring,
+    transformer: r.transformer,
+    tmy3Id: r.tmy3_id,
+    expectedMonthly: r.expected_monthly,
+    alertSettings: r.alert_settings,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+  };
+}
 
 /**
  * The organisation of a live portfolio, share-locking it until the caller's
@@ -154,33 +278,20 @@ export async function getSite(ctx: ServiceContext, id: string): Promise<Site> {
 }
 
 export async function createSite(ctx: ServiceContext, input: unknown): Promise<Site> {
-  const data = parseInput(createSiteInput, input);
-  const organisationId = targetOrganisation(ctx.principal, data.organisationId);
+  const { id, organisationId: named, ...data } = parseInput(createSiteInput, input);
+  const organisationId = targetOrganisation(ctx.principal, named);
   const now = ctx.clock.now();
+  // Fields left out take their column's default (UTC, the model settings' PVWatts losses) or stay null.
+  const given = (Object.entries(data) as [SiteField, unknown][]).filter(([, v]) => v !== undefined);
   return ctx.db.transaction(async (tx) => {
     if (data.portfolioId) await assertPortfolioInOrganisation(tx, data.portfolioId, organisationId);
     const seq = await allocateChangeSeqs(tx, organisationId);
+    const columns = given.map(([field]) => siteColumns[field]);
     const { rows } = await tx.query<SiteRow>(
-      `INSERT INTO sites (id, organisation_id, site_name, address, capacity, unit, latitude, longitude,
-         portfolio_id, site_manager, cover_image_url, timezone, created_at, updated_at, change_seq)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)
+      `INSERT INTO sites (id, organisation_id, created_at, updated_at, change_seq${columns.map((c) => `, ${c}`).join('')})
+       VALUES ($1, $2, $3, $3, $4${columns.map((c, i) => `, ${placeholder(c, i + 5)}`).join('')})
        RETURNING ${SITE_COLUMNS}`,
-      [
-        data.id ?? ctx.ids.uuid(),
-        organisationId,
-        data.siteName,
-        data.address ?? null,
-        data.capacity ?? null,
-        data.unit ?? null,
-        data.latitude ?? null,
-        data.longitude ?? null,
-        data.portfolioId ?? null,
-        data.siteManager ?? null,
-        data.coverImageUrl ?? null,
-        data.timezone ?? 'UTC',
-        now,
-        seq,
-      ],
+      [id ?? ctx.ids.uuid(), organisationId, now, seq, ...given.map(([field, value]) => parameter(siteColumns[field], value))],
     );
     return toSite(rows[0]!);
   });
@@ -195,13 +306,13 @@ export async function updateSite(ctx: ServiceContext, id: string, input: unknown
     const current = await loadSite(tx, ctx, id, true);
     authorize(ctx.principal, current.organisation_id, 'write', 'site', id);
     if (patch.portfolioId && portfolioOrganisation !== current.organisation_id) throw notFound('portfolio', patch.portfolioId);
-    const entries = Object.entries(patch).filter(([, v]) => v !== undefined) as [keyof typeof siteColumns, unknown][];
+    const entries = Object.entries(patch).filter(([, v]) => v !== undefined) as [SiteField, unknown][];
     const seq = await allocateChangeSeqs(tx, current.organisation_id);
-    const sets = entries.map(([field], i) => `${siteColumns[field]} = $${i + 4}`);
+    const sets = entries.map(([field], i) => `${siteColumns[field]} = ${placeholder(siteColumns[field], i + 4)}`);
     const { rows } = await tx.query<SiteRow>(
       `UPDATE sites SET ${['updated_at = $2', 'change_seq = $3', ...sets].join(', ')}
        WHERE id = $1 RETURNING ${SITE_COLUMNS}`,
-      [id, ctx.clock.now(), seq, ...entries.map(([, v]) => v)],
+      [id, ctx.clock.now(), seq, ...entries.map(([field, v]) => parameter(siteColumns[field], v))],
     );
     return toSite(rows[0]!);
   });

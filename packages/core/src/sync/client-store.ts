@@ -1,8 +1,8 @@
 // The client's local bookkeeping for sync, over its own database (the same
 // schema as the server's plus the sync_* client tables of migration 0003).
-import type { Queryable, Transaction } from '@helio/db';
-import type { ParsedMutation, RowChange } from './protocol.js';
-import { ORGANISATION_COLUMN, type SyncedTableDescriptor, type SyncSchema, type WritableTable } from './synced-table.js';
+import type { Db, Queryable, Transaction } from '@helio/db';
+import { SCHEMA_VERSION, type ParsedMutation, type RowChange } from './protocol.js';
+import { ORGANISATION_COLUMN, SQL_IDENTIFIER, type SyncedTableDescriptor, type SyncSchema, type WritableTable } from './synced-table.js';
 
 type Row = Record<string, unknown>;
 
@@ -102,9 +102,13 @@ async function upsertRows(tx: Queryable, table: SyncedTableDescriptor, rows: rea
   const name = table.table;
   for (const group of statementGroups(lastOfEach(rows))) {
     await letEventLoopIn();
+    const stored = group.map((row) => withPlaceholders(table, row));
+    // The row's own columns only: a column it lacks (a row created on this
+    // device, rebuilt from its pending writes) takes the column's default.
+    const columns = Object.keys(stored[0]!).filter((c) => SQL_IDENTIFIER.test(c));
     await tx.query(
-      `INSERT INTO ${name} SELECT * FROM jsonb_populate_recordset(NULL::${name}, $1::jsonb) ${onConflictReplace(table, Object.keys(group[0]!))}`,
-      [JSON.stringify(group.map((row) => withPlaceholders(table, row)))],
+      `INSERT INTO ${name} (${columns.join(', ')}) SELECT ${columns.join(', ')} FROM jsonb_populate_recordset(NULL::${name}, $1::jsonb) ${onConflictReplace(table, Object.keys(group[0]!))}`,
+      [JSON.stringify(stored)],
     );
   }
 }
@@ -402,4 +406,27 @@ export async function dropShadowsOf(tx: Queryable, schema: SyncSchema, organisat
   const owned = schema.writable.map((t) => `SELECT id FROM ${t.table} WHERE ${ORGANISATION_COLUMN} = $1`);
   if (owned.length === 0) return;
   await tx.query(`DELETE FROM sync_shadows WHERE row_id IN (${owned.join(' UNION ')})`, [organisationId]);
+}
+
+/**
+ * Readies a device's database for the rows of this schema version, once per
+ * version. Integer (Locus) ids are the server's to hand out: the device's
+ * copy of their sequence counts down from -1, so a row created here holds a
+ * placeholder no server id can equal until the server's version arrives.
+ * When the schema changed since the last pull (an app update brought new
+ * columns or tables), the cursors start over: the next pull brings every row
+ * again, with the columns the old version did not store.
+ */
+export async function prepareReplica(db: Db): Promise<void> {
+  const prepared = await readState<number>(db, 'schemaVersion');
+  if (prepared === SCHEMA_VERSION) return;
+  await db.transaction(async (tx) => {
+    await tx.query(
+      'ALTER SEQUENCE helio_locus_ids MINVALUE -9223372036854775807 MAXVALUE -1 INCREMENT BY -1 START WITH -1 RESTART WITH -1',
+    );
+    if (prepared !== undefined || (await tx.query('SELECT 1 FROM sync_cursors LIMIT 1')).rowCount > 0) {
+      await tx.query('DELETE FROM sync_cursors');
+    }
+    await writeState(tx, 'schemaVersion', SCHEMA_VERSION);
+  });
 }

@@ -28,6 +28,7 @@ import {
   loadLocalRow,
   pendingCascadesByTable,
   purgeAll,
+  prepareReplica,
   purgeOrganisation,
   letEventLoopIn,
   readState,
@@ -166,6 +167,7 @@ export class SyncClient {
       clientId = options.ids.uuid();
       await writeState(options.db, 'clientId', clientId);
     }
+    await prepareReplica(options.db);
     const client = new SyncClient(options, clientId, clockOf(clientId, options.clock));
     const last = await readState<string>(options.db, 'hlc');
     if (last) client.hlc.receive(last);

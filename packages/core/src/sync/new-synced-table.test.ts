@@ -15,6 +15,7 @@ import { parseInput } from '../validation.js';
 import { z } from 'zod';
 import { SyncClient } from './client.js';
 import { formatHlc } from './hlc.js';
+import { SCHEMA_VERSION } from './protocol.js';
 import { directTransport } from './testing.js';
 import { push } from './push.js';
 import { defineSyncedTable, SyncSchema } from './synced-table.js';
@@ -274,7 +275,7 @@ for (const engine of testEngines) {
         fields: { title: 'x' },
         hlc: formatHlc({ millis: Date.now(), counter: 0, node: 'a'.repeat(32) }),
       };
-      const request = { protocolVersion: 1, schemaVersion: 2, clientId: contextFor(server).ids.uuid(), mutations: [mutation] };
+      const request = { protocolVersion: 1, schemaVersion: SCHEMA_VERSION, clientId: contextFor(server).ids.uuid(), mutations: [mutation] };
       await expect(push(ctx, request)).rejects.toMatchObject({ code: 'VALIDATION_ERROR' });
       expect(await notesOf(server, org.id)).toEqual([]);
     });

@@ -4,6 +4,8 @@
 // what only it has (its session, captured files, the server connection).
 import { localApiKeysRouter } from '../api-keys/router.js';
 import { localDocumentsRouter } from '../documents/router.js';
+import { localAlertsRouter } from '../monitoring/alerts/router.js';
+import { localComponentsRouter } from '../monitoring/components/router.js';
 import { organisationsRouter } from '../organisations/router.js';
 import { localPortfoliosRouter } from '../portfolios/router.js';
 import { localSitesRouter } from '../sites/router.js';
@@ -18,6 +20,8 @@ export const localProcedures = {
   sites: localSitesRouter,
   portfolios: localPortfoliosRouter,
   documents: localDocumentsRouter,
+  components: localComponentsRouter,
+  alerts: localAlertsRouter,
   apiKeys: localApiKeysRouter,
 };
 

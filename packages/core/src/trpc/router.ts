@@ -3,6 +3,9 @@
 // only assembles them.
 import { apiKeysRouter } from '../api-keys/router.js';
 import { documentsRouter } from '../documents/router.js';
+import { alertsRouter } from '../monitoring/alerts/router.js';
+import { componentsRouter } from '../monitoring/components/router.js';
+import { monitoringRouter } from '../monitoring/data/router.js';
 import { organisationsRouter } from '../organisations/router.js';
 import { portfoliosRouter } from '../portfolios/router.js';
 import { sitesRouter } from '../sites/router.js';
@@ -17,6 +20,9 @@ export const appRouter = router({
   portfolios: portfoliosRouter,
   apiKeys: apiKeysRouter,
   documents: documentsRouter,
+  components: componentsRouter,
+  alerts: alertsRouter,
+  monitoring: monitoringRouter,
   sync: syncRouter,
 });
 

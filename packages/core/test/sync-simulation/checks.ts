@@ -3,6 +3,7 @@
 // server confirmed, no trace of a write that did not commit, and a revoked
 // organisation gone after the pull that reported it (6).
 import { isDomainError } from '../../src/errors.js';
+import { getComponent } from '../../src/monitoring/components/service.js';
 import { getPortfolio } from '../../src/portfolios/service.js';
 import { getSite } from '../../src/sites/service.js';
 import { syncSchema } from '../../src/sync/tables.js';
@@ -53,7 +54,8 @@ export async function checkWriteReadable(world: World, client: SimClient, write:
   const ctx = await client.sync.context(client.db);
   const read = async (): Promise<Row | undefined> => {
     try {
-      return (write.table === 'sites' ? await getSite(ctx, write.id) : await getPortfolio(ctx, write.id)) as unknown as Row;
+      const get = write.table === 'sites' ? getSite : write.table === 'portfolios' ? getPortfolio : getComponent;
+      return (await get(ctx, write.id)) as unknown as Row;
     } catch (err) {
       if (isDomainError(err) && err.code === 'NOT_FOUND') return undefined;
       throw err;
@@ -70,6 +72,15 @@ export async function checkWriteReadable(world: World, client: SimClient, write:
   for (const [field, value] of Object.entries(write.mutation.fields)) {
     if (!same(found[field], value)) v(`${field} is ${canonical(found[field])}, not ${canonical(value)}`);
   }
+}
+
+/** The rows a removal of `table` reaches (see onRemove): their table, and the column and API field that name the removed row. */
+function reachOf(table: Table): { table: Table; column: string; field: string } | undefined {
+  const onRemove = syncSchema.mustWrite(table).writes.onRemove;
+  if (!onRemove) return undefined;
+  const columns = syncSchema.mustWrite(onRemove.table).writes.columns;
+  const field = Object.keys(columns).find((f) => columns[f] === onRemove.column);
+  return field ? { table: onRemove.table as Table, column: onRemove.column, field } : undefined;
 }
 
 /**
@@ -91,24 +102,28 @@ export async function checkLocalReads(world: World, client: SimClient): Promise<
   );
   const status = new Map(statusRows.map((r) => [r.seq, r.status]));
 
-  const removalsPending = mine.filter((w) => w.table === 'portfolios' && w.op === 'delete' && pending.has(w.seq) && !rejected.has(w.seq));
+  // The client's own pending removals and the rows they reach (a portfolio's sites, a component's children).
+  const removalsPending = mine.filter((w) => w.op === 'delete' && reachOf(w.table) && pending.has(w.seq) && !rejected.has(w.seq));
   for (const removal of removalsPending) {
-    const { rows: inside } = await client.db.query<{ id: string }>('SELECT id FROM sites WHERE portfolio_id = $1', [removal.id]);
-    // Unless this client put the site back in later (after restoring the portfolio), itself still pending.
-    const movedBackIn = (siteId: string) =>
+    const reach = reachOf(removal.table)!;
+    const { rows: inside } = await client.db.query<{ id: string }>(`SELECT id FROM ${reach.table} WHERE ${reach.column} = $1`, [
+      removal.id,
+    ]);
+    // Unless this client put the row back in later (after restoring what it removed), itself still pending.
+    const movedBackIn = (rowId: string) =>
       mine.some(
         (w) =>
-          w.table === 'sites' &&
-          w.id === siteId &&
+          w.table === reach.table &&
+          w.id === rowId &&
           w.seq > removal.seq &&
           pending.has(w.seq) &&
           !rejected.has(w.seq) &&
-          (w.mutation.fields as Record<string, unknown>)['portfolioId'] === removal.id,
+          (w.mutation.fields as Record<string, unknown>)[reach.field] === removal.id,
       );
     const rows = inside.filter((r) => !movedBackIn(r.id));
     if (rows.length > 0)
       world.violation(
-        `client ${client.index}: sites ${rows.map((r) => r.id).join(', ')} are still in portfolio ${removal.id}, whose deletion (seq ${removal.seq}) is pending`,
+        `client ${client.index}: ${reach.table} ${rows.map((r) => r.id).join(', ')} still have ${reach.field} ${removal.id}, a ${removal.table} row whose deletion (seq ${removal.seq}) is pending`,
       );
   }
 
@@ -122,11 +137,12 @@ export async function checkLocalReads(world: World, client: SimClient): Promise<
     if (open.length > 0) {
       let deleted: boolean | undefined;
       const expected = new Map<string, unknown>();
-      // The client's own pending portfolio deletions take their sites out of them, in seq order.
-      const removals = table === 'sites' ? removalsPending : [];
+      // The client's own pending removals of what the row names take it out, in seq order.
+      const removals = removalsPending.filter((r) => reachOf(r.table)!.table === table && r.id !== id);
       for (const w of [...open, ...removals].sort((a, b) => a.seq - b.seq)) {
-        if (w.table !== table) {
-          if (expected.get('portfolioId') === w.id) expected.set('portfolioId', null);
+        if (removals.includes(w)) {
+          const { field } = reachOf(w.table)!;
+          if (expected.get(field) === w.id) expected.set(field, null);
           continue;
         }
         for (const [f, value] of Object.entries(w.mutation.fields)) expected.set(f, value);

@@ -21,6 +21,21 @@ const portfolioPools: Record<string, readonly unknown[]> = {
   name: ['Rooftops', 'Fields', 'Depots', 'North'],
 };
 
+// The first three are the hot ones: moves, renames, and nodeIds few enough that two writers now and then want one.
+const componentPools: Record<string, readonly unknown[]> = {
+  parentId: [null, 'component', 'component'],
+  name: ['Meter', 'Inverter 1', 'Inverter 2', 'Weather station'],
+  nodeId: ['N.1', 'N.2', 'N.3'],
+  nodeType: ['METER', 'INVERTER', 'STRING', 'WEATHERSTATION'],
+  application: ['GENERATION', 'NET-GRID'],
+  generationType: ['SOLAR', 'WIND'],
+  oem: [null, 'SMA', 'Fronius'],
+  model: [null, 'Tripower 25000TL'],
+  isConceptualNode: [false, true],
+  serialNumber: [null, 'SN-1'],
+  description: [null, 'East roof'],
+};
+
 /** Values every service refuses, one per kind of mistake. */
 const invalidSite: readonly Record<string, unknown>[] = [
   { siteName: '' },
@@ -33,15 +48,35 @@ const invalidSite: readonly Record<string, unknown>[] = [
   { siteName: 'x'.repeat(201) },
 ];
 const invalidPortfolio: readonly Record<string, unknown>[] = [{ name: '' }, { name: ' ' }, { bogus: true }, { name: 'y'.repeat(201) }];
+const invalidComponent: readonly Record<string, unknown>[] = [
+  { nodeId: '' },
+  { nodeType: 'TOASTER' },
+  { name: 'z'.repeat(201) },
+  { bogus: 1 },
+  { parentId: 'foreign' },
+  { parentId: 'self' },
+  { generationType: 'COAL' },
+  { siteId: 'foreign site' },
+];
 
 export interface FieldContext {
   /** A live-or-not portfolio of the row's organisation, chosen by index, or undefined if it has none. */
   portfolio(pick: number): string | undefined;
   /** A portfolio of another organisation (or an id that exists nowhere). */
   foreignPortfolio(pick: number): string;
+  /** A live-or-not site of the row's organisation (or an id that exists nowhere). */
+  site(pick: number): string;
+  /** A site of another organisation (or an id that exists nowhere). */
+  foreignSite(pick: number): string;
+  /** A live-or-not component of the site, or undefined if it has none. */
+  component(pick: number, siteId: string): string | undefined;
+  /** A component of another organisation (or an id that exists nowhere). */
+  foreignComponent(pick: number): string;
+  /** The row written (an update's), if it exists already. */
+  row?: { id: string; siteId?: string };
 }
 
-/** The fields a write sets, by API name; a create always names its required field. */
+/** The fields a write sets, by API name; a create always names its required fields. */
 export function fieldsFor(
   table: Table,
   picks: FieldPicks,
@@ -49,24 +84,41 @@ export function fieldsFor(
   context: FieldContext,
   invalid: number | null,
 ): Record<string, unknown> {
-  const pools = table === 'sites' ? sitePools : portfolioPools;
+  const pools = table === 'sites' ? sitePools : table === 'portfolios' ? portfolioPools : componentPools;
   const names = Object.keys(pools);
   const fields: Record<string, unknown> = {};
-  if (create) {
-    const first = names[0]!;
-    fields[first] = pools[first]![(picks[0]?.[1] ?? 0) % pools[first]!.length];
+  const first = picks[0]?.[1] ?? 0;
+  let siteId = context.row?.siteId;
+  if (create && table === 'components') {
+    // Under a site of the organisation, with a nodeId of its own mostly (the pool's are shared).
+    siteId = context.site(first);
+    Object.assign(fields, { siteId, nodeId: `C.${first}`, name: `Component ${first % 5}`, nodeType: 'INVERTER' });
+  } else if (create) {
+    fields[names[0]!] = pools[names[0]!]![first % pools[names[0]!]!.length];
   }
   for (const [f, v] of picks) {
     const name = names[f % names.length]!;
     const pool = pools[name]!;
     let value = pool[v % pool.length];
     if (value === 'portfolio') value = context.portfolio(v) ?? null;
+    if (value === 'component') value = (siteId && context.component(v, siteId)) ?? null;
     fields[name] = value;
   }
   if (invalid !== null) {
-    const bad = table === 'sites' ? invalidSite : invalidPortfolio;
+    const bad = table === 'sites' ? invalidSite : table === 'portfolios' ? invalidPortfolio : invalidComponent;
     const chosen = bad[invalid % bad.length]!;
-    for (const [name, value] of Object.entries(chosen)) fields[name] = value === 'foreign' ? context.foreignPortfolio(invalid) : value;
+    for (const [name, value] of Object.entries(chosen)) {
+      fields[name] =
+        value === 'foreign'
+          ? table === 'sites'
+            ? context.foreignPortfolio(invalid)
+            : context.foreignComponent(invalid)
+          : value === 'self'
+            ? (context.row?.id ?? context.foreignComponent(invalid))
+            : value === 'foreign site'
+              ? context.foreignSite(invalid)
+              : value;
+    }
   }
   return fields;
 }

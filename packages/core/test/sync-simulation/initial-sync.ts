@@ -6,6 +6,7 @@ import type { TestDb } from '@helio/db/testing';
 import { createDocumentTokenSigner } from '../../src/documents/upload-token.js';
 import { createMemoryBlobStore } from '../../src/documents/blob-store.js';
 import { requestUploads } from '../../src/documents/service.js';
+import { createComponent, deleteComponent } from '../../src/monitoring/components/service.js';
 import { createOrganisation } from '../../src/organisations/service.js';
 import { createPortfolios } from '../../src/portfolios/service.js';
 import { createSite, deleteSite, updateSite } from '../../src/sites/service.js';
@@ -27,7 +28,7 @@ export interface InitialSyncServer {
   organisations: number;
 }
 
-/** A server with two organisations of every synced kind of row (a conflict record and a document included), and a member of both. */
+/** A server with two organisations of every synced kind of row (a conflict record, a document and a component tree included), and a member of both. */
 export async function seedInitialSyncServer(db: Db): Promise<InitialSyncServer> {
   await resetDatabase(db);
   const clock = new SimClock(Date.UTC(2026, 0, 1));
@@ -63,6 +64,21 @@ export async function seedInitialSyncServer(db: Db): Promise<InitialSyncServer> 
     clock.advance(1);
     await updateSite(ctx, sites[0]!.id, { capacity: 99 });
     await deleteSite(ctx, sites[1]!.id);
+    // A component tree: a meter over two inverters, one of which has a string; the meter removed (its inverters move up).
+    const meter = await createComponent(ctx, { siteId: sites[0]!.id, nodeId: `${name}.M`, name: 'Meter', nodeType: 'METER' });
+    const inverters = [];
+    for (const i of [1, 2]) {
+      const component = { siteId: sites[0]!.id, parentId: meter.id, nodeId: `${name}.I${i}`, name: `Inverter ${i}`, nodeType: 'INVERTER' };
+      inverters.push(await createComponent(ctx, component));
+    }
+    await createComponent(ctx, {
+      siteId: sites[0]!.id,
+      parentId: inverters[0]!.id,
+      nodeId: `${name}.S1`,
+      name: 'String 1',
+      nodeType: 'STRING',
+    });
+    await deleteComponent(ctx, meter.id);
     await requestUploads(ctx, storage, {
       siteId: sites[2]!.id,
       fileType: 'documents',

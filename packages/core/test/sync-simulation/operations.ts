@@ -12,9 +12,9 @@ import type { ParsedMutation } from '../../src/sync/protocol.js';
 import { Crash } from './databases.js';
 import { seededIds } from './determinism.js';
 import { fieldsFor, type FieldContext } from './fields.js';
-import type { Op } from './schedule.js';
+import type { Op, Table } from './schedule.js';
 import { checkWriteLeftNoTrace, checkWriteReadable, snapshotForWrite } from './checks.js';
-import { describeError, SimServer, type SimClient, type World } from './world.js';
+import { describeError, SimServer, type KnownRow, type SimClient, type World } from './world.js';
 
 const documentStorage = {
   blobs: createMemoryBlobStore(),
@@ -94,38 +94,47 @@ export async function perform(world: World, op: Op): Promise<SimClient[]> {
   }
 }
 
-function fieldContext(world: World, organisationId: string): FieldContext {
-  const portfolios = (org: (o: string) => boolean) =>
-    world.rows.filter((r) => r.table === 'portfolios' && org(r.organisationId)).map((r) => r.id);
+const NOWHERE = '0190a0d0-0000-7000-8000-00000000f00d';
+
+/** Choices of the rows a write may name, from the rows known so far; `row`: the row an update writes. */
+function fieldContext(world: World, organisationId: string, row?: KnownRow): FieldContext {
+  const of = (table: Table, org: (o: string) => boolean, where: (r: KnownRow) => boolean = () => true) =>
+    world.rows.filter((r) => r.table === table && org(r.organisationId) && where(r)).map((r) => r.id);
+  const own = (o: string) => o === organisationId;
+  const foreign = (o: string) => o !== organisationId;
+  const pick = (ids: string[], n: number) => (ids.length > 0 ? ids[n % ids.length] : undefined);
   return {
-    portfolio: (pick) => {
-      const own = portfolios((o) => o === organisationId);
-      return own.length > 0 ? own[pick % own.length] : undefined;
-    },
-    foreignPortfolio: (pick) => {
-      const foreign = portfolios((o) => o !== organisationId);
-      return foreign.length > 0 ? foreign[pick % foreign.length]! : '0190a0d0-0000-7000-8000-00000000f00d';
-    },
+    portfolio: (n) => pick(of('portfolios', own), n),
+    foreignPortfolio: (n) => pick(of('portfolios', foreign), n) ?? NOWHERE,
+    site: (n) => pick(of('sites', own), n) ?? NOWHERE,
+    foreignSite: (n) => pick(of('sites', foreign), n) ?? NOWHERE,
+    component: (n, siteId) =>
+      pick(
+        of('components', own, (r) => r.siteId === siteId),
+        n,
+      ),
+    foreignComponent: (n) => pick(of('components', foreign), n) ?? NOWHERE,
+    ...(row ? { row: { id: row.id, ...(row.siteId ? { siteId: row.siteId } : {}) } } : {}),
   };
 }
 
 async function localWrite(world: World, client: SimClient, op: Extract<Op, { kind: 'write' }>): Promise<void> {
   const local = [...(await membershipsOf({ db: client.db }, client.user.id)).keys()].sort();
   let organisationId: string;
-  let id: string | undefined;
+  let row: KnownRow | undefined;
   if (op.op === 'create') {
     organisationId = local.length > 0 ? local[op.org % local.length]! : world.organisations[op.org % world.organisations.length]!.id;
   } else {
     // Mostly rows of the client's own organisations; now and then anyone's, which it must refuse.
     const candidates = world.rows.filter((r) => r.table === op.table && (op.target % 7 === 0 || local.includes(r.organisationId)));
     if (candidates.length === 0) return;
-    const row = candidates[op.target % candidates.length]!;
+    row = candidates[op.target % candidates.length]!;
     organisationId = row.organisationId;
-    id = row.id;
   }
+  const id = row?.id;
   const fields =
     op.op === 'create' || op.op === 'update'
-      ? fieldsFor(op.table, op.fields, op.op === 'create', fieldContext(world, organisationId), op.invalid)
+      ? fieldsFor(op.table, op.fields, op.op === 'create', fieldContext(world, organisationId, row), op.invalid)
       : {};
   const before = await snapshotForWrite(client, op.table, id);
   let written: { id: string; seq: number };
@@ -153,7 +162,8 @@ async function localWrite(world: World, client: SimClient, op: Extract<Op, { kin
     mutation: rows[0].mutation,
   };
   world.writes.push(write);
-  if (op.op === 'create') world.rows.push({ table: op.table, id: written.id, organisationId });
+  if (op.table === 'sites' && op.op === 'delete') world.removedSites.add(written.id);
+  if (op.op === 'create') world.rows.push(knownRow(op.table, written.id, organisationId, fields));
   await checkWriteReadable(world, client, write);
 }
 
@@ -161,25 +171,40 @@ async function serverWrite(world: World, op: Extract<Op, { kind: 'server-write' 
   const org = world.organisations[op.org % world.organisations.length]!;
   const ctx = await world.server.as(org.ownerId);
   const candidates = world.rows.filter((r) => r.table === op.table && r.organisationId === org.id);
-  const target = candidates.length > 0 ? candidates[op.target % candidates.length]!.id : undefined;
-  const fields = fieldsFor(op.table, op.fields, op.op === 'create', fieldContext(world, org.id), null);
+  const row = candidates.length > 0 ? candidates[op.target % candidates.length] : undefined;
+  const target = row?.id;
+  const fields = fieldsFor(
+    op.table,
+    op.fields,
+    op.op === 'create',
+    fieldContext(world, org.id, op.op === 'create' ? undefined : row),
+    null,
+  );
   try {
     // Through the table's descriptor: the same services a push applies.
     const { writes } = syncSchema.mustWrite(op.table);
     if (op.op === 'create') {
       const id = ctx.ids.uuid();
       await writes.create(ctx, id, org.id, fields);
-      world.rows.push({ table: op.table, id, organisationId: org.id });
+      world.rows.push(knownRow(op.table, id, org.id, fields));
     } else if (target) {
       if (op.op === 'update') await writes.update(ctx, target, fields);
-      else if (op.op === 'delete') await writes.remove(ctx, target);
-      else await writes.restore(ctx, target);
+      else if (op.op === 'delete') {
+        await writes.remove(ctx, target);
+        if (op.table === 'sites') world.removedSites.add(target);
+      } else await writes.restore(ctx, target);
     }
   } catch (err) {
-    // A REST caller gets 404 for a deleted row and 400 for a stale portfolio: that is not the simulation's business.
+    // A REST caller gets 404 for a deleted row and 400 for a stale portfolio or a move into a loop: that is not the simulation's business.
     if (isDomainError(err)) world.refuse(`server.${err.code}`);
     else world.violation(`server-side ${op.op} of ${op.table} failed: ${describeError(err)}`);
   }
+}
+
+/** A row just created; a component with its site, which its later writes need (a parent is of the same site). */
+function knownRow(table: Table, id: string, organisationId: string, fields: Record<string, unknown>): KnownRow {
+  const siteId = fields['siteId'];
+  return { table, id, organisationId, ...(table === 'components' && typeof siteId === 'string' ? { siteId } : {}) };
 }
 
 async function uploadRequest(world: World, orgPick: number, target: number): Promise<void> {

@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { fates, type Fate } from './network.js';
 
-export type Table = 'sites' | 'portfolios';
+export type Table = 'sites' | 'portfolios' | 'components';
 export type RowOp = 'create' | 'update' | 'delete' | 'restore';
 export type MemberRole = 'technician' | 'admin' | 'viewer';
 
@@ -46,10 +46,10 @@ export interface Schedule {
   ops: Op[];
 }
 
-// Mostly the first fields of a table (a site's name, portfolio, capacity), so that writers collide.
+// Mostly the first fields of a table (a site's name, portfolio, capacity; a component's parent, name, nodeId), so that writers collide.
 const field = fc.oneof({ weight: 3, arbitrary: fc.nat(2) }, { weight: 1, arbitrary: fc.nat(31) });
 const fieldPicks = fc.array(fc.tuple(field, fc.nat(31)), { minLength: 1, maxLength: 3 });
-const table = fc.constantFrom<Table>('sites', 'sites', 'portfolios');
+const table = fc.constantFrom<Table>('sites', 'sites', 'portfolios', 'components', 'components');
 const rowOp = fc.constantFrom<RowOp>('create', 'create', 'update', 'update', 'update', 'delete', 'restore');
 const role = fc.constantFrom<MemberRole>('technician', 'technician', 'technician', 'technician', 'admin', 'admin', 'viewer');
 const client = fc.nat(7);

@@ -33,8 +33,10 @@ END
 $$;
 DROP TRIGGER IF EXISTS sim_sites_clocks ON sites;
 DROP TRIGGER IF EXISTS sim_portfolios_clocks ON portfolios;
+DROP TRIGGER IF EXISTS sim_components_clocks ON components;
 CREATE TRIGGER sim_sites_clocks AFTER INSERT OR UPDATE ON sites FOR EACH ROW EXECUTE FUNCTION sim_audit_clocks();
 CREATE TRIGGER sim_portfolios_clocks AFTER INSERT OR UPDATE ON portfolios FOR EACH ROW EXECUTE FUNCTION sim_audit_clocks();
+CREATE TRIGGER sim_components_clocks AFTER INSERT OR UPDATE ON components FOR EACH ROW EXECUTE FUNCTION sim_audit_clocks();
 `;
 
 /** JSON with keys sorted: a result read back from jsonb has its keys in another order. */

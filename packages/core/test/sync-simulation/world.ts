@@ -8,6 +8,7 @@ import type { TestDb } from '@helio/db/testing';
 import { systemPrincipal } from '../../src/auth/principal.js';
 import type { ServiceContext } from '../../src/context.js';
 import type { Clock, IdGenerator } from '../../src/ids.js';
+import { createComponent } from '../../src/monitoring/components/service.js';
 import { createOrganisation } from '../../src/organisations/service.js';
 import { createPortfolios } from '../../src/portfolios/service.js';
 import { createSite } from '../../src/sites/service.js';
@@ -40,6 +41,8 @@ export interface KnownRow {
   table: Table;
   id: string;
   organisationId: string;
+  /** A component's site. */
+  siteId?: string;
 }
 
 /** A local write that committed: it must end applied, applied with a conflict, or visibly rejected. */
@@ -116,6 +119,8 @@ export class World {
   readonly rows: KnownRow[] = [];
   readonly writes: CommittedWrite[] = [];
   readonly violations: string[] = [];
+  /** Sites someone deleted (and may have restored): their components' nodeIds may have been reused meanwhile. */
+  readonly removedSites = new Set<string>();
   /** Writes the services refused, by where and error code: the invalid ones a schedule tries. */
   readonly refused: Record<string, number> = {};
   readonly watch: ServerWatch;
@@ -185,6 +190,18 @@ export class World {
             ...(i % 3 === 1 ? { portfolioId } : {}),
           });
           world.rows.push({ table: 'sites', id: s.id, organisationId: org.id });
+          // A meter with an inverter under it on the organisation's first sites.
+          if (i < 3) {
+            const meter = await createComponent(owner, { siteId: s.id, nodeId: `M.${i}`, name: `Meter ${i}`, nodeType: 'METER' });
+            const inverter = await createComponent(owner, {
+              siteId: s.id,
+              parentId: meter.id,
+              nodeId: `I.${i}`,
+              name: `Inverter ${i}`,
+              nodeType: 'INVERTER',
+            });
+            for (const c of [meter, inverter]) world.rows.push({ table: 'components', id: c.id, organisationId: org.id, siteId: s.id });
+          }
         }
         world.clock.advance(7);
       }

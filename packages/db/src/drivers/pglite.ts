@@ -10,8 +10,9 @@ export interface PgliteDbOptions {
 }
 
 // Both drivers agree on JS types: int8 as number (our counters fit in 2^53),
-// timestamptz as Date, jsonb as objects.
-const parsers = { [types.INT8]: (v: string) => Number(v) };
+// timestamptz as Date, date as its `YYYY-MM-DD` text (a calendar day, in no
+// zone), jsonb as objects.
+const parsers = { [types.INT8]: (v: string) => Number(v), [types.DATE]: (v: string) => v };
 
 class PgliteQueryable implements Transaction {
   constructor(protected readonly target: Pick<PGlite, 'query' | 'exec'>) {}

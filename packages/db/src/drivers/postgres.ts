@@ -11,6 +11,8 @@ export interface PostgresDbOptions {
 const typeParsers = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
     if (oid === pg.types.builtins.INT8) return (v: string) => Number(v);
+    // A date has no time zone: as a Date it would be a local midnight, a day off in zones west of UTC.
+    if (oid === pg.types.builtins.DATE) return (v: string) => v;
     return pg.types.getTypeParser(oid, format);
   },
 };

@@ -5,6 +5,7 @@ import changeNotifications from './0004-change-notifications.js';
 import publicClients from './0005-public-clients.js';
 import uniqueServerClocks from './0006-unique-server-clocks.js';
 import rejectedByUser from './0007-rejected-by-user.js';
+import monitoring from './0008-monitoring.js';
 
 export interface Migration {
   /** Stable, ordered name; never renamed once released. */
@@ -21,4 +22,5 @@ export const migrations: readonly Migration[] = [
   { id: '0005-public-clients', sql: publicClients },
   { id: '0006-unique-server-clocks', sql: uniqueServerClocks },
   { id: '0007-rejected-by-user', sql: rejectedByUser },
+  { id: '0008-monitoring', sql: monitoring },
 ];

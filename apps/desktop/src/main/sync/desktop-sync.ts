@@ -10,7 +10,7 @@ import type { DesktopServices } from '../services.js';
 import { bringIn, isEmpty, setAsideStoreAt, snapshotWork, type BroughtIn, type SetAsideStore } from '../set-aside-work.js';
 import type { DesktopAuth } from '../trpc.js';
 import { CapturedUploads, type UploadProgress } from './captured-uploads.js';
-import { ServerConnection, SignInRequiredError } from './server-connection.js';
+import { ServerConnection, ServerUnreachableError, SignInRequiredError } from './server-connection.js';
 import { SyncLoop, type ConnectionState, type LoopState } from './sync-loop.js';
 
 export type { UploadProgress } from './captured-uploads.js';
@@ -394,6 +394,27 @@ export class DesktopSync implements DesktopAuth, LocalSync {
       return Promise.reject(new SignInRequiredError('not signed in to a server'));
     }
     return this.connection.download(documentId);
+  }
+
+  /** The line to the server as the sync loop last found it (undefined: not signed in to one, or not tried yet). */
+  get lineState(): ConnectionState | undefined {
+    return this.connection ? this.loopState?.connection : undefined;
+  }
+
+  /**
+   * A site's chart aggregates from the server (see ServerConnection.siteChart).
+   * While the sync loop knows the line is down it does not wait on it again:
+   * the caller shows what it kept, and asks anew once the loop is back online.
+   */
+  fetchSiteChart(siteId: string, days: number): Promise<unknown> {
+    const connection = this.connection;
+    if (!connection || this.loopState?.connection === 'signInRequired') {
+      return Promise.reject(new SignInRequiredError('not signed in to a server'));
+    }
+    if (this.loopState?.connection === 'offline') {
+      return Promise.reject(new ServerUnreachableError(connection.serverUrl, new Error('offline')));
+    }
+    return connection.siteChart(siteId, days);
   }
 
   /** Calls `listener` after every change of the status; returns a function that stops it. */

@@ -175,6 +175,15 @@ export class ServerConnection {
     }>;
   }
 
+  /**
+   * A site's chart aggregates from the server (daily energy for `days` days
+   * beside the expected energy, today's power beside the modeled power):
+   * never raw readings, which stay on the server.
+   */
+  siteChart(siteId: string, days: number): Promise<unknown> {
+    return this.call(() => this.trpc.monitoring.siteChart.query({ siteId, days }));
+  }
+
   /** A document's bytes, through a download token the server signs for this user. */
   async download(documentId: string): Promise<Uint8Array> {
     const { token } = await this.call(() => this.trpc.documents.requestDownload.mutate({ id: documentId }));

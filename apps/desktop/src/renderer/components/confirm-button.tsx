@@ -10,6 +10,8 @@ export function ConfirmButton(props: {
   onConfirm(): Promise<void>;
   errorTitle: string;
   className?: string;
+  /** The opening button's accessible name, when its short label needs its context ("Remove" → "Remove Inverter 1"). */
+  buttonName?: string;
 }) {
   const [asking, setAsking] = useState(false);
   const action = useAction(async () => {
@@ -19,7 +21,7 @@ export function ConfirmButton(props: {
   return (
     <div className={`confirm ${props.className ?? ''}`}>
       {asking ? (
-        <div className="confirm-question" role="alertdialog" aria-label={props.label}>
+        <div className="confirm-question" role="alertdialog" aria-label={props.buttonName ?? props.label}>
           <p>{props.question}</p>
           <button type="button" className="danger" disabled={action.busy} onClick={() => void action.run()}>
             {props.confirmLabel}
@@ -29,7 +31,7 @@ export function ConfirmButton(props: {
           </button>
         </div>
       ) : (
-        <button type="button" className="secondary danger-outline" onClick={() => setAsking(true)}>
+        <button type="button" className="secondary danger-outline" aria-label={props.buttonName} onClick={() => setAsking(true)}>
           {props.label}
         </button>
       )}

@@ -10,6 +10,7 @@ import { useCanWrite, useRole } from '../session.js';
 import { checkSiteField, fieldOfError, siteLabels, sitePatch, toSiteForm, type SiteForm, type SiteKey } from '../site-fields.js';
 import { useDataVersion } from '../sync-status.js';
 import { DocumentsPanel } from './documents-panel.js';
+import { SiteMonitoring } from './monitoring/site-monitoring.js';
 import './sites.css';
 
 type FieldErrors = Partial<Record<SiteKey, string>>;
@@ -263,6 +264,7 @@ export function SiteDetail({ siteId, onClose }: { siteId: string; onClose(): voi
           />
         )}
       </section>
+      <SiteMonitoring siteId={siteId} organisationId={site.data.organisationId} timeZone={site.data.timezone} />
       <DocumentsPanel siteId={siteId} />
     </div>
   );

@@ -4,7 +4,9 @@ import { memberAdd, memberRemove } from './member.js';
 import { migrate } from './migrate.js';
 import { oauthClientCreate } from './oauth-client.js';
 import { orgCreate, orgList } from './org.js';
+import { readingsImport } from './readings.js';
 import { serve } from './serve.js';
+import { simulateCommand } from './simulate.js';
 import { userCreate } from './user.js';
 
 /** Every command, in the order `helio --help` lists them. */
@@ -20,4 +22,6 @@ export const commands: readonly Command[] = [
   apikeyList,
   apikeyRevoke,
   oauthClientCreate,
+  readingsImport,
+  simulateCommand,
 ];

@@ -23,11 +23,17 @@ export const oauthClientCreate: Command = {
       description: 'Organisation the client is bound to (needs --role; required for client_credentials)',
     },
     role: { type: 'string', value: 'role', description: `Role of a bound client: ${roles.join(', ')}` },
+    concurrency: {
+      type: 'string',
+      value: 'n',
+      description: 'Requests the client may have in flight at once on the Locus v3 API, per user (default 1, as Locus)',
+    },
   },
   forwardable: true,
   examples: [
     'npx helio oauth-client create --name "Helio desktop"',
     'npx helio oauth-client create --name "SCADA bridge" --grants client_credentials --org "$ORG" --role technician --json',
+    'npx helio oauth-client create --name "Locus integration" --grants client_credentials --org "$ORG" --role viewer --concurrency 4',
   ],
   run: (cx, args) =>
     asSystem(cx, async (ctx) => {
@@ -38,7 +44,16 @@ export const oauthClientCreate: Command = {
         ?.split(',')
         .map((g) => g.trim())
         .filter((g) => g !== '');
-      const client = await oauth.createOAuthClient(ctx, { name: args.required('name'), grants, organisationId, role: args.string('role') });
+      const concurrency = args.string('concurrency');
+      // A number the schema then bounds; text that is no integer reaches it as text and is refused there, by name.
+      const concurrencyLimit = concurrency === undefined ? undefined : /^\d+$/.test(concurrency) ? Number(concurrency) : concurrency;
+      const client = await oauth.createOAuthClient(ctx, {
+        name: args.required('name'),
+        grants,
+        organisationId,
+        role: args.string('role'),
+        concurrencyLimit,
+      });
       const text = [
         `Created OAuth client "${client.name}"`,
         fields([
@@ -46,6 +61,7 @@ export const oauthClientCreate: Command = {
           ['client_id', client.clientId],
           ['client_secret', client.clientSecret],
           ['grants', client.grants.join(', ')],
+          ['concurrency', `${client.concurrencyLimit ?? 1} request(s) at a time on /v3`],
           [
             'organisation',
             client.organisationId ? `${client.organisationId} as ${client.role ?? '?'}` : 'none (acts for the signed-in user)',

@@ -10,7 +10,11 @@ export const orgCreate: Command = {
     name: { type: 'string', value: 'name', required: true, description: 'Display name of the organisation' },
   },
   forwardable: true,
-  examples: ['npx helio org create --name "Acme Solar"', 'ORG=$(npx helio org create --name "Acme Solar" --json | jq -r .id)'],
+  examples: [
+    'npx helio org create --name "Acme Solar"',
+    'ORG=$(npx helio org create --name "Acme Solar" --json | jq -r .id)',
+    'PARTNER=$(npx helio org create --name "Acme Solar" --json | jq -r .partnerId)',
+  ],
   run: (cx, args) =>
     asSystem(cx, async (ctx) => {
       const org = await organisations.createOrganisation(ctx, { name: args.required('name') });
@@ -18,6 +22,8 @@ export const orgCreate: Command = {
         json: org,
         text: `Created organisation "${org.name}"\n${fields([
           ['id', org.id],
+          // Its integer id in the Locus API (/v3/partners/{partnerId}/...).
+          ['partner id', org.partnerId?.toString()],
           ['created', org.createdAt],
         ])}`,
       };

@@ -5,6 +5,9 @@ import { requireAuth } from '../context.js';
 import { documentTransferOperations, documentTransferRoutes } from './document-transfer.js';
 import { documentOperations, documentRoutes } from './documents.js';
 import { portfolioOperations, portfolioRoutes } from './portfolios.js';
+import { componentOperations, componentRoutes } from './components.js';
+import { eventOperations, eventRoutes } from './events.js';
+import { readingOperations, readingRoutes } from './readings.js';
 import { siteOperations, siteRoutes } from './sites.js';
 
 /** The Alentis API, mounted at /api. */
@@ -14,6 +17,9 @@ export function alentisApi(services: AppServices) {
     siteRoutes(app);
     portfolioRoutes(app);
     documentRoutes(app, services);
+    componentRoutes(app);
+    readingRoutes(app, services);
+    eventRoutes(app, services);
   };
 }
 
@@ -40,4 +46,7 @@ export const alentisOperations: OperationDoc[] = [
   documentOperations.issueDownload,
   documentTransferOperations.content,
   documentOperations.review,
+  ...Object.values(componentOperations),
+  ...Object.values(readingOperations),
+  ...Object.values(eventOperations),
 ];

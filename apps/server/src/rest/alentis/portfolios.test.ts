@@ -44,6 +44,12 @@ describeEach('Alentis portfolios', (engine) => {
       organisationId: a.organisationId,
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
+      // The Locus client fields Helio adds.
+      locusId: expect.any(Number),
+      tz: 'UTC',
+      firstName: null,
+      lastName: null,
+      email: null,
     });
     // The wrapped and the single-object forms create too.
     expect((await asA('POST', '/api/portfolios', { portfolios: [{ name: 'East' }] })).statusCode).toBe(201);

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { commonErrors, deletedSchema, objectIdParams, organisationHeaderSchema, type OperationDoc } from '../../openapi/describe.js';
 import { organisationHeader } from '../context.js';
+import { alentisSite, toAlentisSite } from './sites.js';
 
 type Params = { id: string };
 
@@ -30,7 +31,12 @@ function siteIdsBody(body: unknown): unknown {
 }
 
 const Portfolio = portfolioSchemas.portfolio.meta({ id: 'Portfolio' });
-const PortfolioWithSites = portfolioSchemas.portfolioWithSites.meta({ id: 'PortfolioWithSites' });
+const PortfolioWithSites = portfolioSchemas.portfolio.extend({ sites: z.array(alentisSite) }).meta({ id: 'PortfolioWithSites' });
+
+/** A portfolio with its sites, each as the sites API answers it. */
+function withAlentisSites(p: portfolioSchemas.PortfolioWithSites) {
+  return { ...p, sites: p.sites.map(toAlentisSite) };
+}
 
 /** The OpenAPI entries of the routes below. */
 export const portfolioOperations = {
@@ -55,7 +61,8 @@ export const portfolioOperations = {
     path: '/api/portfolios',
     tag: 'Alentis',
     summary: 'Create portfolios (bulk)',
-    description: 'The body is an array of `{name}` (also accepted: `{"portfolios": [...]}` or a single `{name}`). All are created or none.',
+    description:
+      'The body is an array of `{name}` (also accepted: `{"portfolios": [...]}` or a single `{name}`), each with the optional Locus client fields `tz` (IANA zone, default UTC), `firstName`, `lastName` and `email`. All are created or none.',
     auth: 'credentials',
     headers: organisationHeaderSchema,
     body: portfolioSchemas.createPortfoliosInput,
@@ -66,6 +73,8 @@ export const portfolioOperations = {
     path: '/api/portfolios/{id}',
     tag: 'Alentis',
     summary: 'Update a portfolio',
+    description:
+      'A partial update of `name`, `tz`, `firstName`, `lastName`, `email`: fields left out stay; `null` clears the contact fields. At least one field.',
     auth: 'credentials',
     params: objectIdParams,
     body: portfolioSchemas.updatePortfolioInput,
@@ -110,7 +119,7 @@ export const portfolioOperations = {
 export function portfolioRoutes(app: FastifyInstance): void {
   app.get('/portfolios', (req) => portfolios.listPortfolios(req.ctx));
 
-  app.get('/portfolios/with-sites', (req) => portfolios.listPortfoliosWithSites(req.ctx));
+  app.get('/portfolios/with-sites', async (req) => (await portfolios.listPortfoliosWithSites(req.ctx)).map(withAlentisSites));
 
   app.post('/portfolios', async (req, reply) => reply.code(201).send(await portfolios.createPortfolios(req.ctx, bulkPortfolioBody(req))));
 
@@ -121,12 +130,12 @@ export function portfolioRoutes(app: FastifyInstance): void {
     return { id: deleted.id, deleted: true };
   });
 
-  app.post<{ Params: Params }>('/portfolios/:id/sites', (req) =>
-    portfolios.addSitesToPortfolio(req.ctx, req.params.id, siteIdsBody(req.body)),
+  app.post<{ Params: Params }>('/portfolios/:id/sites', async (req) =>
+    withAlentisSites(await portfolios.addSitesToPortfolio(req.ctx, req.params.id, siteIdsBody(req.body))),
   );
 
   // The site to remove comes in the body (`{siteId}`) or, for clients that send no body with DELETE, `?siteId=`.
-  app.delete<{ Params: Params }>('/portfolios/:id/sites', (req) =>
-    portfolios.removeSiteFromPortfolio(req.ctx, req.params.id, req.body ?? req.query),
+  app.delete<{ Params: Params }>('/portfolios/:id/sites', async (req) =>
+    withAlentisSites(await portfolios.removeSiteFromPortfolio(req.ctx, req.params.id, req.body ?? req.query)),
   );
 }

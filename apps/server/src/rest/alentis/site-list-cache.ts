@@ -1,4 +1,4 @@
-import { readableOrganisations, sites, type Principal, type ServiceContext } from '@helio/core';
+import { readableOrganisations, sites, type Principal, type ServiceContext, type siteSchemas } from '@helio/core';
 import type { Db } from '@helio/db';
 import { batchLoader } from '../batch-loader.js';
 
@@ -7,6 +7,8 @@ export interface SiteListCacheOptions {
   maxEntries?: number;
   /** Most bytes of serialised lists kept. */
   maxBytes?: number;
+  /** Each site as the API answers it (the service's own shape when left out). */
+  shape?: (site: siteSchemas.Site) => unknown;
 }
 
 interface Entry {
@@ -29,11 +31,13 @@ export class SiteListCache {
   private bytes = 0;
   private readonly maxEntries: number;
   private readonly maxBytes: number;
+  private readonly shape: (site: siteSchemas.Site) => unknown;
   private readonly versions = new WeakMap<Db, (principal: Principal) => Promise<string | null>>();
 
   constructor(options: SiteListCacheOptions = {}) {
     this.maxEntries = options.maxEntries ?? 1000;
     this.maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+    this.shape = options.shape ?? ((site) => site);
   }
 
   /** The caller's list version, read together with those of concurrent requests. */
@@ -63,7 +67,7 @@ export class SiteListCache {
       }
       this.bytes -= hit.body.length;
     }
-    const body = Buffer.from(JSON.stringify(await sites.listSites(ctx, query)));
+    const body = Buffer.from(JSON.stringify((await sites.listSites(ctx, query)).map(this.shape)));
     if (key && version !== null) this.remember(key, { version, body });
     return body;
   }

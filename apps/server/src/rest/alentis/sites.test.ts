@@ -80,6 +80,37 @@ describeEach('Alentis sites', (engine) => {
       portfolioId: null,
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
+      // What Helio adds for the Locus API, unset here but for the defaults.
+      locusId: expect.any(Number),
+      address1: null,
+      address2: null,
+      locale3: null,
+      locale1: null,
+      localeCode1: null,
+      postalCode: null,
+      countryCode: null,
+      installInfo: {
+        installer: null,
+        installCrew: null,
+        installDate: null,
+        ptoDate: null,
+        startupDate: null,
+        uninstallCrew: null,
+        uninstallDate: null,
+      },
+      modelSettings: {
+        size: null,
+        mismatch: 98,
+        diodesAndConnections: 99,
+        dcWiring: 98,
+        soiling: 98,
+        sunTracking: 100,
+        nameplate: 99,
+        acWiring: 99,
+        transformer: 100,
+        tmy3Id: null,
+      },
+      alertSettings: null,
     });
     const other = (await asA('POST', '/api/sites', { siteName: 'Other' })).json() as Json;
     expect((await asA('GET', '/api/sites')).json().map((s: Json) => s.id)).toEqual([site.id, other.id]);
