@@ -67,6 +67,12 @@ export async function acknowledgeAlert(ctx: ServiceContext, id: string, input: u
       { path: 'acknowledgedBy', message: 'not the acting user' },
     ]);
   }
+  // Who acknowledged goes with when: one without the other would erase or take over someone's acknowledgement.
+  if (fields.acknowledgedBy !== undefined && fields.acknowledgedAt === undefined) {
+    throw validationError('acknowledgedBy is written only with acknowledgedAt: send both, or acknowledgedAt: null to withdraw', [
+      { path: 'acknowledgedAt', message: 'required with acknowledgedBy' },
+    ]);
+  }
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
     const current = await loadAlert(tx, ctx, id, true);
@@ -76,8 +82,6 @@ export async function acknowledgeAlert(ctx: ServiceContext, id: string, input: u
     if (fields.acknowledgedAt !== undefined) {
       at = fields.acknowledgedAt === null ? null : new Date(Math.min(Date.parse(fields.acknowledgedAt), now.getTime()));
       by = at === null ? null : (fields.acknowledgedBy ?? actor ?? by);
-    } else if (fields.acknowledgedBy !== undefined) {
-      by = fields.acknowledgedBy;
     }
     const seq = await allocateChangeSeqs(tx, current.organisation_id);
     await tx.query('UPDATE alerts SET acknowledged_at = $2, acknowledged_by = $3, updated_at = $4, change_seq = $5 WHERE id = $1', [

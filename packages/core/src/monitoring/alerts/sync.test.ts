@@ -158,6 +158,15 @@ for (const engine of testEngines) {
           fields: { acknowledgedAt: '2024-05-01T12:00:00Z', acknowledgedBy: userOf(org, 'admin') },
         }),
       ).rejects.toMatchObject({ code: 'VALIDATION_ERROR', message: expect.stringMatching(/acknowledgedBy must be your own user id/) });
+      // Who without when would erase or take over an acknowledgement.
+      for (const acknowledgedBy of [null, userOf(org, 'technician')]) {
+        await expect(
+          a.client.write({ table: 'alerts', op: 'update', id: alertId, organisationId: org.id, fields: { acknowledgedBy } }),
+        ).rejects.toMatchObject({
+          code: 'VALIDATION_ERROR',
+          message: expect.stringMatching(/acknowledgedBy is written only with acknowledgedAt/),
+        });
+      }
       await expect(viewer.caller.alerts.acknowledge({ id: alertId })).rejects.toMatchObject({ code: 'FORBIDDEN' });
       expect((await a.client.status()).pending).toBe(0);
       expect((await viewer.client.status()).pending).toBe(0);
