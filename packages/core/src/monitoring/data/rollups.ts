@@ -387,9 +387,11 @@ export async function storedFieldsOf(
   const out = new Map<string, Set<number>>(componentIds.map((id) => [id, new Set()]));
   if (componentIds.length === 0 || fields.length === 0) return out;
   const { rows } = await q.query<{ id: string; code: number }>(
+    // One index probe per (component, field): a LATERAL with LIMIT 1 keeps the planner from hashing
+    // the whole rollups table for what is a handful of lookups.
     `SELECT c.id, f.code
      FROM unnest($1::text::uuid[]) AS c(id) CROSS JOIN unnest($2::text::int2[]) AS f(code)
-     WHERE EXISTS (SELECT 1 FROM reading_rollups r WHERE r.component_id = c.id AND r.field = f.code AND r.level = 3)`,
+     CROSS JOIN LATERAL (SELECT 1 FROM reading_rollups r WHERE r.component_id = c.id AND r.field = f.code AND r.level = 3 LIMIT 1) AS found`,
     [list(componentIds), list(fields)],
   );
   for (const r of rows) out.get(r.id)?.add(Number(r.code));
