@@ -217,8 +217,9 @@ describe('work made before the first sign-in, in Chromium', () => {
       const again = page.getByRole('region', { name: 'Work made on this device before you signed in' });
       await again.waitFor({ timeout: SYNCED.timeout });
       expect(await text(again.getByRole('status', { name: 'Work set aside' }))).toContain('1 portfolio, 1 site and 1 document');
-      expect(await text(again)).toContain('Quarry Farm');
-      expect(await text(filesStatus(page))).toBe('No files waiting for upload.');
+      // The names are listed once the set-aside work is read back after the restart, a moment after its summary.
+      await expect.poll(() => text(again), SYNCED).toContain('Quarry Farm');
+      await expect.poll(() => text(filesStatus(page)), SYNCED).toBe('No files waiting for upload.');
       expect((await desktop.fixture.api.syncClient.status.query()).pendingUploads).toBe(0);
       expect(await text(syncIndicator(page))).not.toContain('to upload');
       expect(await desktop.fixture.api.syncClient.rejected.query()).toEqual([]);
