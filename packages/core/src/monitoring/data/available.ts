@@ -37,10 +37,21 @@ export const BULK_SHORT_NAMES: readonly string[] = BULK_FIELDS.map((name) => sho
 
 const codes = storedFields.map((f) => f.code!);
 
-/** Stored fields a component has any reading of, at every granularity of the catalog (latest included). */
-export async function componentFields(q: Queryable, componentId: string): Promise<FieldAvailability[]> {
-  const present = (await storedFieldsOf(q, [componentId], codes)).get(componentId)!;
-  return storedFields.filter((f) => present.has(f.code!)).map((f) => ({ field: f, granularities: f.granularities }));
+/**
+ * Stored fields a component has any reading of, at every granularity of the
+ * catalog (latest included); with \`among\`, only those of these base fields
+ * are probed (a data call checks what it asks for, one probe each).
+ */
+export async function componentFields(q: Queryable, componentId: string, among?: readonly BaseField[]): Promise<FieldAvailability[]> {
+  const asked = among ? storedFields.filter((f) => among.includes(f)) : storedFields;
+  const present = (
+    await storedFieldsOf(
+      q,
+      [componentId],
+      asked.map((f) => f.code!),
+    )
+  ).get(componentId)!;
+  return asked.filter((f) => present.has(f.code!)).map((f) => ({ field: f, granularities: f.granularities }));
 }
 
 /** The stored codes of a site's energy group and weather group. */

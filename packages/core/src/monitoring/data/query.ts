@@ -282,7 +282,16 @@ const siteTarget = (site: SiteEntity, n: number): Target => ({ locusId: site.loc
 export async function componentData(ctx: ServiceContext, componentId: string, params: unknown): Promise<DataObject[]> {
   const component = await loadComponent(ctx, componentId);
   const req = parseDataParams(params, 'component', component.timezone);
-  assertAvailable(req.fields, await componentFields(ctx.db, component.id), req.gran, 'component');
+  assertAvailable(
+    req.fields,
+    await componentFields(
+      ctx.db,
+      component.id,
+      req.fields.map((r) => r.field),
+    ),
+    req.gran,
+    'component',
+  );
   const target: Target = { locusId: component.locusId, site: null, componentId: component.id, energy: 0, weather: 1 };
   return (await run(ctx, [target], req, false))[0]!;
 }

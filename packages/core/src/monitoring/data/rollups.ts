@@ -111,16 +111,31 @@ function sources(
   perPiece: boolean,
 ): { sql: string; params: string[] } {
   const { sparse, dense } = splitDense(rows);
-  const withRaw = sparse.some((r) => r.level === 0);
+  // A piece that serves several slots (one bucket's subtracted edge hour is
+  // the next one's added hour) is read once: \`p\` holds each distinct piece,
+  // \`pm\` which slots take it and with which sign.
+  const pieceIds = new Map<string, number>();
+  const distinct: PieceRow[] = [];
+  const uses = sparse.map((r) => {
+    const key = `${r.level}:${r.from}:${r.to}:${r.group}`;
+    let pid = pieceIds.get(key);
+    if (pid === undefined) {
+      pieceIds.set(key, (pid = distinct.length));
+      distinct.push(r);
+    }
+    return { pid, idx: r.idx, sign: r.sign };
+  });
+  const withRaw = distinct.some((r) => r.level === 0);
   const summed = (sum: string, count: string, min: string, max: string) =>
     perPiece
       ? `sum(${sum}) AS s, sum(${count}) AS c, min(${min}) AS lo, max(${max}) AS hi, NULL::timestamptz AS at`
       : `${sum} AS s, ${count} AS c, ${min} AS lo, ${max} AS hi`;
   const having = perPiece ? ' HAVING count(*) > 0' : '';
   const sql = `p AS (
-      SELECT idx, grp, level, sign, ${tsOf('t0')} AS t0, ${tsOf('t1')} AS t1
-      FROM unnest($1::text::int[], $2::text::int[], $3::text::int[], $4::text::float8[], $5::text::float8[], $13::text::int[])
-        AS p(idx, grp, level, t0, t1, sign)
+      SELECT pid, grp, level, ${tsOf('t0')} AS t0, ${tsOf('t1')} AS t1
+      FROM unnest($1::text::int[], $2::text::int[], $3::text::int[], $4::text::float8[], $5::text::float8[]) AS p(pid, grp, level, t0, t1)
+    ), pm AS (
+      SELECT pid, idx, sign FROM unnest($13::text::int[], $15::text::int[], $16::text::int[]) AS pm(pid, idx, sign)
     ), m AS (
       SELECT component_id, grp FROM unnest($6::text::uuid[], $7::text::int[]) AS m(component_id, grp)
     ), f AS (
@@ -130,14 +145,29 @@ function sources(
         array_agg(idx ORDER BY t0) AS idxs, ${tsOf('min(t0)')} AS lo, ${tsOf('max(t1)')} AS hi
       FROM unnest($9::text::int[], $10::text::int[], $11::text::float8[], $12::text::float8[], $14::text::int[]) AS d(idx, level, t0, t1, sign)
       GROUP BY level, sign
-    ), src AS (
-      SELECT p.idx, m.grp, m.component_id, f.code AS field, p.sign * r.s AS s, p.sign * r.c AS c, r.lo, r.hi, p.level, r.at
+    ), pr AS MATERIALIZED (
+      SELECT p.pid, m.grp, m.component_id, f.code AS field, r.s, r.c, r.lo, r.hi, p.level, r.at
       FROM p JOIN m ON p.grp IS NULL OR p.grp = m.grp CROSS JOIN f
       CROSS JOIN LATERAL (
         SELECT ${summed('sum', 'count', 'min', 'max')}${perPiece ? '' : ', bucket AS at'} FROM reading_rollups
         WHERE component_id = m.component_id AND field = f.code AND level = p.level AND bucket >= p.t0 AND bucket < p.t1${having} OFFSET 0
       ) r
-      WHERE p.level > 0
+      WHERE p.level > 0${
+        withRaw
+          ? `
+      UNION ALL
+      SELECT p.pid, m.grp, m.component_id, f.code, r.s, r.c, r.lo, r.hi, 0, r.at
+      FROM p JOIN m ON p.grp IS NULL OR p.grp = m.grp CROSS JOIN f
+      CROSS JOIN LATERAL (
+        SELECT ${summed('value', '1', 'value', 'value')}${perPiece ? '' : ', p.t0 AS at'} FROM readings
+        WHERE component_id = m.component_id AND field = f.code AND ts >= p.t0 AND ts < p.t1${having} OFFSET 0
+      ) r
+      WHERE p.level = 0`
+          : ''
+      }
+    ), src AS (
+      SELECT pm.idx, pr.grp, pr.component_id, pr.field, pm.sign * pr.s AS s, pm.sign * pr.c AS c, pr.lo, pr.hi, pr.level, pr.at
+      FROM pr JOIN pm ON pm.pid = pr.pid
       UNION ALL
       SELECT d.idxs[r.k], m.grp, m.component_id, f.code, d.sign * r.s, d.sign * r.c, r.lo, r.hi, d.level, r.at
       FROM d CROSS JOIN m CROSS JOIN f
@@ -148,28 +178,16 @@ function sources(
           WHERE component_id = m.component_id AND field = f.code AND level = d.level AND bucket >= d.lo AND bucket < d.hi OFFSET 0
         ) x CROSS JOIN LATERAL (SELECT width_bucket(x.bucket, d.starts) AS k) w
         WHERE x.bucket < d.ends[w.k]${perPiece ? ' GROUP BY w.k' : ''}
-      ) r${
-        withRaw
-          ? `
-      UNION ALL
-      SELECT p.idx, m.grp, m.component_id, f.code, r.s, r.c, r.lo, r.hi, 0, r.at
-      FROM p JOIN m ON p.grp IS NULL OR p.grp = m.grp CROSS JOIN f
-      CROSS JOIN LATERAL (
-        SELECT ${summed('value', '1', 'value', 'value')}${perPiece ? '' : ', p.t0 AS at'} FROM readings
-        WHERE component_id = m.component_id AND field = f.code AND ts >= p.t0 AND ts < p.t1${having} OFFSET 0
       ) r
-      WHERE p.level = 0`
-          : ''
-      }
     )`;
   return {
     sql,
     params: [
-      list(sparse.map((r) => r.idx)),
-      list(sparse.map((r) => r.group ?? 'NULL')),
-      list(sparse.map((r) => r.level)),
-      list(sparse.map((r) => r.from)),
-      list(sparse.map((r) => r.to)),
+      list(distinct.map((_, i) => i)),
+      list(distinct.map((r) => r.group ?? 'NULL')),
+      list(distinct.map((r) => r.level)),
+      list(distinct.map((r) => r.from)),
+      list(distinct.map((r) => r.to)),
       list(members.map((m) => m.componentId)),
       list(members.map((m) => m.group)),
       list(fields),
@@ -177,8 +195,10 @@ function sources(
       list(dense.map((r) => r.level)),
       list(dense.map((r) => r.from)),
       list(dense.map((r) => r.to)),
-      list(sparse.map((r) => r.sign)),
+      list(uses.map((u) => u.pid)),
       list(dense.map((r) => r.sign)),
+      list(uses.map((u) => u.idx)),
+      list(uses.map((u) => u.sign)),
     ],
   };
 }
