@@ -11,7 +11,7 @@ const root = resolve(import.meta.dirname, '../..');
 const launcher = join(root, 'apps/server/bin/helio.js');
 
 /** The shell blocks between a walkthrough's markers, in order. */
-function walkthroughScript(name: 'walkthrough' | 'monitoring-walkthrough', atLeast: number): string {
+function walkthroughScript(name: 'walkthrough' | 'monitoring-walkthrough' | 'plants-walkthrough', atLeast: number): string {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
   const section = new RegExp(`<!-- ${name}:begin -->([\\s\\S]*?)<!-- ${name}:end -->`).exec(readme)?.[1];
   if (!section) throw new Error(`README has no ${name} section`);
@@ -87,13 +87,31 @@ describe('README walkthrough', () => {
     await db?.dispose();
     db = undefined;
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    for (const f of ['ppa_agreement.pdf', 'mcs_certificate.pdf', 'downloaded.pdf', 'readings.csv']) rmSync(join(root, f), { force: true });
+    for (const f of [
+      'ppa_agreement.pdf',
+      'mcs_certificate.pdf',
+      'downloaded.pdf',
+      'readings.csv',
+      'plant.json',
+      'plant.json.new',
+      'simulator.log',
+    ]) {
+      rmSync(join(root, f), { force: true });
+    }
   });
 
   for (const engine of testEngines) {
     it(`works as written against npm start on ${engine}`, async () => {
       dataDir = mkdtempSync(join(tmpdir(), 'helio-readme-'));
-      const env: NodeJS.ProcessEnv = { ...process.env, HELIO_DATA_DIR: dataDir, HELIO_LOG_LEVEL: 'info', CI: 'true' };
+      // The MQTT gateway on free ports: 1884 and 8884 may be taken by another server on the machine.
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        HELIO_DATA_DIR: dataDir,
+        HELIO_LOG_LEVEL: 'info',
+        CI: 'true',
+        HELIO_MQTT_PORT: '0',
+        HELIO_MQTTS_PORT: '0',
+      };
       delete env['DATABASE_URL'];
       if (engine === 'postgres') {
         db = await freshTestDb('postgres', { migrated: false });
@@ -163,6 +181,60 @@ describe('README walkthrough', () => {
         )
       ).json()) as { data: { Wh_sum?: number }[] };
       expect(roofData.data).toEqual([{ id: roof.locusId, ts: '2026-06-01T00:00:00-07:00', Wh_sum: 350 + 342 + 333 + 325 }]);
-    }, 300_000);
+
+      // The plants walkthrough, on the same server: a plant provisioned, run by the simulator, commanded, rotated, suspended, revoked.
+      const plantsScript = withErrorChecks(walkthroughScript('plants-walkthrough', 7).replaceAll('http://127.0.0.1:3000', server.url));
+      const plantsRun = await runScript(
+        `${strictCurl}${plantsScript}\necho "PLANT=$PLANT"\necho "PLANT_KEY=$KEY"\necho "TOKEN=$TOKEN"\necho "NODE=$NODE"`,
+        env,
+        root,
+      );
+      expect(plantsRun.code, `${plantsRun.stdout}\n${plantsRun.stderr}`).toBe(0);
+      const out = plantsRun.stdout;
+      const plantValue = (name: string) => new RegExp(`^${name}=(.*)$`, 'm').exec(out)?.[1] ?? '';
+      const plantHeaders = { 'x-api-key': plantValue('PLANT_KEY') };
+      const plantUrl = `${server.url}/api/v1/plants/${plantValue('PLANT')}`;
+      // The suspended plant was refused, the reactivated one sent its three readings, the revoked one was refused.
+      expect(out).toContain('the simulator stopped: the gateway refuses the suspended plant');
+      expect(out).toMatch(/telemetry: +3 made, 3 acknowledged/);
+      expect(out).toContain('refused: the plant is revoked');
+      expect(plantsRun.stderr).toMatch(/helio: UNAUTHORIZED: the gateway refused plant/);
+      const simulatorLog = readFileSync(join(root, 'simulator.log'), 'utf8');
+      expect(simulatorLog).toContain('Signing with the new HMAC secret from the package');
+      expect(simulatorLog).toMatch(/giving up after 1 refusal in a row/);
+
+      const plant = (await (await fetch(plantUrl, { headers: plantHeaders })).json()) as Record<string, unknown>;
+      expect(plant).toMatchObject({ lifecycleStatus: 'REVOKED', status: 'OFFLINE', droppedMessageCount: 0 });
+      expect(plant['activatedAt']).not.toBeNull();
+      const history = (await (await fetch(`${plantUrl}/commands`, { headers: plantHeaders })).json()) as {
+        data: {
+          command: string;
+          state: string;
+          responseStatus: string | null;
+          response: unknown;
+          sentAt: string | null;
+          ackedAt: string | null;
+        }[];
+      };
+      // One set_power_limit despite the repeated Idempotency-Key; each answered by the simulated plant.
+      expect(history.data.map((c) => [c.command, c.state, c.responseStatus]).sort()).toEqual([
+        ['open_pod_bay_doors', 'declined', 'declined'],
+        ['ping', 'done', 'done'],
+        ['set_power_limit', 'done', 'done'],
+      ]);
+      expect(history.data.find((c) => c.command === 'set_power_limit')!.response).toEqual({ powerLimitW: 2500 });
+      for (const c of history.data) expect(c.sentAt !== null && c.ackedAt !== null).toBe(true);
+      const energy = (await (await fetch(`${plantUrl}/energy/today`, { headers: plantHeaders })).json()) as { produced: number };
+      expect(energy.produced).toBeGreaterThan(0);
+      const latest = (await (
+        await fetch(`${server.url}/v3/components/${plantValue('NODE')}/data?fields=W_avg,Wh_sum&gran=latest`, {
+          headers: { authorization: `Bearer ${plantValue('TOKEN')}` },
+        })
+      ).json()) as { statusCode: number; data: { W_avg?: number }[] };
+      expect(latest.statusCode).toBe(200);
+      expect(latest.data[0]!.W_avg).toBeGreaterThan(0);
+      // The simulated inverter's rating is 5 kW.
+      expect(latest.data[0]!.W_avg).toBeLessThanOrEqual(5000);
+    }, 600_000);
   }
 });

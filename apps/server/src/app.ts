@@ -6,6 +6,7 @@ import { presentedCredential } from './rest/auth.js';
 import { alentisApi, alentisSignedUrlApi } from './rest/alentis/index.js';
 import { clientErrorHandler, DomainError, errorBody, errorHandler, sendError } from './rest/errors.js';
 import { locusApi } from './rest/locus/index.js';
+import { plantsApi } from './rest/plants/index.js';
 import { oauthRoutes } from './rest/oauth.js';
 import { systemRoutes } from './rest/system.js';
 import { syncEventRoutes } from './rest/sync-events.js';
@@ -91,6 +92,7 @@ export async function buildApp(services: AppServices, options: BuildAppOptions =
   await app.register(alentisApi(services), { prefix: '/api' });
   await app.register(alentisSignedUrlApi(services), { prefix: '/api' });
   await app.register(locusApi(services), { prefix: '/v3' });
+  await app.register(plantsApi(services), { prefix: '/api/v1' });
   await app.register(trpcApi(services));
   await app.register(syncEventRoutes(services));
   await app.register(openApiRoutes(operations));

@@ -7,6 +7,55 @@ import { z } from 'zod';
 
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
+/** A port: 0 asks the system for a free one. */
+const portSetting = z.coerce.number().int().min(0).max(65535);
+
+/** true/false, also as the environment spells them (1/0, yes/no, on/off). */
+const booleanSetting = z.preprocess((v) => {
+  if (typeof v !== 'string') return v;
+  const words: Record<string, boolean> = { true: true, false: false, '1': true, '0': false, yes: true, no: false, on: true, off: false };
+  return words[v.trim().toLowerCase()] ?? v;
+}, z.boolean());
+
+/** The MQTT gateway devices (plants) connect to. */
+export const mqttConfigSchema = z.strictObject({
+  /** Runs the gateway inside the server process. */
+  enabled: booleanSetting.default(true),
+  /** Interface the gateway listens on; defaults to `host`. */
+  host: z.string().min(1).optional(),
+  /** MQTT over TCP (TOKEN and PASSWORD plants). 1883 is often taken by a system Mosquitto, hence 1884. */
+  port: portSetting.default(1884),
+  /** MQTT over TLS (every plant; MTLS plants must use it). */
+  tlsPort: portSetting.default(8884),
+  /** Host name devices reach the gateway at, written into provisioning packages; defaults to `host` (`localhost` for a wildcard host). */
+  publicHost: z.string().min(1).optional(),
+  /** Redis (redis:// or rediss://) shared by several server instances: subscriptions, sessions and fan-out. */
+  redisUrl: z
+    .string()
+    .min(1)
+    .refine((v) => /^rediss?:\/\//.test(v), 'must be a redis:// or rediss:// URL')
+    .optional(),
+  /** The device CA's certificate (PEM), instead of the one Helio creates in `<dataDir>/device-ca`. */
+  caCertFile: z.string().min(1).optional(),
+  /** The device CA's private key (PEM), with `caCertFile`. */
+  caKeyFile: z.string().min(1).optional(),
+  /** Passphrase of an encrypted `caKeyFile`. */
+  caKeyPassphrase: z.string().min(1).optional(),
+  /** Validity of the client certificates `provision` issues, in days. */
+  certificateValidityDays: z.coerce.number().int().min(1).max(3650).default(365),
+  /** A queued command not delivered and answered within this many seconds expires. */
+  commandTtlSeconds: z.coerce.number().int().min(1).max(31_536_000).default(86_400),
+  /** Largest MQTT payload a plant may publish, in bytes; a larger packet closes the connection. */
+  maxPayloadBytes: z.coerce.number().int().min(256).max(16_777_216).default(65_536),
+  /**
+   * Delay before refusing a connection from an address whose attempts keep failing: the third
+   * failure within ten minutes waits this long, each further one twice as long (at most 10 s). 0 turns it off.
+   */
+  authFailureDelayMs: z.coerce.number().int().min(0).max(10_000).default(250),
+});
+
+export type MqttConfig = Readonly<z.infer<typeof mqttConfigSchema>> & { readonly host: string; readonly publicHost: string };
+
 export const configSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   port: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -27,12 +76,15 @@ export const configSchema = z.strictObject({
   maxUploadBytes: z.coerce.number().int().min(1).default(104_857_600),
   /** Seconds between runs of the alert rules over every site (System Disconnect needs the schedule); 0 turns the schedule off. */
   alertsIntervalSeconds: z.coerce.number().int().min(0).max(86_400).default(60),
+  /** The MQTT gateway (nested in the config file; `HELIO_MQTT_*` in the environment). */
+  mqtt: mqttConfigSchema.prefault({}),
 });
 
-export type Config = Readonly<z.infer<typeof configSchema>>;
+/** The settings, with every default filled in (the gateway's host and public host included). */
+export type Config = Readonly<Omit<z.infer<typeof configSchema>, 'mqtt'> & { mqtt: MqttConfig }>;
 
 /** Environment variable for each setting. */
-const envNames: Record<keyof z.infer<typeof configSchema>, string[]> = {
+const envNames: Record<Exclude<keyof z.infer<typeof configSchema>, 'mqtt'>, string[]> = {
   host: ['HELIO_HOST', 'HOST'],
   port: ['HELIO_PORT', 'PORT'],
   publicUrl: ['HELIO_PUBLIC_URL'],
@@ -44,6 +96,23 @@ const envNames: Record<keyof z.infer<typeof configSchema>, string[]> = {
   bodyLimitBytes: ['HELIO_BODY_LIMIT_BYTES'],
   maxUploadBytes: ['HELIO_MAX_UPLOAD_BYTES'],
   alertsIntervalSeconds: ['HELIO_ALERTS_INTERVAL_SECONDS'],
+};
+
+/** Environment variable for each gateway setting (`mqtt.*` in the config file). */
+const mqttEnvNames: Record<keyof z.infer<typeof mqttConfigSchema>, string[]> = {
+  enabled: ['HELIO_MQTT_ENABLED'],
+  host: ['HELIO_MQTT_HOST'],
+  port: ['HELIO_MQTT_PORT'],
+  tlsPort: ['HELIO_MQTTS_PORT', 'HELIO_MQTT_TLS_PORT'],
+  publicHost: ['HELIO_MQTT_PUBLIC_HOST'],
+  redisUrl: ['HELIO_MQTT_REDIS_URL'],
+  caCertFile: ['HELIO_MQTT_CA_CERT_FILE'],
+  caKeyFile: ['HELIO_MQTT_CA_KEY_FILE'],
+  caKeyPassphrase: ['HELIO_MQTT_CA_KEY_PASSPHRASE'],
+  certificateValidityDays: ['HELIO_MQTT_CERTIFICATE_VALIDITY_DAYS'],
+  commandTtlSeconds: ['HELIO_MQTT_COMMAND_TTL_SECONDS'],
+  maxPayloadBytes: ['HELIO_MQTT_MAX_PAYLOAD_BYTES'],
+  authFailureDelayMs: ['HELIO_MQTT_AUTH_FAILURE_DELAY_MS'],
 };
 
 export class ConfigError extends Error {
@@ -74,17 +143,40 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     }
     fromFile = (parsed as Record<string, unknown> | null) ?? {};
   }
-  const fromEnv: Record<string, unknown> = {};
-  for (const [key, names] of Object.entries(envNames)) {
-    const name = names.find((n) => env[n] !== undefined && env[n] !== '');
-    if (name) fromEnv[key] = env[name];
-  }
-  const result = configSchema.safeParse({ ...fromFile, ...fromEnv, ...stripUndefined(options.overrides ?? {}) });
+  const fromEnv = readEnv(env, envNames);
+  const mqttFromEnv = readEnv(env, mqttEnvNames);
+  const overrides = stripUndefined(options.overrides ?? {});
+  // The gateway's settings merge one by one: a file's mqtt.port and the environment's HELIO_MQTTS_PORT both count.
+  // A bare `mqtt:` in the file is an empty section; anything else that is not a mapping is reported as it is.
+  const mqttLayers: unknown[] = [fromFile['mqtt'] ?? undefined, mqttFromEnv, overrides.mqtt];
+  const notMapping = mqttLayers.find((l) => l !== undefined && (typeof l !== 'object' || l === null || Array.isArray(l)));
+  const mqtt = notMapping ?? Object.assign({}, ...mqttLayers.map((l) => stripUndefined((l ?? {}) as object)));
+  const result = configSchema.safeParse({ ...fromFile, ...fromEnv, ...overrides, mqtt });
   if (!result.success) {
     const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
-  return Object.freeze(result.data);
+  const data = result.data;
+  const mqttHost = data.mqtt.host ?? data.host;
+  const config: Config = {
+    ...data,
+    mqtt: Object.freeze({ ...data.mqtt, host: mqttHost, publicHost: data.mqtt.publicHost ?? publicHostFor(mqttHost) }),
+  };
+  return Object.freeze(config);
+}
+
+function readEnv(env: NodeJS.ProcessEnv, names: Record<string, string[]>): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const [key, candidates] of Object.entries(names)) {
+    const name = candidates.find((n) => env[n] !== undefined && env[n] !== '');
+    if (name) values[key] = env[name];
+  }
+  return values;
+}
+
+/** What devices are told to connect to when no public host is set: the listening host, unless it is every interface. */
+function publicHostFor(host: string): string {
+  return ['0.0.0.0', '::', '[::]', '::0'].includes(host) ? 'localhost' : host;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
@@ -97,6 +189,11 @@ export function describeConfig(config: Config): Record<string, unknown> {
     ...config,
     secret: config.secret ? '***' : undefined,
     databaseUrl: config.databaseUrl ? maskUrlPassword(config.databaseUrl) : undefined,
+    mqtt: {
+      ...config.mqtt,
+      redisUrl: config.mqtt.redisUrl ? maskUrlPassword(config.mqtt.redisUrl) : undefined,
+      caKeyPassphrase: config.mqtt.caKeyPassphrase ? '***' : undefined,
+    },
   };
 }
 

@@ -92,6 +92,11 @@ export function buildOpenApiDocument(operations: readonly OperationDoc[]): JsonS
         name: 'Locus',
         description: 'The Locus Energy v3 API, at /v3: partners, clients, sites, components, data and alerts by integer id',
       },
+      {
+        name: 'Plants',
+        description:
+          "The Plants API, at /api/v1: devices, their lifecycle, provisioning and MQTT credentials, commands; and Helio's device templates and plant groups. Its errors carry the spec's codes, with `details` an object",
+      },
       { name: 'Sync', description: 'Notifications for syncing clients (the protocol itself is the tRPC sync router)' },
       { name: 'System', description: 'Health and version' },
     ],

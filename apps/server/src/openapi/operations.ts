@@ -5,6 +5,7 @@
 import { alentisOperations } from '../rest/alentis/index.js';
 import { locusOperations } from '../rest/locus/index.js';
 import { oauthOperations } from '../rest/oauth.js';
+import { plantsOperations } from '../rest/plants/index.js';
 import { syncEventOperations } from '../rest/sync-events.js';
 import { systemOperations } from '../rest/system.js';
 import type { OperationDoc } from './describe.js';
@@ -13,6 +14,7 @@ export const operations: OperationDoc[] = [
   ...alentisOperations,
   ...Object.values(oauthOperations),
   ...locusOperations,
+  ...plantsOperations,
   ...Object.values(syncEventOperations),
   ...Object.values(systemOperations),
 ];

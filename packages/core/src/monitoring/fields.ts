@@ -72,6 +72,9 @@ export const storedFields: readonly BaseField[] = [
   measured('POA', 17, 'Irradiance Plane of Array', 'W/m²', 'irradiance'),
   measured('TmpAmb', 18, 'Ambient Temperature', '°C', 'temperature'),
   measured('TmpMod', 19, 'Module Temperature', '°C', 'temperature'),
+  // A grid meter's energy drawn from and fed into the grid (plants' energy summary).
+  measured('WhImp', 20, 'AC Energy Imported', 'Wh', 'energy', ['sum']),
+  measured('WhExp', 21, 'AC Energy Exported', 'Wh', 'energy', ['sum']),
 ];
 
 /** Fields computed from stored ones (formulas in data/derived.ts). */

@@ -7,6 +7,7 @@ import { alertsRouter } from '../monitoring/alerts/router.js';
 import { componentsRouter } from '../monitoring/components/router.js';
 import { monitoringRouter } from '../monitoring/data/router.js';
 import { organisationsRouter } from '../organisations/router.js';
+import { plantsRouter } from '../plants/router.js';
 import { portfoliosRouter } from '../portfolios/router.js';
 import { sitesRouter } from '../sites/router.js';
 import { syncRouter } from '../sync/router.js';
@@ -23,6 +24,7 @@ export const appRouter = router({
   components: componentsRouter,
   alerts: alertsRouter,
   monitoring: monitoringRouter,
+  plants: plantsRouter,
   sync: syncRouter,
 });
 

@@ -6,6 +6,7 @@ import publicClients from './0005-public-clients.js';
 import uniqueServerClocks from './0006-unique-server-clocks.js';
 import rejectedByUser from './0007-rejected-by-user.js';
 import monitoring from './0008-monitoring.js';
+import plants from './0009-plants.js';
 
 export interface Migration {
   /** Stable, ordered name; never renamed once released. */
@@ -23,4 +24,5 @@ export const migrations: readonly Migration[] = [
   { id: '0006-unique-server-clocks', sql: uniqueServerClocks },
   { id: '0007-rejected-by-user', sql: rejectedByUser },
   { id: '0008-monitoring', sql: monitoring },
+  { id: '0009-plants', sql: plants },
 ];

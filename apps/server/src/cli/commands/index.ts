@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { apikeyCreate, apikeyList, apikeyRevoke } from './apikey.js';
+import { deviceSimulate } from './device.js';
 import { memberAdd, memberRemove } from './member.js';
 import { migrate } from './migrate.js';
 import { oauthClientCreate } from './oauth-client.js';
@@ -24,4 +25,5 @@ export const commands: readonly Command[] = [
   oauthClientCreate,
   readingsImport,
   simulateCommand,
+  deviceSimulate,
 ];

@@ -26,7 +26,7 @@ export const readingOperations = {
       'JSON `{"readings": [{"ts": "2024-05-01T12:00:00Z", "W": 1234.5, "Wh": 10.2}, ...]}`, or the same as `Content-Type: text/csv`',
       '(header `ts,W,Wh,...`; an empty cell is no value; quoted cells and CRLF allowed; numbers with a dot).',
       'Keys: `ts` and any stored base field (`W`, `Wh`, `A`, `Hz`, `PF`, `PPV`, `PhV`, `VA`, `VAR`, `WphA`, `WphB`, `WphC`, `DCA`, `DCV`, `DCW`,',
-      '`GHI`, `POA`, `TmpAmb`, `TmpMod`); `Wh` is the energy of the interval that starts at `ts`. `ts` is ISO-8601 with an explicit offset',
+      '`GHI`, `POA`, `TmpAmb`, `TmpMod`, `WhImp`, `WhExp`); `Wh`, `WhImp` and `WhExp` are the energy of the interval that starts at `ts`. `ts` is ISO-8601 with an explicit offset',
       '(`Z` or `±HH:MM`), at most one day after the server time. At most 10,000 rows per request (a row with only `ts` counts and stores nothing).',
       'Idempotent: one value per (component, field, ts); the same value again changes nothing (`unchanged`), a different one replaces it',
       '(`replaced`), and every aggregate follows. All or nothing: any bad row is a 400 naming each problem',

@@ -1,0 +1,150 @@
+// The aedes broker with Helio's hooks, alone in one process (in-memory
+// emitter and persistence) or shared with other server instances through
+// Redis (`mqtt.redisUrl`): aedes' Redis emitter carries fan-out between
+// instances (a plant's subscription, a takeover, the gateway's notices) and
+// its Redis persistence keeps sessions (subscriptions of plants connecting
+// with a persistent session, wills), so they survive a restart.
+import { connect as connectTcp, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
+import { Aedes, type AedesOptions, type Client } from 'aedes';
+import redisPersistence from 'aedes-persistence-redis';
+import mqemitterRedis from 'mqemitter-redis';
+import { parsePlantTopic } from './topics.js';
+
+/** What the gateway changes in a broker's parts, after aedes built them. */
+interface BrokerParts {
+  mq: { emit(packet: { topic: string }, cb?: (err?: Error) => void): void };
+  persistence: {
+    outgoingClearMessageId(client: Client, packet: { messageId?: number }, cb?: unknown): Promise<unknown>;
+    destroy?(): Promise<void> | void;
+  };
+}
+
+/** ioredis options from a redis:// or rediss:// URL (the database is the path: redis://host:6379/3). */
+export function redisOptions(url: string): { host: string; port: number; db: number; username?: string; password?: string; tls?: object } {
+  const u = new URL(url);
+  const db = Number(u.pathname.replace(/^\//, '') || '0');
+  return {
+    host: u.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1',
+    port: Number(u.port || 6379),
+    db: Number.isInteger(db) ? db : 0,
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
+}
+
+export class RedisUnreachableError extends Error {
+  constructor(url: string, why: string) {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    super(`cannot reach Redis at ${u.toString()} (mqtt.redisUrl, HELIO_MQTT_REDIS_URL): ${why}`);
+    this.name = 'RedisUnreachableError';
+  }
+}
+
+/**
+ * Whether Redis answers at `url` (a PING; any reply, an authentication
+ * demand included, means it is there). The Redis clients would otherwise
+ * retry forever and the server would hang at start instead of saying why.
+ */
+export function probeRedis(url: string, timeoutMs = 5000): Promise<void> {
+  const o = redisOptions(url);
+  return new Promise((resolve, reject) => {
+    const ready = () => socket.write('PING\r\n');
+    const socket: Socket = o.tls
+      ? connectTls({ host: o.host, port: o.port, servername: o.host }, ready)
+      : connectTcp({ host: o.host, port: o.port }, ready);
+    const fail = (why: string) => {
+      socket.destroy();
+      reject(new RedisUnreachableError(url, why));
+    };
+    socket.setTimeout(timeoutMs, () => fail(`no answer within ${timeoutMs} ms`));
+    socket.once('error', (err: NodeJS.ErrnoException) => fail(err.code ?? err.message));
+    socket.once('data', (reply: Buffer) => {
+      socket.destroy();
+      const text = reply.toString('utf8');
+      if (text.startsWith('+') || text.startsWith('-')) resolve();
+      else reject(new RedisUnreachableError(url, 'the server there does not speak Redis'));
+    });
+  });
+}
+
+export interface BrokerOptions {
+  /** This broker's id among those sharing Redis. */
+  id: string;
+  hooks: Pick<AedesOptions, 'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'>;
+  redisUrl?: string | undefined;
+  /** The plant acknowledged (PUBACK) a packet the gateway wrote to it. */
+  onPuback(client: Client, messageId: number): void;
+  /**
+   * A client connected to broker `brokerId` (this one or, over Redis, another). Called before
+   * aedes closes a connection of the same client id here, so the gateway knows why it closes.
+   */
+  onClientRegistered(brokerId: string, clientId: string): void;
+}
+
+type Emitter = {
+  on(topic: string, fn: (packet: { topic: string; payload: unknown }, done: () => void) => void, cb?: () => void): void;
+};
+
+/** Hears of every client registered anywhere; on a new emitter, so before aedes' own listener. */
+function listenForRegistrations(mq: Emitter, opts: BrokerOptions): void {
+  mq.on('$SYS/+/new/clients', (packet, done) => {
+    opts.onClientRegistered(packet.topic.split('/')[1]!, String(packet.payload));
+    done();
+  });
+}
+
+export async function createBroker(opts: BrokerOptions): Promise<Aedes> {
+  if (opts.redisUrl) await probeRedis(opts.redisUrl);
+  const shared = opts.redisUrl
+    ? {
+        mq: mqemitterRedis({ connectionString: opts.redisUrl }),
+        persistence: redisPersistence(redisOptions(opts.redisUrl)),
+      }
+    : {};
+  if (shared.mq) listenForRegistrations(shared.mq as unknown as Emitter, opts);
+  const broker = await Aedes.createBroker({
+    ...shared,
+    ...opts.hooks,
+    id: opts.id,
+    // A CONNECT must arrive soon after the socket opens.
+    connectTimeout: 10_000,
+    // MQTT 3.1 capped client ids at 23 characters; a plant's id (its UUID) has 36.
+    maxClientsIdLength: 64,
+  });
+  const parts = broker as unknown as BrokerParts;
+  // In one process only this broker registers clients: after aedes' listener is soon enough.
+  if (!shared.mq) listenForRegistrations(parts.mq as unknown as Emitter, opts);
+
+  // A plant's own messages have no subscriber (no plant may subscribe to
+  // them; the gateway handles them in authorizePublish): not fanned out,
+  // which over Redis would be a round trip per message for nothing.
+  const mq = parts.mq;
+  const emit = mq.emit.bind(mq);
+  mq.emit = (packet, cb) => {
+    const topic = parsePlantTopic(packet.topic);
+    if (topic && topic.kind !== 'commands') {
+      cb?.();
+      return;
+    }
+    emit(packet, cb);
+  };
+
+  // aedes clears an acknowledged packet from the persistence with the PUBACK's
+  // packet identifier: where the gateway learns that a command it wrote arrived.
+  const persistence = parts.persistence;
+  const clear = persistence.outgoingClearMessageId.bind(persistence);
+  persistence.outgoingClearMessageId = (client, packet, cb) => {
+    if (packet.messageId !== undefined) opts.onPuback(client, packet.messageId);
+    return clear(client, packet, cb);
+  };
+  return broker;
+}
+
+/** Closes the broker (its clients, then the emitter) and its persistence. */
+export async function closeBroker(broker: Aedes): Promise<void> {
+  await new Promise<void>((resolve) => broker.close(() => resolve()));
+  await (broker as unknown as BrokerParts).persistence.destroy?.();
+}

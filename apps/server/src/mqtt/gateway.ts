@@ -1,0 +1,262 @@
+// Helio's MQTT gateway: aedes in the server process, listening on MQTT over
+// TCP (`mqtt.port`) and over TLS (`mqtt.tlsPort`, client certificates for
+// MTLS plants), MQTT 3.1.1 and 5. Policy is the broker's hooks
+// (hooks/authenticate.ts, hooks/authorize.ts); each kind of message has its
+// handler (handlers/); commands go out from the database (commands.ts); the
+// supervisor keeps connected plants in line with the database (supervisor.ts).
+import { randomUUID } from 'node:crypto';
+import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import { plants } from '@helio/core';
+import type { Aedes, Client, Subscription } from 'aedes';
+import { plantEnvironment } from '../plant-environment.js';
+import { PortInUseError, type PortSetting } from '../port-in-use.js';
+import type { AppServices } from '../services.js';
+import { closeBroker, createBroker } from './broker.js';
+import { CommandDispatcher } from './commands.js';
+import { MqttConnection } from './connection.js';
+import { workTracker, type GatewayContext, type GatewayLog } from './context.js';
+import { handleAck } from './handlers/ack.js';
+import { handleStatus } from './handlers/status.js';
+import { handleTelemetry } from './handlers/telemetry.js';
+import { authenticateHooks, FailureTracker } from './hooks/authenticate.js';
+import {
+  authorizeForwardHook,
+  authorizePublishHook,
+  authorizeSubscribeHook,
+  type UplinkHandler,
+  type WillHandler,
+} from './hooks/authorize.js';
+import { markAllOffline, plantRow } from './plant-store.js';
+import { Sessions, type PlantSession } from './sessions.js';
+import { startSupervisor } from './supervisor.js';
+import { gatewayTlsOptions } from './tls.js';
+import { NOTICE_TOPICS, plantTopic } from './topics.js';
+
+export interface Gateway {
+  /** The ports really listened on (the configured ones, or those the system picked for 0). */
+  readonly port: number;
+  readonly tlsPort: number;
+  readonly broker: Aedes;
+  /** Plants connected to this gateway. */
+  connectedPlants(): string[];
+  /** Stops listening, disconnects every plant, and waits for their last writes. */
+  close(): Promise<void>;
+}
+
+export interface GatewayOptions {
+  log: GatewayLog;
+  /** How often connected plants are checked against the database (default 1000 ms). */
+  checkIntervalMs?: number;
+}
+
+/** Room for a PUBLISH's topic, packet identifier and MQTT 5 properties beside the largest payload. */
+const PACKET_OVERHEAD_BYTES = 4096;
+
+export async function startGateway(services: AppServices, options: GatewayOptions): Promise<Gateway> {
+  const settings = services.config.mqtt;
+  const log = options.log;
+  const env = await plantEnvironment(services);
+  if (!settings.redisUrl) {
+    // Alone, this gateway holds every plant connection there is: none yet.
+    const reset = await markAllOffline(services.db);
+    if (reset > 0) log.info({ plants: reset }, 'mqtt: plants left ONLINE by an earlier run marked OFFLINE');
+  }
+  const work = workTracker();
+  const sessions = new Sessions(env);
+  const writer = plants.createTelemetryWriter(services.db, { clock: services.clock });
+  const cx: GatewayContext = {
+    db: services.db,
+    clock: services.clock,
+    ids: services.ids,
+    env,
+    log,
+    sessions,
+    writer,
+    maxPayloadBytes: settings.maxPayloadBytes,
+    track: work.track,
+  };
+  const commands = new CommandDispatcher(cx);
+  const auth = authenticateHooks(cx, new FailureTracker(settings.authFailureDelayMs));
+
+  const handleUplink: UplinkHandler = (session, kind, payload, now) => {
+    switch (kind) {
+      case 'telemetry':
+        return handleTelemetry(cx, session, payload, now);
+      case 'status':
+        return handleStatus(cx, session.row, sessions.secrets(session), payload, now);
+      case 'ack':
+        return handleAck(cx, session, payload, now);
+    }
+  };
+  const handleWill: WillHandler = async (plantId, session, payload, now) => {
+    const row = session?.row ?? (await plantRow(cx.db, plantId));
+    if (!row || row.deleted_at !== null) return;
+    await handleStatus(cx, row, session ? sessions.secrets(session) : plants.plantSecrets(env, row), payload, now);
+  };
+
+  // A plant that reconnected to another server: this one's old connection closing does not make it OFFLINE.
+  const movedAway = new Set<string>();
+  const brokerId = randomUUID();
+  const broker = await createBroker({
+    id: brokerId,
+    redisUrl: settings.redisUrl,
+    hooks: {
+      preConnect: auth.preConnect,
+      authenticate: auth.authenticate,
+      authorizePublish: authorizePublishHook(cx, handleUplink, handleWill),
+      authorizeSubscribe: authorizeSubscribeHook(cx),
+      authorizeForward: authorizeForwardHook,
+    },
+    onPuback: (client, messageId) => {
+      const session = sessions.of(client);
+      if (session) commands.acknowledged(session, messageId);
+    },
+    onClientRegistered: (registeredOn, clientId) => {
+      if (registeredOn !== brokerId && sessions.connected(clientId)) movedAway.add(clientId);
+    },
+  });
+
+  // ---- connection state: ONLINE when registered, OFFLINE when gone (in order, per plant).
+  const stateWrites = new Map<string, Promise<void>>();
+  const setOnline = (plantId: string, online: boolean) => {
+    const now = cx.clock.now();
+    const next = (stateWrites.get(plantId) ?? Promise.resolve())
+      .then(() => plants.setConnection(cx.db, plantId, online, now))
+      .catch((err: unknown) => log.error({ err, plantId }, 'mqtt: connection state not recorded'));
+    stateWrites.set(plantId, next);
+    void work.track(next).finally(() => {
+      if (stateWrites.get(plantId) === next) stateWrites.delete(plantId);
+    });
+  };
+  const mq = (
+    broker as unknown as {
+      mq: {
+        on(topic: string, fn: (packet: { topic: string; payload: unknown }, done: () => void) => void): void;
+        emit(packet: object): void;
+      };
+    }
+  ).mq;
+
+  broker.on('client', (client: Client) => {
+    const session = sessions.register(client);
+    if (!session) return;
+    log.info(
+      { plantId: session.plantId, source: session.conn.source, tls: session.conn.secure, mqtt: session.conn.protocolVersion ?? 4 },
+      'mqtt: plant connected',
+    );
+    setOnline(session.plantId, true);
+  });
+  broker.on('clientReady', (client: Client) => {
+    const session = sessions.of(client);
+    if (session) void commands.deliver(session);
+  });
+  broker.on('subscribe', (subs: Subscription[], client: Client) => {
+    const session = sessions.of(client);
+    if (session && subs.some((s) => s.topic === plantTopic(session.plantId, 'commands') && s.qos <= 1)) void commands.deliver(session);
+  });
+  broker.on('clientDisconnect', (client: Client) => {
+    const session = sessions.unregister(client);
+    if (!session) return;
+    log.info({ plantId: session.plantId }, 'mqtt: plant disconnected');
+    if (movedAway.delete(session.plantId)) return;
+    setOnline(session.plantId, false);
+  });
+  broker.on('clientError', (client: Client, err: Error) => log.debug({ clientId: client.id, err: err.message }, 'mqtt: client error'));
+  broker.on('connectionError', (_client: Client, err: Error) => log.debug({ err: err.message }, 'mqtt: connection error'));
+
+  const disconnect = (session: PlantSession, reason: string, code: number) => {
+    if (session.closing) return;
+    log.info({ plantId: session.plantId, reason }, 'mqtt: plant disconnected by the gateway');
+    session.closing = true;
+    session.conn.sendDisconnect(code);
+    session.client.close();
+  };
+  const supervisor = startSupervisor(cx, commands, disconnect, { intervalMs: options.checkIntervalMs ?? 1000 });
+
+  // ---- changes announced by core (this process) go to every server through the emitter.
+  const onCommand = (plantId: string) => mq.emit({ topic: NOTICE_TOPICS.command, payload: Buffer.from(plantId) });
+  const onChanged = (plantId: string) => mq.emit({ topic: NOTICE_TOPICS.changed, payload: Buffer.from(plantId) });
+  plants.plantEvents.on('command', onCommand);
+  plants.plantEvents.on('changed', onChanged);
+  mq.on(NOTICE_TOPICS.command, (packet, done) => {
+    const session = sessions.connected(String(packet.payload));
+    if (session) void commands.deliver(session);
+    done();
+  });
+  mq.on(NOTICE_TOPICS.changed, (packet, done) => {
+    const plantId = String(packet.payload);
+    if (sessions.connected(plantId)) void supervisor.check([plantId]);
+    done();
+  });
+
+  // ---- listeners
+  const limits = { maxPacketBytes: settings.maxPayloadBytes + PACKET_OVERHEAD_BYTES };
+  const accept = (socket: Socket) => {
+    socket.setNoDelay(true);
+    broker.handle(new MqttConnection(socket, limits));
+  };
+  const tcp = createTcpServer(accept);
+  const tlsServer = createTlsServer(
+    await gatewayTlsOptions(env.ca, { publicHost: settings.publicHost, listenHost: settings.host, now: cx.clock.now() }),
+    accept,
+  );
+  tlsServer.on('tlsClientError', (err) => log.debug({ err: err.message }, 'mqtt: TLS handshake failed'));
+  // After listening, a failure to accept (out of file descriptors) is logged; the listener goes on.
+  const acceptFailed = (err: Error) => log.error({ err }, 'mqtt: a connection could not be accepted');
+
+  const stop = async () => {
+    plants.plantEvents.off('command', onCommand);
+    plants.plantEvents.off('changed', onChanged);
+    await supervisor.stop();
+    const closed = [serverClosed(tcp), serverClosed(tlsServer)];
+    await closeBroker(broker);
+    await work.settled();
+    await writer.close();
+    await Promise.all(closed);
+  };
+
+  let port: number;
+  let tlsPort: number;
+  try {
+    port = await listen(tcp, settings.host, settings.port, 'mqtt.port');
+    tlsPort = await listen(tlsServer, settings.host, settings.tlsPort, 'mqtt.tlsPort');
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  tcp.on('error', acceptFailed);
+  tlsServer.on('error', acceptFailed);
+  // Provisioning packages name the ports really in use.
+  env.broker.port = port;
+  env.broker.tlsPort = tlsPort;
+
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    tlsPort,
+    broker,
+    connectedPlants: () => sessions.all().map((s) => s.plantId),
+    close: () => (closing ??= stop()),
+  };
+}
+
+function listen(server: Server, host: string, port: number, setting: PortSetting): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new PortInUseError(host, port, setting) : err);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+}
+
+/** Stops accepting; resolves once the last connection closed (immediately when it never listened). */
+function serverClosed(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+  });
+}

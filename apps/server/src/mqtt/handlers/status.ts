@@ -1,0 +1,26 @@
+// plants/{id}/status: a signed `{"status", "faults"?, "ts"?}`: the plant's
+// connection state and its faults (Device Fault alerts), through core's
+// recordStatus. Also the plant's will message, published by the broker when
+// the connection is lost.
+import { plants, systemPrincipal } from '@helio/core';
+import { REASON } from '../connection.js';
+import type { GatewayContext } from '../context.js';
+import { drop, openSigned } from './envelope.js';
+
+export async function handleStatus(
+  cx: GatewayContext,
+  row: plants.PlantRow,
+  secrets: plants.PlantSecrets,
+  payload: Buffer,
+  now: Date,
+): Promise<number> {
+  const opened = await openSigned(cx, row.id, secrets, 'status', payload, now);
+  if (!opened.ok) return opened.code;
+  const ctx = { db: cx.db, clock: cx.clock, ids: cx.ids, principal: systemPrincipal };
+  const result = await plants.recordStatus(ctx, row, opened.text, now);
+  if (!result.ok) {
+    await drop(cx, row.id, `status: ${result.reason}`, now);
+    return result.reason === 'no-site' ? REASON.implementationSpecific : REASON.payloadFormatInvalid;
+  }
+  return REASON.success;
+}

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { FailureTracker, refusalCode, tokenTimes, willAllowed } from './authenticate.js';
+
+const id = '0190f5d2-7c4e-7a41-9b7e-2f3c4d5e6f70';
+
+describe('slowing down repeated failures', () => {
+  it('lets two failures through at once, then doubles the wait for each one, up to ten seconds', () => {
+    const tracker = new FailureTracker(250);
+    const t = 1_000_000;
+    const delays = Array.from({ length: 10 }, (_, i) => tracker.fail('203.0.113.7', t + i * 1000));
+    expect(delays).toEqual([0, 0, 250, 500, 1000, 2000, 4000, 8000, 10_000, 10_000]);
+  });
+
+  it('counts each source on its own, and forgets a source quiet for ten minutes', () => {
+    const tracker = new FailureTracker(100);
+    for (let i = 0; i < 4; i++) tracker.fail('a', i);
+    expect(tracker.fail('b', 5)).toBe(0);
+    expect(tracker.fail('a', 6)).toBe(400);
+    expect(tracker.fail('a', 6 + 10 * 60_000)).toBe(0);
+  });
+
+  it('never waits when the delay is turned off', () => {
+    const tracker = new FailureTracker(0);
+    for (let i = 0; i < 20; i++) expect(tracker.fail('a', i)).toBe(0);
+  });
+});
+
+describe('refusals', () => {
+  it('say "identifier rejected" for an id that is no plant id, "not authorised" for a plant that may not connect, else "bad user name or password"', () => {
+    expect(refusalCode('client-id-not-a-plant-id')).toBe(2);
+    expect(refusalCode('plant-suspended')).toBe(5);
+    expect(refusalCode('will-not-allowed')).toBe(5);
+    for (const reason of ['unknown-plant', 'wrong-password', 'token-expired', 'certificate-untrusted', 'username-not-client-id']) {
+      expect(refusalCode(reason), reason).toBe(4);
+    }
+  });
+
+  it('allow a will only on the plant’s own status topic, QoS 0 or 1, not retained', () => {
+    const will = (topic: string, qos: 0 | 1 | 2 = 1, retain = false) => ({ topic, payload: Buffer.from('x'), qos, retain });
+    expect(willAllowed(id, undefined)).toBe(true);
+    expect(willAllowed(id, will(`plants/${id}/status`))).toBe(true);
+    expect(willAllowed(id, will(`plants/${id}/telemetry`))).toBe(false);
+    expect(willAllowed(id, will(`plants/00000000-0000-0000-0000-000000000000/status`))).toBe(false);
+    expect(willAllowed(id, will(`plants/${id}/status`, 2))).toBe(false);
+    expect(willAllowed(id, will(`plants/${id}/status`, 1, true))).toBe(false);
+  });
+});
+
+describe('token times', () => {
+  it('reads iat and exp (fractional seconds kept) and gives nulls for what is no JWT', () => {
+    const claims = Buffer.from(JSON.stringify({ iat: 1_700_000_000.5, exp: 1_700_003_600 })).toString('base64url');
+    expect(tokenTimes(Buffer.from(`e30.${claims}.sig`))).toEqual({
+      issuedAt: new Date(1_700_000_000_500),
+      expiresAt: new Date(1_700_003_600_000),
+    });
+    expect(tokenTimes(Buffer.from('password'))).toEqual({ issuedAt: null, expiresAt: null });
+    expect(tokenTimes(undefined)).toEqual({ issuedAt: null, expiresAt: null });
+  });
+});

@@ -1,0 +1,176 @@
+// Connection state and status messages: faults a plant reports open and
+// close Device Fault alerts on its component.
+import type { Engine } from '@helio/db';
+import { freshTestDb, testEngines, type TestDb } from '@helio/db/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemPrincipal } from '../auth/principal.js';
+import type { Clock } from '../ids.js';
+import { createSite } from '../sites/service.js';
+import { contextFor, seedOrganisation, type TestOrganisation } from '../testing.js';
+import { PLANT_COLUMNS, type PlantRow } from './rows.js';
+import { createPlant } from './service.js';
+import { recordStatus, setConnection } from './status.js';
+
+const NOW = Date.parse('2024-06-15T12:00:00Z');
+const clock: Clock = { now: () => new Date(NOW) };
+
+for (const engine of testEngines) describeStatus(engine);
+
+function describeStatus(engine: Engine): void {
+  describe(`plant status [${engine}]`, () => {
+    let db: TestDb;
+    let org: TestOrganisation;
+    let siteId: string;
+    let counter = 0;
+    beforeAll(async () => {
+      db = await freshTestDb(engine);
+      org = await seedOrganisation(db, 'Status', clock);
+      siteId = (await createSite(org.as.admin, { siteName: 'Field' })).id;
+    });
+    afterAll(() => db.dispose());
+
+    const system = () => contextFor(db, systemPrincipal, clock);
+
+    async function plant(withSite = true): Promise<PlantRow> {
+      const n = ++counter;
+      const created = await createPlant(org.as.technician, {
+        name: `Status ${n}`,
+        serialNumber: `SN-STATUS-${n}`,
+        type: 'CONTROLLER',
+        authMethod: 'PASSWORD',
+        ...(withSite ? { siteId } : {}),
+      });
+      return row(created.id);
+    }
+
+    async function row(id: string): Promise<PlantRow> {
+      const { rows } = await db.query<PlantRow>(`SELECT ${PLANT_COLUMNS} FROM plants WHERE id = $1`, [id]);
+      return rows[0]!;
+    }
+
+    async function faultAlerts(componentId: string) {
+      const { rows } = await db.query<{
+        condition_key: string;
+        priority: string;
+        started_at: Date;
+        ended_at: Date | null;
+        description_short: string | null;
+      }>(
+        `SELECT condition_key, priority, started_at, ended_at, description_short FROM alerts
+         WHERE component_id = $1 AND alert_type = 'Device Fault' ORDER BY condition_key, started_at`,
+        [componentId],
+      );
+      return rows;
+    }
+
+    it('marks a plant online and offline as the gateway sees it, with when it was last seen', async () => {
+      const p = await plant();
+      expect(p.status).toBe('OFFLINE');
+      await setConnection(db, p.id, true, new Date(NOW));
+      expect(await row(p.id)).toMatchObject({ status: 'ONLINE', last_seen_at: new Date(NOW) });
+      await setConnection(db, p.id, false, new Date(NOW + 5000));
+      expect(await row(p.id)).toMatchObject({ status: 'OFFLINE', last_seen_at: new Date(NOW + 5000) });
+      // A late event never moves last seen backwards.
+      await setConnection(db, p.id, true, new Date(NOW - 60_000));
+      expect(await row(p.id)).toMatchObject({ status: 'ONLINE', last_seen_at: new Date(NOW + 5000) });
+    });
+
+    it('opens a Device Fault alert for an active fault and closes it when the plant reports it cleared', async () => {
+      const p = await plant();
+      const opened = await recordStatus(
+        system(),
+        p,
+        JSON.stringify({
+          status: 'FAULT',
+          ts: '2024-06-15T11:00:00Z',
+          faults: [
+            { code: 'GRID_OVERVOLTAGE', message: 'Grid voltage above 253 V', active: true, priority: 'high' },
+            { code: 'FAN', message: 'x'.repeat(300), active: true },
+          ],
+        }),
+        new Date(NOW),
+      );
+      expect(opened).toEqual({ ok: true, status: 'FAULT', faults: 2, opened: 2, updated: 0, closed: 0 });
+      expect(await row(p.id)).toMatchObject({ status: 'ONLINE', last_seen_at: new Date(NOW) });
+      const open = await faultAlerts(p.component_id!);
+      expect(open).toMatchObject([
+        { condition_key: 'FAN', priority: 'Medium', ended_at: null },
+        {
+          condition_key: 'GRID_OVERVOLTAGE',
+          priority: 'High',
+          started_at: new Date('2024-06-15T11:00:00Z'),
+          ended_at: null,
+          description_short: 'Grid voltage above 253 V',
+        },
+      ]);
+      expect(open[0]!.description_short).toHaveLength(200);
+
+      const cleared = await recordStatus(
+        system(),
+        p,
+        JSON.stringify({ status: 'ONLINE', ts: '2024-06-15T11:30:00Z', faults: [{ code: 'GRID_OVERVOLTAGE', active: false }] }),
+        new Date(NOW),
+      );
+      expect(cleared).toMatchObject({ ok: true, closed: 1 });
+      const after = await faultAlerts(p.component_id!);
+      expect(after.find((a) => a.condition_key === 'GRID_OVERVOLTAGE')!.ended_at).toEqual(new Date('2024-06-15T11:30:00Z'));
+      expect(after.find((a) => a.condition_key === 'FAN')!.ended_at).toBeNull();
+    });
+
+    it('marks the plant offline on an OFFLINE status (its will message)', async () => {
+      const p = await plant();
+      await setConnection(db, p.id, true, new Date(NOW - 1000));
+      expect(await recordStatus(system(), p, JSON.stringify({ status: 'OFFLINE' }), new Date(NOW))).toMatchObject({
+        ok: true,
+        status: 'OFFLINE',
+        faults: 0,
+      });
+      expect(await row(p.id)).toMatchObject({ status: 'OFFLINE', last_seen_at: new Date(NOW) });
+    });
+
+    it('refuses what is not a status message, changing nothing', async () => {
+      const p = await plant();
+      const bad: [string, RegExp][] = [
+        ['{"status":', /^malformed JSON/],
+        [JSON.stringify({ faults: [] }), /^bad status: status/],
+        [JSON.stringify({ status: 'ONLINE', extra: 1 }), /^bad status/],
+        [JSON.stringify({ status: 'ONLINE', faults: [{ code: 'X' }] }), /^bad status: faults.0.active/],
+        [JSON.stringify({ status: 'ONLINE', ts: 'yesterday' }), /^bad status: ts/],
+        [JSON.stringify({ status: 'FAULT', ts: '2024-06-15T18:00:00Z', faults: [{ code: 'X', active: true }] }), /^bad faults: .*ahead/],
+      ];
+      for (const [payload, reason] of bad) {
+        const r = await recordStatus(system(), p, payload, new Date(NOW));
+        expect(r.ok, payload).toBe(false);
+        if (!r.ok) expect(r.reason, payload).toMatch(reason);
+      }
+      expect(await row(p.id)).toMatchObject({ status: 'OFFLINE', last_seen_at: null });
+      expect(await faultAlerts(p.component_id!)).toEqual([]);
+    });
+
+    it('applies the status of a plant without a site and ignores only its faults, saying so', async () => {
+      const lonely = await plant(false);
+      expect(
+        await recordStatus(system(), lonely, JSON.stringify({ status: 'FAULT', faults: [{ code: 'X', active: true }] }), new Date(NOW)),
+      ).toEqual({ ok: true, status: 'FAULT', faults: 1, opened: 0, updated: 0, closed: 0, faultsIgnored: 'no-site' });
+      expect(await row(lonely.id)).toMatchObject({ status: 'ONLINE', last_seen_at: new Date(NOW) });
+      expect(
+        await recordStatus(
+          system(),
+          lonely,
+          JSON.stringify({ status: 'OFFLINE', faults: [{ code: 'X', active: false }] }),
+          new Date(NOW + 1000),
+        ),
+      ).toMatchObject({ ok: true, status: 'OFFLINE', faultsIgnored: 'no-site' });
+      expect(await row(lonely.id)).toMatchObject({ status: 'OFFLINE', last_seen_at: new Date(NOW + 1000) });
+      // Without faults there is nothing to ignore.
+      expect(await recordStatus(system(), lonely, JSON.stringify({ status: 'ONLINE' }), new Date(NOW + 2000))).toEqual({
+        ok: true,
+        status: 'ONLINE',
+        faults: 0,
+        opened: 0,
+        updated: 0,
+        closed: 0,
+      });
+    });
+  });
+}

@@ -1,0 +1,112 @@
+// A plant's connection state and the status messages it reports.
+//
+// The gateway calls `setConnection` when a plant connects and when it goes
+// (a clean disconnect, a dropped connection, its will message). A status
+// message `{"status": "ONLINE"|"OFFLINE"|"FAULT"|..., "faults"?: [...], "ts"?}`
+// updates the same state, and its faults open and close Device Fault alerts
+// on the plant's component through the monitoring events (alerts/events.ts):
+// `active: true` opens (or updates) the fault's alert, `active: false`
+// closes it. A plant without a site has no component to raise faults on:
+// its status still counts, its faults are ignored (and the answer says so).
+import type { Queryable } from '@helio/db';
+import { z } from 'zod';
+import { systemPrincipal } from '../auth/principal.js';
+import { withPrincipal, type ServiceContext } from '../context.js';
+import { isDomainError } from '../errors.js';
+import { recordEvents } from '../monitoring/alerts/events.js';
+import type { PlantRow } from './rows.js';
+
+/** Marks a plant online (connected) or offline, and when it was last seen. */
+export async function setConnection(db: Queryable, plantId: string, online: boolean, now: Date): Promise<void> {
+  await db.query(`UPDATE plants SET status = $2, last_seen_at = GREATEST(last_seen_at, $3) WHERE id = $1`, [
+    plantId,
+    online ? 'ONLINE' : 'OFFLINE',
+    now,
+  ]);
+}
+
+/** A fault as a plant reports it. */
+export const reportedFault = z.strictObject({
+  code: z.string().trim().min(1).max(100),
+  message: z.string().trim().max(4000).optional(),
+  active: z.boolean(),
+  /** Helio: High, Medium (the default) or Low, any case, as monitoring events take it. */
+  priority: z.string().max(20).optional(),
+});
+
+/** The payload of a status message. */
+export const statusMessage = z.strictObject({
+  status: z
+    .string()
+    .trim()
+    .min(1)
+    .max(50)
+    .regex(/^[A-Za-z_]+$/, 'a word such as ONLINE, OFFLINE or FAULT'),
+  faults: z.array(reportedFault).max(1000).optional(),
+  ts: z.iso.datetime({ offset: true }).optional(),
+});
+export type StatusMessage = z.infer<typeof statusMessage>;
+
+export type StatusResult =
+  | {
+      ok: true;
+      status: string;
+      faults: number;
+      opened: number;
+      updated: number;
+      closed: number;
+      /** Why the message's faults were not recorded (the connection state was): `no-site`. */
+      faultsIgnored?: 'no-site';
+    }
+  | { ok: false; reason: string };
+
+/**
+ * Applies a plant's status message (the envelope's payload text): the
+ * connection state (OFFLINE marks it offline; any other status means it is
+ * there and talking: online), last seen, and its faults as Device Fault
+ * events of its component. `ok: false` (with the reason, for the drop
+ * counter) for a message that is not one; nothing is changed then. Faults
+ * from a plant without a site (no component to raise them on) are ignored,
+ * the rest applied: the answer says `faultsIgnored: 'no-site'`.
+ */
+export async function recordStatus(ctx: ServiceContext, plant: PlantRow, payloadText: string, now: Date): Promise<StatusResult> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(payloadText);
+  } catch {
+    return { ok: false, reason: 'malformed JSON' };
+  }
+  const result = statusMessage.safeParse(parsed);
+  if (!result.success) {
+    return { ok: false, reason: `bad status: ${result.error.issues.map((i) => `${i.path.join('.') || '.'} ${i.message}`).join('; ')}` };
+  }
+  const message = result.data;
+  const status = message.status.toUpperCase();
+  const faults = message.faults ?? [];
+  const faultsIgnored = faults.length > 0 && !plant.component_id;
+
+  let counts = { opened: 0, updated: 0, closed: 0 };
+  if (faults.length > 0 && !faultsIgnored) {
+    const ts = message.ts ?? now.toISOString();
+    const events = faults.map((f) => {
+      const text = f.message?.trim() || undefined;
+      return {
+        ts,
+        code: f.code,
+        state: f.active ? 'active' : 'cleared',
+        ...(f.priority ? { priority: f.priority } : {}),
+        ...(text ? { descriptionShort: text.length <= 200 ? text : `${text.slice(0, 199)}…` } : {}),
+        ...(text && text.length > 200 ? { descriptionLong: text } : {}),
+      };
+    });
+    try {
+      const recorded = await recordEvents(withPrincipal(ctx, systemPrincipal), plant.component_id!, { events });
+      counts = { opened: recorded.opened, updated: recorded.updated, closed: recorded.closed };
+    } catch (err) {
+      if (isDomainError(err)) return { ok: false, reason: `bad faults: ${err.message}` };
+      throw err;
+    }
+  }
+  await setConnection(ctx.db, plant.id, status !== 'OFFLINE', now);
+  return { ok: true, status, faults: faults.length, ...counts, ...(faultsIgnored ? { faultsIgnored: 'no-site' as const } : {}) };
+}
