@@ -142,6 +142,8 @@ export async function startHelioServer(): Promise<HelioServerFixture> {
         port,
         secret: 'e2e-secret-that-is-at-least-32-characters',
         rateLimitPerMinute: 1_000_000,
+        // The desktop talks HTTP only; the MQTT gateway would hold fixed ports other test files may want.
+        mqtt: { enabled: false },
         logLevel: 'silent',
       },
     });

@@ -30,7 +30,11 @@ describe('npx helio on a PGlite data directory a server is using', () => {
     async () => {
       const dataDir = join(work, 'data');
       const socket = join(dataDir, SOCKET_FILE_NAME);
-      const server = startHelio(work, ['serve', '--port', '0', '--data-dir', dataDir], { HELIO_LOG_LEVEL: 'info' });
+      const server = startHelio(work, ['serve', '--port', '0', '--data-dir', dataDir], {
+        HELIO_LOG_LEVEL: 'info',
+        HELIO_MQTT_PORT: '0',
+        HELIO_MQTTS_PORT: '0',
+      });
       const exited = new Promise<number | null>((resolve) => server.on('exit', (code) => resolve(code)));
       let serverErr = '';
       server.stderr.setEncoding('utf8').on('data', (d: string) => (serverErr += d));
