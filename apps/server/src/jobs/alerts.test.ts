@@ -2,7 +2,8 @@ import { components, sites, systemPrincipal } from '@helio/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serviceContext } from '../services.js';
 import { createTenant, createTestApp, manualClock, type TestApp } from '../testing.js';
-import { startAlertJob, type JobLog, type Timers } from './alerts.js';
+import { startAlertJob } from './alerts.js';
+import type { JobLog, Timers } from './schedule.js';
 
 /** Timers that fire only when the test says so. */
 function manualTimers() {

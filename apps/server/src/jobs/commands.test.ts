@@ -4,7 +4,7 @@ import { serviceContext } from '../services.js';
 import { describeEachEngine } from '../test-engines.js';
 import { createTestApp, manualClock, type TestApp } from '../testing.js';
 import { startCommandExpiryJob, type CommandExpiryJob } from './commands.js';
-import type { JobLog, Timers } from './alerts.js';
+import type { JobLog, Timers } from './schedule.js';
 
 describeEachEngine('command expiry on a schedule', (engine) => {
   let t: TestApp;
