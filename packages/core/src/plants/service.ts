@@ -4,7 +4,8 @@
 // provisioning.ts; every one of them loads its plant through
 // `loadPlantForAction`, the one place a plant's visibility is decided.
 //
-// A plant with a site maps to one component of that site: the one named,
+// A plant with a site maps to one component of that site
+// (component-mapping.ts): the one named,
 // else the site's live component made for it earlier (its nodeId is the
 // plant's serial number, or that plus `-<site's Locus id>` when the serial
 // number was taken), else a new one (created through the components service,
@@ -14,13 +15,11 @@
 // readings of its own: a plant never maps to one. Moving a plant to another
 // site maps it to a component of that site; the old component stays, with
 // its readings, in the old site's history.
-import { DbError, nestedDb, type Queryable } from '@helio/db';
+import { DbError, type Queryable } from '@helio/db';
 import { readableOrganisations, targetOrganisation } from '../auth/principal.js';
 import type { Action } from '../auth/roles.js';
 import type { ServiceContext } from '../context.js';
 import { conflict, forbidden, notFound, validationError, type DomainError } from '../errors.js';
-import { createComponent } from '../monitoring/components/service.js';
-import type { Application, GenerationType, NodeType } from '../monitoring/components/schema.js';
 import { parseInput } from '../validation.js';
 import { authorizePlants, parsePlantId, plantNotFound, PLANT_OR_TEMPLATE_NOT_FOUND, SERIAL_TAKEN } from './access.js';
 import { notifyPlantChanged } from './events.js';
@@ -31,7 +30,6 @@ import {
   PLANT_COLUMNS,
   plantColumns,
   templateColumns,
-  toGroup,
   toPlant,
   toTemplate,
   type GroupRow,
@@ -45,12 +43,14 @@ import {
   updatePlantInput,
   type Page,
   type Plant,
-  type PlantAlert,
   type PlantDetail,
-  type PlantType,
   type Template,
 } from './schema.js';
 import { ensureSystemTemplates, loadUsableTemplate } from './templates.js';
+import { mapToComponent } from './component-mapping.js';
+import { plantAlerts, toPlantDetail } from './detail.js';
+
+export { CLOSED_ALERT_DAYS, toPlantDetail } from './detail.js';
 
 export { PLANT_COLUMNS, plantColumns, toPlant, type PlantRow } from './rows.js';
 export { parsePlantId, authorizePlants, plantNotFound } from './access.js';
@@ -129,166 +129,6 @@ export async function listPlants(ctx: ServiceContext, query: unknown = {}): Prom
 
 // ---------------------------------------------------------------- create
 
-/** The component a plant maps to: its node type from the template (when it names one) or the plant type. */
-function componentKind(
-  type: PlantType,
-  template: Template | null,
-): { nodeType: NodeType; application?: Application; generationType?: GenerationType } {
-  const t = template?.type.toUpperCase().replace(/[\s_-]/g, '');
-  switch (t) {
-    case 'INVERTER':
-    case 'PVINVERTER':
-      return { nodeType: 'INVERTER' };
-    case 'METER':
-    case 'GRIDMETER':
-      return { nodeType: 'METER', application: 'NET-GRID', generationType: 'NET-GRID' };
-    case 'WEATHERSTATION':
-      return { nodeType: 'WEATHERSTATION' };
-    case 'BATTERY':
-      return { nodeType: 'BATTERY' };
-    case 'STRING':
-    case 'COMBINER':
-      return { nodeType: t };
-  }
-  switch (type) {
-    case 'SENSOR':
-      return { nodeType: 'SENSOR' };
-    case 'GATEWAY':
-      return { nodeType: 'GATEWAY' };
-    default:
-      return { nodeType: 'OTHER' };
-  }
-}
-
-interface Mapping {
-  siteId: string;
-  componentId: string;
-}
-
-/**
- * The site and component a plant of `organisationId` maps to, creating the
- * component when needed. The site is share-locked and an existing component
- * locked until the transaction ends: a concurrent deletion waits, and so does
- * a concurrent mapping of another plant to the same component (which then
- * finds it taken).
- */
-async function mapToComponent(
-  tx: Queryable,
-  ctx: ServiceContext,
-  organisationId: string,
-  plant: { id: string; name: string; serialNumber: string; type: PlantType; template: Template | null },
-  siteId: string | undefined,
-  componentId: string | undefined,
-): Promise<Mapping> {
-  if (componentId) {
-    const { rows } = await tx.query<{ organisation_id: string; site_id: string; is_conceptual_node: boolean }>(
-      `SELECT c.organisation_id, c.site_id, c.is_conceptual_node FROM components c
-       JOIN sites s ON s.id = c.site_id AND s.deleted_at IS NULL
-       WHERE c.id = $1 AND c.deleted_at IS NULL FOR UPDATE OF c`,
-      [componentId],
-    );
-    const c = rows[0];
-    if (!c || c.organisation_id !== organisationId) throw notFound('component', componentId);
-    if (siteId && c.site_id !== siteId.toLowerCase()) {
-      throw validationError(`component ${componentId} is not on site ${siteId}`, [
-        { path: 'componentId', message: 'a component of another site' },
-      ]);
-    }
-    if (c.is_conceptual_node) {
-      throw validationError(`component ${componentId} is a conceptual node: it takes no readings, so no plant can map to it`, [
-        {
-          path: 'componentId',
-          message: 'a conceptual node takes no readings: name a physical component, or give only siteId',
-          issue: 'conceptual_component',
-        },
-      ]);
-    }
-    await assertComponentFree(tx, componentId, plant.id);
-    return { siteId: c.site_id, componentId: componentId.toLowerCase() };
-  }
-  if (!siteId) throw new Error('mapToComponent without a site');
-  const { rows: sites } = await tx.query<{ organisation_id: string; locus_id: number | string | null }>(
-    'SELECT organisation_id, locus_id FROM sites WHERE id = $1 AND deleted_at IS NULL FOR SHARE',
-    [siteId],
-  );
-  if (!sites[0] || sites[0].organisation_id !== organisationId) throw notFound('site', siteId);
-  authorizePlants(ctx.principal, organisationId, 'write', () => notFound('site', siteId), 'sites');
-  const locusId = Number(sites[0].locus_id ?? 0);
-  const siteNodeId = locusId > 0 ? `${plant.serialNumber}-${locusId}` : null;
-  // The site's component made for this plant earlier (or carrying its serial
-  // number): reused when it is physical and no other live plant maps to it.
-  const { rows: existing } = await tx.query<{ id: string; is_conceptual_node: boolean }>(
-    `SELECT c.id, c.is_conceptual_node FROM components c
-     WHERE c.site_id = $1 AND c.node_id = ANY($2::text[]) AND c.deleted_at IS NULL
-       AND NOT EXISTS (SELECT 1 FROM plants p WHERE p.component_id = c.id AND p.id <> $3 AND p.deleted_at IS NULL)
-     ORDER BY (c.node_id = $4) DESC, c.created_at, c.id
-     FOR UPDATE OF c`,
-    [siteId, siteNodeId ? [plant.serialNumber, siteNodeId] : [plant.serialNumber], plant.id, plant.serialNumber],
-  );
-  const reusable = existing.find((c) => !c.is_conceptual_node);
-  if (reusable) {
-    await assertComponentFree(tx, reusable.id, plant.id);
-    return { siteId: siteId.toLowerCase(), componentId: reusable.id };
-  }
-  const kind = componentKind(plant.type, plant.template);
-  const nodeId = await freeNodeId(tx, organisationId, plant.serialNumber, siteNodeId);
-  const created = await createComponent(
-    { ...ctx, db: nestedDb(tx as never, ctx.db.engine) },
-    {
-      siteId,
-      nodeId,
-      name: plant.name,
-      serialNumber: plant.serialNumber,
-      description: `Plant ${plant.id}`,
-      ...kind,
-    },
-  );
-  return { siteId: created.siteId, componentId: created.id };
-}
-
-/**
- * The nodeId of a plant's new component: its serial number when no live
- * component of the organisation (on a live site) uses it, else the serial
- * number and the site's Locus id, else that with a counter. The organisation's
- * change counter is locked first, as the components service does before it
- * checks a nodeId: the id found free here is still free when the component is
- * created in this transaction.
- */
-async function freeNodeId(tx: Queryable, organisationId: string, serialNumber: string, siteNodeId: string | null): Promise<string> {
-  await tx.query('SELECT last_seq FROM organisation_change_counters WHERE organisation_id = $1 FOR UPDATE', [organisationId]);
-  const taken = async (nodeId: string) => {
-    const { rows } = await tx.query(
-      `SELECT 1 FROM components c
-       WHERE c.organisation_id = $1 AND c.node_id = $2 AND c.deleted_at IS NULL
-         AND EXISTS (SELECT 1 FROM sites s WHERE s.id = c.site_id AND s.deleted_at IS NULL)
-       LIMIT 1`,
-      [organisationId, nodeId],
-    );
-    return rows.length > 0;
-  };
-  if (!(await taken(serialNumber))) return serialNumber;
-  const base = siteNodeId ?? serialNumber;
-  if (siteNodeId && !(await taken(siteNodeId))) return siteNodeId;
-  for (let n = 2; ; n++) {
-    const candidate = `${base}-${n}`;
-    if (!(await taken(candidate))) return candidate;
-  }
-}
-
-/** A component maps to one live plant at most (its readings would be two plants' otherwise). */
-async function assertComponentFree(q: Queryable, componentId: string, plantId: string): Promise<void> {
-  const { rows } = await q.query<{ id: string }>(
-    'SELECT id FROM plants WHERE component_id = $1 AND id <> $2 AND deleted_at IS NULL LIMIT 1',
-    [componentId, plantId],
-  );
-  if (rows[0]) {
-    throw conflict(`component ${componentId} is already mapped to plant ${rows[0].id}`, [
-      { path: 'componentId', message: 'mapped to another plant', plantId: rows[0].id },
-    ]);
-  }
-}
-
-/** A serial number is unique among the live plants of one organisation (another organisation's never show). */
 async function assertSerialFree(q: Queryable, organisationId: string, serialNumber: string, plantId: string): Promise<void> {
   const { rows } = await q.query(
     'SELECT 1 FROM plants WHERE organisation_id = $1 AND serial_number = $2 AND id <> $3 AND deleted_at IS NULL',
@@ -392,76 +232,6 @@ export async function createPlant(ctx: ServiceContext, input: unknown, opts: { o
 }
 
 // ---------------------------------------------------------------- read
-
-const severity = { High: 'CRITICAL', Medium: 'WARNING', Low: 'INFO' } as const;
-
-interface AlertRow {
-  id: string;
-  alert_type: string;
-  priority: keyof typeof severity;
-  description_short: string | null;
-  ended_at: Date | null;
-  acknowledged_at: Date | null;
-  acknowledged_by: string | null;
-  created_at: Date;
-  updated_at: Date;
-}
-
-/** How many days a closed alert still shows on its plant. */
-export const CLOSED_ALERT_DAYS = 30;
-
-/**
- * The monitoring alerts of the plant's component and the components under it
- * (its sub-devices): the open ones and those closed within the last
- * CLOSED_ALERT_DAYS days, newest first (at most 100).
- */
-async function plantAlerts(q: Queryable, row: PlantRow, now: Date): Promise<PlantAlert[]> {
-  if (!row.component_id) return [];
-  const { rows } = await q.query<AlertRow>(
-    `WITH RECURSIVE tree (id) AS (
-       SELECT $1::uuid
-       UNION
-       SELECT c.id FROM components c JOIN tree ON c.parent_id = tree.id WHERE c.deleted_at IS NULL AND c.organisation_id = $2
-     )
-     SELECT a.id, a.alert_type, a.priority, a.description_short, a.ended_at, a.acknowledged_at, a.acknowledged_by, a.created_at, a.updated_at
-     FROM alerts a JOIN tree ON a.component_id = tree.id
-     WHERE a.deleted_at IS NULL AND a.organisation_id = $2 AND (a.ended_at IS NULL OR a.ended_at > $3)
-     ORDER BY a.started_at DESC, a.id DESC
-     LIMIT 100`,
-    [row.component_id, row.organisation_id, new Date(now.getTime() - CLOSED_ALERT_DAYS * 86_400_000)],
-  );
-  return rows.map((a) => ({
-    acknowledgedAt: iso(a.acknowledged_at),
-    acknowledgedBy: a.acknowledged_by,
-    createdAt: iso(a.created_at)!,
-    id: a.id,
-    message: a.description_short ?? a.alert_type,
-    plantId: row.id,
-    resolvedAt: iso(a.ended_at),
-    severity: severity[a.priority] ?? 'WARNING',
-    status: a.ended_at ? 'RESOLVED' : a.acknowledged_at ? 'ACKNOWLEDGED' : 'ACTIVE',
-    type: a.alert_type.toUpperCase().replace(/\s+/g, '_'),
-    updatedAt: iso(a.updated_at)!,
-  }));
-}
-
-export function toPlantDetail(row: PlantRow, template: Template | null, alerts: PlantAlert[], groups: GroupRow[]): PlantDetail {
-  return {
-    ...toPlant(row, template),
-    alerts,
-    plantGroups: groups.map(toGroup),
-    capacityKwh: row.capacity_kwh,
-    configEnabled: row.config_enabled,
-    description: row.description,
-    esiState: row.esi_state,
-    externalPlantId: row.external_plant_id,
-    fvePeakPowerKwp: row.fve_peak_power_kwp,
-    latitude: row.latitude,
-    longitude: row.longitude,
-    plantWithLoad: row.plant_with_load,
-    tag: row.tag,
-  };
-}
 
 export async function getPlant(ctx: ServiceContext, id: string): Promise<PlantDetail> {
   const row = await loadPlantForAction(ctx.db, ctx, id, 'read');
