@@ -27,7 +27,6 @@ import {
   type UplinkHandler,
   type WillHandler,
 } from './hooks/authorize.js';
-import { markAllOffline, plantRow } from './plant-store.js';
 import { Sessions, type PlantSession } from './sessions.js';
 import { startSupervisor } from './supervisor.js';
 import { gatewayTlsOptions } from './tls.js';
@@ -59,7 +58,7 @@ export async function startGateway(services: AppServices, options: GatewayOption
   const env = await plantEnvironment(services);
   if (!settings.redisUrl) {
     // Alone, this gateway holds every plant connection there is: none yet.
-    const reset = await markAllOffline(services.db);
+    const reset = await plants.markAllOffline(services.db);
     if (reset > 0) log.info({ plants: reset }, 'mqtt: plants left ONLINE by an earlier run marked OFFLINE');
   }
   const work = workTracker();
@@ -90,7 +89,7 @@ export async function startGateway(services: AppServices, options: GatewayOption
     }
   };
   const handleWill: WillHandler = async (plantId, session, payload, now) => {
-    const row = session?.row ?? (await plantRow(cx.db, plantId));
+    const row = session?.row ?? (await plants.plantRow(cx.db, plantId));
     if (!row || row.deleted_at !== null) return;
     await handleStatus(cx, row, session ? sessions.secrets(session) : plants.plantSecrets(env, row), payload, now);
   };

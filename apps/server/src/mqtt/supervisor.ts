@@ -11,7 +11,6 @@ import { plants } from '@helio/core';
 import type { CommandDispatcher } from './commands.js';
 import { REASON } from './connection.js';
 import type { GatewayContext } from './context.js';
-import { activeFingerprints, plantRows, plantsWithQueuedCommands } from './plant-store.js';
 import type { PlantSession } from './sessions.js';
 
 /** Tokens are accepted up to this long past `exp` (clocks disagree), as at CONNECT. */
@@ -70,9 +69,9 @@ export function startSupervisor(
     if (sessions.length === 0) return;
     const plantIds = sessions.map((s) => s.plantId);
     const now = cx.clock.now();
-    const rows = await plantRows(cx.db, plantIds);
+    const rows = await plants.plantRows(cx.db, plantIds);
     const fingerprints = sessions.flatMap((s) => (s.credential.fingerprint ? [s.credential.fingerprint] : []));
-    const active = await activeFingerprints(cx.db, fingerprints);
+    const active = await plants.activeFingerprints(cx.db, fingerprints);
     const stay: PlantSession[] = [];
     for (const session of sessions) {
       const row = rows.get(session.plantId);
@@ -89,7 +88,7 @@ export function startSupervisor(
         stay.push(session);
       }
     }
-    const withCommands = await plantsWithQueuedCommands(
+    const withCommands = await plants.plantsWithQueuedCommands(
       cx.db,
       stay.filter((s) => commands.subscribed(s)).map((s) => s.plantId),
       now,

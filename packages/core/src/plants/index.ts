@@ -15,3 +15,4 @@ export * from './telemetry.js';
 export * from './status.js';
 export * from './commands.js';
 export * from './counters.js';
+export * from './gateway-reads.js';

@@ -5,7 +5,6 @@
 import { plants } from '@helio/core';
 import { REASON } from '../connection.js';
 import type { GatewayContext } from '../context.js';
-import { plantRow } from '../plant-store.js';
 import type { PlantSession } from '../sessions.js';
 
 export type Opened = { ok: true; text: string } | { ok: false; code: number };
@@ -59,7 +58,7 @@ export async function openSessionSigned(
   const tried = sealedSecrets(session.row);
   let opened = open(cx, cx.sessions.secrets(session), payload, now);
   if (!opened.ok && (opened.reason === 'bad-signature' || opened.reason === 'no-secret')) {
-    const fresh = await plantRow(cx.db, session.plantId);
+    const fresh = await plants.plantRow(cx.db, session.plantId);
     // Against the secrets tried: the re-check may have refreshed the session meanwhile.
     if (fresh && sealedSecrets(fresh) !== tried) {
       session.row = fresh;

@@ -1,14 +1,13 @@
-// The gateway's reads of many plants at once, for the supervisor's check
-// every second (one query for every plant connected here, not one each).
-// Kept in the gateway because core has no batch reads of this shape; they
-// read the same tables core writes and change nothing.
-import { plants } from '@helio/core';
+// What the MQTT gateway reads of many plants at once, for its check of the
+// plants connected to it every second (one query for all of them, not one
+// each), and the reset of connection state when a gateway starts alone.
 import type { Queryable } from '@helio/db';
+import { PLANT_COLUMNS, type PlantRow } from './rows.js';
 
 /** The rows of these plants (decommissioned ones included: the caller decides). */
-export async function plantRows(db: Queryable, ids: readonly string[]): Promise<Map<string, plants.PlantRow>> {
+export async function plantRows(db: Queryable, ids: readonly string[]): Promise<Map<string, PlantRow>> {
   if (ids.length === 0) return new Map();
-  const { rows } = await db.query<plants.PlantRow>(`SELECT ${plants.PLANT_COLUMNS} FROM plants WHERE id = ANY($1::uuid[])`, [ids]);
+  const { rows } = await db.query<PlantRow>(`SELECT ${PLANT_COLUMNS} FROM plants WHERE id = ANY($1::uuid[])`, [ids]);
   return new Map(rows.map((r) => [r.id, r]));
 }
 
@@ -33,7 +32,7 @@ export async function plantsWithQueuedCommands(db: Queryable, ids: readonly stri
 }
 
 /** One plant's row, for a will published after its session is gone. */
-export async function plantRow(db: Queryable, id: string): Promise<plants.PlantRow | null> {
+export async function plantRow(db: Queryable, id: string): Promise<PlantRow | null> {
   return (await plantRows(db, [id])).get(id) ?? null;
 }
 
