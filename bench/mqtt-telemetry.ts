@@ -194,4 +194,15 @@ async function measure(side: Side, clients: PlantClients, figures: Figure[], pee
       goal: `≥ ${GOALS.insertRatio}x`,
       pass: ok && helioRate / insertRate >= GOALS.insertRatio,
     });
+  // The same clients against a broker that does nothing: how close to the INSERT the plants' own
+  // CPU lets any broker come, where they share the machine's cores with the server and the database.
+  if (!mosquittoSkipped && insertPeer)
+    figures.push({
+      part: 'a',
+      name: '  (context) Mosquitto, no processing, against the same INSERT',
+      helio: `${rate(mosquittoRate)} msg/s through Mosquitto`,
+      peer: `${rate(insertRate)} msg/s`,
+      ratio: mosquittoRate / insertRate,
+      goal: 'reported: the ceiling these clients leave',
+    });
 }

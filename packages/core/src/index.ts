@@ -28,6 +28,7 @@ export * as alerts from './monitoring/alerts/index.js';
 export * as alertSchemas from './monitoring/alerts/schema.js';
 export * as monitoringData from './monitoring/data/service.js';
 export * as plants from './plants/index.js';
+export * as communities from './communities/index.js';
 export * as oauthSchemas from './oauth/schema.js';
 export * as oauth from './oauth/service.js';
 export { OAuthError, type OAuthErrorCode } from './oauth/errors.js';

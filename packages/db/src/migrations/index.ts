@@ -7,6 +7,7 @@ import uniqueServerClocks from './0006-unique-server-clocks.js';
 import rejectedByUser from './0007-rejected-by-user.js';
 import monitoring from './0008-monitoring.js';
 import plants from './0009-plants.js';
+import communities from './0010-communities.js';
 
 export interface Migration {
   /** Stable, ordered name; never renamed once released. */
@@ -25,4 +26,5 @@ export const migrations: readonly Migration[] = [
   { id: '0007-rejected-by-user', sql: rejectedByUser },
   { id: '0008-monitoring', sql: monitoring },
   { id: '0009-plants', sql: plants },
+  { id: '0010-communities', sql: communities },
 ];
