@@ -14,19 +14,13 @@
 // waits in a bounded buffer (the oldest is dropped when it is full, and
 // counted), and keeps the time it was measured at.
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
-import {
-  builtInOutcome,
-  commandName,
-  parseCommand,
-  type AckStatus,
-  type CommandOutcome,
-  type DeviceState,
-  type IncomingCommand,
-} from './commands.js';
-import { openEnvelope, signEnvelope } from './envelope.js';
+import { commandName, type DeviceState } from './commands.js';
+import { signEnvelope } from './envelope.js';
 import { Outbox, type MessageKind, type OutMessage } from './outbox.js';
 import type { ProvisioningPackage } from './package.js';
 import { createTelemetryGenerator } from './values.js';
+import { createCommandResponder } from './simulator-commands.js';
+import { isTlsError, mqttClientOptions, refusalCode, resolveEndpoint } from './simulator-endpoint.js';
 import {
   type DeviceSimulatorOptions,
   type SimulatorEvent,
@@ -38,55 +32,13 @@ import {
 
 export * from './simulator-types.js';
 
-const TLS_ERRORS = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_SIGNATURE_FAILURE',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
-const isTlsError = (err: Error & { code?: unknown }) =>
-  typeof err.code === 'string' && (TLS_ERRORS.has(err.code) || err.code.startsWith('ERR_SSL'));
-
-/** An error carrying a CONNACK return code (3.1.1) or reason code (5). */
-const refusalCode = (err: (Error & { code?: unknown }) | null): number | null =>
-  err && typeof err.code === 'number' && /^Connection refused/.test(err.message) ? err.code : null;
-
-const ACK_MEMORY = 1000;
-
-/** The package's TLS port (`mqtt.port`) or plain TCP port (`mqtt.tcpPort`). */
-function packagePort(pkg: ProvisioningPackage, tls: boolean): number | undefined {
-  // A package from before `mqtt.tls` named the TCP port in `mqtt.port` for TOKEN and PASSWORD plants, the TLS one in `mqtt.tlsPort`.
-  const older = pkg.mqtt.tls !== true && pkg.mqtt.tlsPort !== undefined;
-  if (tls) return older ? pkg.mqtt.tlsPort : pkg.mqtt.port;
-  return pkg.mqtt.tcpPort ?? (older && pkg.authMethod !== 'MTLS' ? pkg.mqtt.port : undefined);
-}
-
 export function createDeviceSimulator(pkg: ProvisioningPackage, options: DeviceSimulatorOptions = {}): DeviceSimulator {
   const plantId = pkg.plantId;
   const topics = pkg.mqtt.topics;
   const now = options.now ?? (() => new Date());
   const emit = (event: SimulatorEvent) => options.onEvent?.(event);
-  const mtls = pkg.authMethod === 'MTLS';
-  // TLS unless asked otherwise, for every method: the credentials go only to a gateway the package's CA vouches for.
-  const tls = options.tcp !== true;
-  if (mtls && !tls) throw new DeviceSetupError('an MTLS plant connects over TLS only (its client certificate is its credential)');
-  if (tls && !pkg.security.caCert) {
-    throw new DeviceSetupError(
-      "the package has no caCert to verify the gateway's TLS certificate with: download a fresh package (or, on a trusted network only, use plain TCP)",
-    );
-  }
-  const host = options.host ?? pkg.mqtt.broker;
-  const port = options.port ?? packagePort(pkg, tls);
-  if (port === undefined) throw new DeviceSetupError('the package names no plain TCP port (mqtt.tcpPort): give the port');
-  const clientKey = pkg.security.clientKey ?? options.clientKey;
-  if (mtls && !clientKey) throw new DeviceSetupError('the package has no client key (issued from a CSR?): give the private key');
-  const url = `${tls ? 'mqtts' : 'mqtt'}://${host}:${port}`;
+  const endpoint = resolveEndpoint(pkg, options);
+  const { url } = endpoint;
   const rate = options.ratePerSecond ?? 1;
   if (!(rate > 0)) throw new DeviceSetupError('the rate must be above 0 messages per second');
   const maxInFlight = options.maxInFlight ?? 64;
@@ -109,7 +61,6 @@ export function createDeviceSimulator(pkg: ProvisioningPackage, options: DeviceS
 
   const outbox = new Outbox({ telemetry: options.bufferLimit ?? 10_000, control: 1000 });
   const inFlight = new Map<number, OutMessage>();
-  const answered = new Map<string, CommandOutcome>();
   let seq = 0;
   let lastTs = 0;
 
@@ -141,40 +92,11 @@ export function createDeviceSimulator(pkg: ProvisioningPackage, options: DeviceS
 
   const secrets = () => (previousSecret && previousSecret.until > Date.now() ? [secret, previousSecret.secret] : [secret]);
 
-  function clientOptions(): IClientOptions {
-    const base: IClientOptions = {
-      host,
-      port,
-      protocol: tls ? 'mqtts' : 'mqtt',
-      protocolVersion: options.protocolVersion ?? 4,
-      clientId: pkg.mqtt.clientId ?? plantId,
-      username: pkg.mqtt.username ?? plantId,
-      clean: true,
-      keepalive: options.keepaliveSeconds ?? 30,
-      connectTimeout: options.connectTimeoutMs ?? 10_000,
-      reconnectPeriod: 0,
-      resubscribe: false,
-      queueQoSZero: false,
-    };
-    if (password !== undefined) base.password = password;
-    if (announce) {
-      base.will = {
-        topic: topics.status,
-        payload: Buffer.from(signEnvelope(secret, JSON.stringify({ status: 'OFFLINE' }))),
-        qos: 1,
-        retain: false,
-      };
-    }
-    if (tls) {
-      Object.assign(base, {
-        ca: pkg.security.caCert,
-        rejectUnauthorized: true,
-        ...(mtls ? { cert: pkg.security.clientCert, key: clientKey } : {}),
-        ...(options.insecureHostCheck ? { checkServerIdentity: () => undefined } : {}),
-      });
-    }
-    return base;
-  }
+  const clientOptions = (): IClientOptions =>
+    mqttClientOptions(pkg, options, endpoint, {
+      password,
+      will: announce ? signEnvelope(secret, JSON.stringify({ status: 'OFFLINE' })) : null,
+    });
 
   function connectOnce(): void {
     reconnectTimer = null;
@@ -348,43 +270,6 @@ export function createDeviceSimulator(pkg: ProvisioningPackage, options: DeviceS
     }
   }
 
-  async function onCommand(raw: Buffer): Promise<void> {
-    stats.commands.received += 1;
-    const opened = openEnvelope(raw, secrets());
-    if (!opened.ok) {
-      stats.commands.rejected += 1;
-      return emit({ type: 'command-rejected', reason: `envelope ${opened.reason}` });
-    }
-    const parsed = parseCommand(opened.payload);
-    if (!parsed.ok) {
-      stats.commands.rejected += 1;
-      return emit({ type: 'command-rejected', reason: parsed.reason });
-    }
-    const command = parsed.command;
-    const known = answered.get(command.cmdId);
-    if (known) {
-      stats.commands.duplicates += 1;
-      return answer(command, known, true);
-    }
-    let outcome: CommandOutcome;
-    if (options.onCommand) {
-      // A handler may take its time: say at once that the command arrived.
-      acknowledge(command, 'acked');
-      try {
-        outcome = (await options.onCommand(command)) ?? builtInOutcome(command, deviceState);
-      } catch (err) {
-        outcome = { status: 'failed', response: { error: err instanceof Error ? err.message : String(err) } };
-      }
-    } else {
-      outcome = builtInOutcome(command, deviceState);
-      if (outcome.status !== 'declined') acknowledge(command, 'acked');
-    }
-    stats.commands[outcome.status] += 1;
-    answered.set(command.cmdId, outcome);
-    if (answered.size > ACK_MEMORY) answered.delete(answered.keys().next().value!);
-    answer(command, outcome, false);
-  }
-
   const deviceState: DeviceState = {
     setPowerLimit: (w: number | null) => generator.setPowerLimit(w),
     get powerLimit() {
@@ -396,26 +281,14 @@ export function createDeviceSimulator(pkg: ProvisioningPackage, options: DeviceS
     actions,
   };
 
-  function acknowledge(command: IncomingCommand, status: AckStatus, response?: Record<string, unknown>): void {
-    enqueue('ack', topics.ack, JSON.stringify({ cmdId: command.cmdId, status, ...(response ? { response } : {}) }));
-    if (status === 'acked') emit({ type: 'command', cmdId: command.cmdId, command: command.command, status, duplicate: false });
-  }
-
-  function answer(command: IncomingCommand, outcome: CommandOutcome, duplicate: boolean): void {
-    enqueue(
-      'ack',
-      topics.ack,
-      JSON.stringify({ cmdId: command.cmdId, status: outcome.status, ...(outcome.response ? { response: outcome.response } : {}) }),
-    );
-    emit({
-      type: 'command',
-      cmdId: command.cmdId,
-      command: command.command,
-      status: outcome.status,
-      ...(outcome.response ? { response: outcome.response } : {}),
-      duplicate,
-    });
-  }
+  const onCommand = createCommandResponder({
+    secrets,
+    onCommand: options.onCommand,
+    deviceState,
+    stats: stats.commands,
+    emit,
+    sendAck: (text) => void enqueue('ack', topics.ack, text),
+  });
 
   function publishTelemetry(values?: Record<string, number>, opts: { ts?: Date; device?: string } = {}): number {
     const at = timestamp(opts.ts);
