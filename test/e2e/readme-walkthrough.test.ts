@@ -1,5 +1,6 @@
-// Runs the README's bootstrap and Alentis walkthrough, command for command,
-// against a freshly started `helio serve`, so the README stays true.
+// Runs the README's walkthroughs (bootstrap and Alentis, monitoring, plants,
+// energy communities), command for command, against one freshly started
+// `helio serve`, so the README stays true.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,10 @@ const root = resolve(import.meta.dirname, '../..');
 const launcher = join(root, 'apps/server/bin/helio.js');
 
 /** The shell blocks between a walkthrough's markers, in order. */
-function walkthroughScript(name: 'walkthrough' | 'monitoring-walkthrough' | 'plants-walkthrough', atLeast: number): string {
+function walkthroughScript(
+  name: 'walkthrough' | 'monitoring-walkthrough' | 'plants-walkthrough' | 'communities-walkthrough',
+  atLeast: number,
+): string {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
   const section = new RegExp(`<!-- ${name}:begin -->([\\s\\S]*?)<!-- ${name}:end -->`).exec(readme)?.[1];
   if (!section) throw new Error(`README has no ${name} section`);
@@ -95,6 +99,9 @@ describe('README walkthrough', () => {
       'plant.json',
       'plant.json.new',
       'simulator.log',
+      'solar-commons.export.yaml',
+      'solar-commons.changed.yaml',
+      'solar-commons.broken.yaml',
     ]) {
       rmSync(join(root, f), { force: true });
     }
@@ -181,6 +188,41 @@ describe('README walkthrough', () => {
         )
       ).json()) as { data: { Wh_sum?: number }[] };
       expect(roofData.data).toEqual([{ id: roof.locusId, ts: '2026-06-01T00:00:00-07:00', Wh_sum: 350 + 342 + 333 + 325 }]);
+
+      // The energy communities walkthrough, on the same server: the sample imported, paged, looked up, exported and imported again.
+      const communitiesScript = withErrorChecks(
+        walkthroughScript('communities-walkthrough', 6).replaceAll('http://127.0.0.1:3000', server.url),
+      );
+      const communitiesRun = await runScript(`${strictCurl}${communitiesScript}\necho "COMMUNITY_KEY=$KEY"`, env, root);
+      expect(communitiesRun.code, `${communitiesRun.stdout}\n${communitiesRun.stderr}`).toBe(0);
+      const said = communitiesRun.stdout;
+      // Three pages of members (3, 3 and 1), each member once, in key order.
+      const paged = said
+        .split('\n')
+        .filter((line) => line.startsWith('[{"key":"m-'))
+        .flatMap((line) => (JSON.parse(line) as { key: string }[]).map((m) => m.key));
+      expect(paged).toEqual(['m-001', 'm-002', 'm-003', 'm-004', 'm-005', 'm-006', 'm-007']);
+      expect(said).toMatch(/\[\{"key":"(mt-rossi|mt-charging-hub)","owner_key":"m-00[26]"\},\{"key":"(mt-rossi|mt-charging-hub)"/);
+      expect(said).toContain('the CLI and the API export the same bytes');
+      expect(said).toContain('m-006 kept its id, now active');
+      expect(said).toContain('export, import, export: the same bytes');
+      const registry = { 'x-api-key': /^COMMUNITY_KEY=(.*)$/m.exec(said)?.[1] ?? '' };
+      const member = (await (await fetch(`${server.url}/admin/communities/solar-commons/members/m-001`, { headers: registry })).json()) as {
+        area: string;
+      };
+      expect(member.area).toBe('old-town');
+      // The refused bundle: every wrong area, each by document, path, line and column.
+      const refused = await fetch(`${server.url}/admin/import/yaml`, {
+        method: 'POST',
+        headers: { ...registry, 'content-type': 'application/yaml' },
+        body: readFileSync(join(root, 'solar-commons.broken.yaml')),
+      });
+      expect(refused.status).toBe(422);
+      const { detail } = (await refused.json()) as { detail: { loc: string[]; doc: number; line: number; column: number }[] };
+      expect(detail.map((d) => [d.loc.join('.'), d.doc, d.column])).toEqual(
+        ['m-001', 'm-002', 'm-003', 'm-007'].map((m) => [`body.members.${m}.area`, 0, 11]),
+      );
+      expect(detail.every((d) => d.line > 1)).toBe(true);
 
       // The plants walkthrough, on the same server: a plant provisioned, run by the simulator, commanded, rotated, suspended, revoked.
       const plantsScript = withErrorChecks(walkthroughScript('plants-walkthrough', 7).replaceAll('http://127.0.0.1:3000', server.url));

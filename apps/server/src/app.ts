@@ -4,6 +4,7 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { presentedCredential } from './rest/auth.js';
 import { alentisApi, alentisSignedUrlApi } from './rest/alentis/index.js';
+import { communitiesApi } from './rest/communities/index.js';
 import { clientErrorHandler, DomainError, errorBody, errorHandler, sendError } from './rest/errors.js';
 import { locusApi } from './rest/locus/index.js';
 import { plantsApi } from './rest/plants/index.js';
@@ -93,6 +94,8 @@ export async function buildApp(services: AppServices, options: BuildAppOptions =
   await app.register(alentisSignedUrlApi(services), { prefix: '/api' });
   await app.register(locusApi(services), { prefix: '/v3' });
   await app.register(plantsApi(services), { prefix: '/api/v1' });
+  // The community registry API: /user and /admin.
+  await app.register(communitiesApi(services));
   await app.register(trpcApi(services));
   await app.register(syncEventRoutes(services));
   await app.register(openApiRoutes(operations));

@@ -5,6 +5,8 @@ import { OnlineIndicator } from './components/online-indicator.js';
 import { OrganisationSwitcher } from './components/organisation-switcher.js';
 import { SyncIndicator } from './components/sync-indicator.js';
 import { navigate, useHashRoute, useLoad, useStoredState } from './hooks.js';
+import { CommunitiesScreen } from './screens/communities/communities-screen.js';
+import { CommunityView } from './screens/communities/community-view.js';
 import { ConnectScreen } from './screens/connect-screen.js';
 import { SiteDetail } from './screens/site-detail.js';
 import { SitesScreen } from './screens/sites-screen.js';
@@ -14,6 +16,7 @@ import { plural, SyncStatusProvider, useDataVersion, useSyncStatus } from './syn
 
 const sections = [
   { route: 'sites', label: 'Sites' },
+  { route: 'communities', label: 'Communities' },
   { route: 'sync', label: 'Sync' },
   { route: 'connect', label: 'Server' },
 ] as const;
@@ -113,11 +116,14 @@ function Shell() {
         <ErrorMessage error={sessionError ?? organisations.error} title="Could not load your organisations" />
         {section === 'sites' && organisationId && !route[1] && <SitesScreen organisationId={organisationId} />}
         {section === 'sites' && route[1] && <SiteDetail key={route[1]} siteId={route[1]} onClose={() => navigate('sites')} />}
+        {section === 'communities' && organisationId && !route[1] && <CommunitiesScreen organisationId={organisationId} />}
+        {section === 'communities' && route[1] && <CommunityView key={route[1]} communityId={route[1]} tab={route[2]} />}
         {section === 'sync' && <SyncPanel session={status} organisations={list} />}
         {section === 'connect' && <ConnectScreen status={status} />}
-        {section === 'sites' && !organisationId && !organisations.loading && !organisations.error && (
-          <p className="empty">You are not a member of any organisation yet.</p>
-        )}
+        {(section === 'sites' || (section === 'communities' && !route[1])) &&
+          !organisationId &&
+          !organisations.loading &&
+          !organisations.error && <p className="empty">You are not a member of any organisation yet.</p>}
       </main>
     </div>
   );

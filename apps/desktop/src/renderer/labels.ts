@@ -1,6 +1,7 @@
 // Human labels for core's enumerations. Each map is typed by the router's own
 // input type, so a value core adds is a type error here until it has a label.
 import type { Inputs } from './client.js';
+import { assetFieldLabels, deliveryPointFieldLabels, memberFieldLabels } from './screens/communities/community-labels.js';
 
 export type CapacityUnit = NonNullable<Inputs['sites']['update']['patch']['unit']>;
 export type DocumentType = NonNullable<Inputs['capture']['document']['documentType']>;
@@ -97,6 +98,9 @@ export function fieldLabel(table: string, field: string): string {
     sites: siteFieldLabels,
     portfolios: portfolioFieldLabels,
     documents: documentFieldLabels,
+    community_members: memberFieldLabels,
+    community_delivery_points: deliveryPointFieldLabels,
+    community_assets: assetFieldLabels,
   };
   const labels = byTable[table] ?? {};
   return labels[field] ?? field;
@@ -106,6 +110,9 @@ export const tableLabels: Record<string, string> = {
   sites: 'site',
   portfolios: 'portfolio',
   documents: 'document',
+  community_members: 'community member',
+  community_delivery_points: 'delivery point',
+  community_assets: 'community asset',
   sync_conflicts: 'conflict',
 };
 

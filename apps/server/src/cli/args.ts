@@ -4,7 +4,16 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CliError } from './errors.js';
 
 export type OptionSpec =
-  | { type: 'string'; /** Placeholder in help, e.g. `id`. */ value: string; description: string; required?: boolean; short?: string }
+  | {
+      type: 'string';
+      /** Placeholder in help, e.g. `id`. */
+      value: string;
+      description: string;
+      required?: boolean;
+      short?: string;
+      /** May be given several times (`--key a --key b`): read with `Args.strings`. */
+      multiple?: boolean;
+    }
   | { type: 'boolean'; description: string; short?: string };
 
 export interface PositionalSpec {
@@ -49,7 +58,7 @@ export class UsageError extends CliError {
 /** A command's parsed options and positional arguments. */
 export class Args {
   constructor(
-    private readonly values: Readonly<Record<string, string | boolean | undefined>>,
+    private readonly values: Readonly<Record<string, string | string[] | boolean | undefined>>,
     readonly positionals: readonly string[],
     private readonly commandPath: readonly string[],
   ) {}
@@ -57,6 +66,12 @@ export class Args {
   string(name: string): string | undefined {
     const v = this.values[name];
     return typeof v === 'string' ? v : undefined;
+  }
+
+  /** Every value of an option declared `multiple`, in the order given. */
+  strings(name: string): string[] {
+    const v = this.values[name];
+    return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
   }
 
   /** A string option the command cannot do without. */
@@ -144,7 +159,13 @@ type ParseOptions = NonNullable<ParseArgsConfig['options']>;
 
 function toParseArgsOptions(specs: Readonly<Record<string, OptionSpec>>): ParseOptions {
   const out: ParseOptions = {};
-  for (const [name, spec] of Object.entries(specs)) out[name] = spec.short ? { type: spec.type, short: spec.short } : { type: spec.type };
+  for (const [name, spec] of Object.entries(specs)) {
+    out[name] = {
+      type: spec.type,
+      ...(spec.short ? { short: spec.short } : {}),
+      ...(spec.type === 'string' && spec.multiple ? { multiple: true } : {}),
+    };
+  }
   return out;
 }
 
@@ -159,7 +180,7 @@ export function parseOptions(
   positionals: readonly PositionalSpec[],
   commandPath: readonly string[],
 ): Args {
-  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  let parsed: { values: Record<string, string | string[] | boolean | undefined>; positionals: string[] };
   try {
     parsed = parseArgs({ args: [...rest], options: toParseArgsOptions(options), allowPositionals: true, strict: true }) as typeof parsed;
   } catch (err) {
@@ -182,7 +203,7 @@ export function checkRequired(
   commandPath: readonly string[],
 ): void {
   for (const [name, spec] of Object.entries(options)) {
-    if (spec.type === 'string' && spec.required && args.string(name) === undefined) {
+    if (spec.type === 'string' && spec.required && args.strings(name).length === 0) {
       throw new UsageError(`missing required option --${name} <${spec.value}>`, commandPath);
     }
   }

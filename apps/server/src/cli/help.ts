@@ -6,7 +6,8 @@ function optionLines(options: Readonly<Record<string, OptionSpec>>): string[] {
   const rows = Object.entries(options).map(([name, spec]) => {
     const flag = `${spec.short ? `-${spec.short}, ` : ''}--${name}${spec.type === 'string' ? ` <${spec.value}>` : ''}`;
     const required = spec.type === 'string' && spec.required ? ' (required)' : '';
-    return [flag, `${spec.description}${required}`] as const;
+    const repeatable = spec.type === 'string' && spec.multiple ? ' (repeatable)' : '';
+    return [flag, `${spec.description}${required}${repeatable}`] as const;
   });
   const width = Math.max(0, ...rows.map(([f]) => f.length)) + 2;
   return rows.map(([f, d]) => `  ${f.padEnd(width)}${d}`);
@@ -16,7 +17,8 @@ export function usageLine(command: Command): string {
   const parts = ['helio', ...command.path];
   for (const [name, spec] of Object.entries(command.options)) {
     const flag = spec.type === 'string' ? `--${name} <${spec.value}>` : `--${name}`;
-    parts.push(spec.type === 'string' && spec.required ? flag : `[${flag}]`);
+    const repeated = spec.type === 'string' && spec.multiple ? '...' : '';
+    parts.push(spec.type === 'string' && spec.required ? `${flag}${repeated}` : `[${flag}]${repeated}`);
   }
   for (const p of command.positionals ?? []) parts.push(`<${p.name}>`);
   parts.push('[--json]');

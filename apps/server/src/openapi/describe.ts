@@ -8,6 +8,8 @@ export interface OperationDoc {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** OpenAPI path, with `{param}` placeholders. */
   path: string;
+  /** The operation's id; derived from the method and path when absent. */
+  operationId?: string;
   tag: string;
   summary: string;
   description?: string;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { communityTags } from '../rest/communities/index.js';
 import { version } from '../version.js';
 import type { OperationDoc } from './describe.js';
 
@@ -55,7 +56,9 @@ export function buildOpenApiDocument(operations: readonly OperationDoc[]): JsonS
       tags: [op.tag],
       summary: op.summary,
       ...(op.description ? { description: op.description } : {}),
-      operationId: `${op.method}${op.path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
+      operationId:
+        op.operationId ??
+        `${op.method}${op.path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
       parameters: [
         ...parameters('path', op.params, components),
         ...parameters('query', op.query, components),
@@ -81,7 +84,8 @@ export function buildOpenApiDocument(operations: readonly OperationDoc[]): JsonS
       description:
         'Helio serves several public APIs over one domain model. Authenticate with an `x-api-key` header ' +
         '(create keys with `npx helio apikey create`) or an OAuth2 bearer token from `POST /oauth/token`. ' +
-        'Errors share one body: `{statusCode, error, message, code, details}`. Text may not contain the NUL character ' +
+        'Errors share one body: `{statusCode, error, message, code, details}`, except on the community registry API (/user, /admin), ' +
+        "whose errors are FastAPI's `{detail, code}`. Text may not contain the NUL character " +
         '(U+0000): such a request is 400 VALIDATION_ERROR naming each field. An unexpected failure is 500 INTERNAL_ERROR ' +
         'with the message `internal error`; its cause goes to the server log only.',
     },
@@ -97,6 +101,7 @@ export function buildOpenApiDocument(operations: readonly OperationDoc[]): JsonS
         description:
           "The Plants API, at /api/v1: devices, their lifecycle, provisioning and MQTT credentials, commands; and Helio's device templates and plant groups. Its errors carry the spec's codes, with `details` an object",
       },
+      ...communityTags,
       { name: 'Sync', description: 'Notifications for syncing clients (the protocol itself is the tRPC sync router)' },
       { name: 'System', description: 'Health and version' },
     ],

@@ -3,6 +3,7 @@
 // order and names, with a reason, the routes left out on purpose.
 // openapi.test.ts checks both lists against the routes the app registers.
 import { alentisOperations } from '../rest/alentis/index.js';
+import { communityApiOperations, communityUndocumentedRoutes } from '../rest/communities/index.js';
 import { locusOperations } from '../rest/locus/index.js';
 import { oauthOperations } from '../rest/oauth.js';
 import { plantsOperations } from '../rest/plants/index.js';
@@ -15,6 +16,7 @@ export const operations: OperationDoc[] = [
   ...Object.values(oauthOperations),
   ...locusOperations,
   ...plantsOperations,
+  ...communityApiOperations,
   ...Object.values(syncEventOperations),
   ...Object.values(systemOperations),
 ];
@@ -46,4 +48,5 @@ export const undocumentedRoutes: readonly UndocumentedRoute[] = [
     url: '/api/docs/:id/upload',
     reason: 'the same upload as PUT /api/docs/{id}/upload, for clients that cannot PUT; that entry says POST is accepted',
   },
+  ...communityUndocumentedRoutes,
 ];

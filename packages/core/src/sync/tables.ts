@@ -1,6 +1,7 @@
 // The synced tables, collected from their domains. Each domain declares its
 // own in `<domain>/sync.ts`; this list only says which ones Helio syncs, in
 // the order a pull page lists them.
+import { communitiesSync, communityAssetsSync, communityDeliveryPointsSync, communityMembersSync } from '../communities/sync.js';
 import { documentsSync } from '../documents/sync.js';
 import { alertsSync } from '../monitoring/alerts/sync.js';
 import { componentsSync } from '../monitoring/components/sync.js';
@@ -19,5 +20,9 @@ export const syncSchema = new SyncSchema([
   componentsSync,
   alertsSync,
   documentsSync,
+  communitiesSync,
+  communityMembersSync,
+  communityDeliveryPointsSync,
+  communityAssetsSync,
   conflictsSync,
 ]);

@@ -3,6 +3,7 @@
 // domain's local router), and the sync panel's procedures. The desktop adds
 // what only it has (its session, captured files, the server connection).
 import { localApiKeysRouter } from '../api-keys/router.js';
+import { localCommunitiesRouter } from '../communities/router.js';
 import { localDocumentsRouter } from '../documents/router.js';
 import { localAlertsRouter } from '../monitoring/alerts/router.js';
 import { localComponentsRouter } from '../monitoring/components/router.js';
@@ -23,6 +24,7 @@ export const localProcedures = {
   components: localComponentsRouter,
   alerts: localAlertsRouter,
   apiKeys: localApiKeysRouter,
+  communities: localCommunitiesRouter,
 };
 
 export { localSyncProcedures };

@@ -2,6 +2,7 @@
 // by the server. Each domain writes its own router in its folder; this file
 // only assembles them.
 import { apiKeysRouter } from '../api-keys/router.js';
+import { communitiesRouter } from '../communities/router.js';
 import { documentsRouter } from '../documents/router.js';
 import { alertsRouter } from '../monitoring/alerts/router.js';
 import { componentsRouter } from '../monitoring/components/router.js';
@@ -25,6 +26,7 @@ export const appRouter = router({
   alerts: alertsRouter,
   monitoring: monitoringRouter,
   plants: plantsRouter,
+  communities: communitiesRouter,
   sync: syncRouter,
 });
 

@@ -2,6 +2,7 @@
 // the same field (a conflict) and sometimes the same value (no conflict),
 // all already in canonical form (what a read returns is what was written);
 // and the invalid values the services must refuse.
+import { assetPools, communityCreate, deliveryPointPools, invalidCommunityValues, memberPools } from './community-fields.js';
 import type { FieldPicks, Table } from './schedule.js';
 
 const sitePools: Record<string, readonly unknown[]> = {
@@ -72,8 +73,44 @@ export interface FieldContext {
   component(pick: number, siteId: string): string | undefined;
   /** A component of another organisation (or an id that exists nowhere). */
   foreignComponent(pick: number): string;
+  /** The community of the row's organisation (or an id that exists nowhere). */
+  community(): string;
+  /** A community of another organisation (or an id that exists nowhere). */
+  foreignCommunity(): string;
+  /** A live-or-not community member of the row's organisation (or an id that exists nowhere). */
+  member(pick: number): string;
+  /** A member of another organisation's community (or an id that exists nowhere). */
+  foreignMember(pick: number): string;
+  /** A POD of one of the organisation's community's first delivery points (it may have changed or gone since). */
+  pod(pick: number): string | null;
   /** The row written (an update's), if it exists already. */
   row?: { id: string; siteId?: string };
+}
+
+const poolsOf: Record<Table, Record<string, readonly unknown[]>> = {
+  sites: sitePools,
+  portfolios: portfolioPools,
+  components: componentPools,
+  community_members: memberPools,
+  community_delivery_points: deliveryPointPools,
+  community_assets: assetPools,
+};
+
+const invalidOf: Record<Table, readonly Record<string, unknown>[]> = {
+  sites: invalidSite,
+  portfolios: invalidPortfolio,
+  components: invalidComponent,
+  community_members: invalidCommunityValues['community_members']!,
+  community_delivery_points: invalidCommunityValues['community_delivery_points']!,
+  community_assets: invalidCommunityValues['community_assets']!,
+};
+
+/** Another organisation's row for a field that names one ('foreign' in the invalid values). */
+function foreignValue(field: string, context: FieldContext, invalid: number): string {
+  if (field === 'portfolioId') return context.foreignPortfolio(invalid);
+  if (field === 'community_id') return context.foreignCommunity();
+  if (field === 'member_id') return context.foreignMember(invalid);
+  return context.foreignComponent(invalid);
 }
 
 /** The fields a write sets, by API name; a create always names its required fields. */
@@ -84,7 +121,7 @@ export function fieldsFor(
   context: FieldContext,
   invalid: number | null,
 ): Record<string, unknown> {
-  const pools = table === 'sites' ? sitePools : table === 'portfolios' ? portfolioPools : componentPools;
+  const pools = poolsOf[table];
   const names = Object.keys(pools);
   const fields: Record<string, unknown> = {};
   const first = picks[0]?.[1] ?? 0;
@@ -93,6 +130,8 @@ export function fieldsFor(
     // Under a site of the organisation, with a nodeId of its own mostly (the pool's are shared).
     siteId = context.site(first);
     Object.assign(fields, { siteId, nodeId: `C.${first}`, name: `Component ${first % 5}`, nodeType: 'INVERTER' });
+  } else if (create && table.startsWith('community_')) {
+    Object.assign(fields, communityCreate(table, first, context.community(), context.member(first)));
   } else if (create) {
     fields[names[0]!] = pools[names[0]!]![first % pools[names[0]!]!.length];
   }
@@ -102,17 +141,17 @@ export function fieldsFor(
     let value = pool[v % pool.length];
     if (value === 'portfolio') value = context.portfolio(v) ?? null;
     if (value === 'component') value = (siteId && context.component(v, siteId)) ?? null;
+    if (value === 'member') value = context.member(v);
+    if (value === 'pod') value = context.pod(v);
+    if (value === 'site' && table === 'community_assets') value = context.site(v);
     fields[name] = value;
   }
   if (invalid !== null) {
-    const bad = table === 'sites' ? invalidSite : table === 'portfolios' ? invalidPortfolio : invalidComponent;
-    const chosen = bad[invalid % bad.length]!;
+    const chosen = invalidOf[table][invalid % invalidOf[table].length]!;
     for (const [name, value] of Object.entries(chosen)) {
       fields[name] =
         value === 'foreign'
-          ? table === 'sites'
-            ? context.foreignPortfolio(invalid)
-            : context.foreignComponent(invalid)
+          ? foreignValue(name, context, invalid)
           : value === 'self'
             ? (context.row?.id ?? context.foreignComponent(invalid))
             : value === 'foreign site'

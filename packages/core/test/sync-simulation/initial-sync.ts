@@ -3,6 +3,13 @@
 // fetched again (a page and its cursor commit together).
 import type { Db } from '@helio/db';
 import type { TestDb } from '@helio/db/testing';
+import {
+  createCommunityAsset,
+  createCommunityDeliveryPoint,
+  createCommunityMember,
+  removeCommunityMember,
+} from '../../src/communities/entities.js';
+import { seedCommunity } from '../../src/communities/entities/testing.js';
 import { createDocumentTokenSigner } from '../../src/documents/upload-token.js';
 import { createMemoryBlobStore } from '../../src/documents/blob-store.js';
 import { requestUploads } from '../../src/documents/service.js';
@@ -28,7 +35,7 @@ export interface InitialSyncServer {
   organisations: number;
 }
 
-/** A server with two organisations of every synced kind of row (a conflict record, a document and a component tree included), and a member of both. */
+/** A server with two organisations of every synced kind of row (a conflict record, a document, a component tree and a community registry included), and a member of both. */
 export async function seedInitialSyncServer(db: Db): Promise<InitialSyncServer> {
   await resetDatabase(db);
   const clock = new SimClock(Date.UTC(2026, 0, 1));
@@ -79,6 +86,27 @@ export async function seedInitialSyncServer(db: Db): Promise<InitialSyncServer> 
       nodeType: 'STRING',
     });
     await deleteComponent(ctx, meter.id);
+    // A community: a member with a delivery point and a PV behind it, and a removed member (its delivery point and meter gone with it).
+    const community = await seedCommunity(ctx, org.id, `${name.toLowerCase()}-commons`);
+    for (const key of ['m-1', 'm-2']) {
+      clock.advance(1);
+      const member = await createCommunityMember(ctx, {
+        community_id: community.id,
+        key,
+        name: key,
+        role: 'prosumer',
+        area: 'north',
+        status: 'active',
+      });
+      const placed = { community_id: community.id, member_id: member.id };
+      const dp = await createCommunityDeliveryPoint(ctx, { ...placed, pod: `${name}-${key}`, type: 'pod', topology_node: 'feeder-1' });
+      const asset =
+        key === 'm-1'
+          ? { key: 'pv', asset_type: 'pv', name: 'Roof', pod: dp.pod, properties: { rated_power: 5 } }
+          : { key: 'meter', asset_type: 'meter', name: 'Meter', sensor_id: `${name}-meter`, properties: { meter_type: 'production' } };
+      await createCommunityAsset(ctx, { ...placed, ...asset });
+      if (key === 'm-2') await removeCommunityMember(ctx, member.id);
+    }
     await requestUploads(ctx, storage, {
       siteId: sites[2]!.id,
       fileType: 'documents',

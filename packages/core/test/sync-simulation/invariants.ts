@@ -2,6 +2,7 @@
 // synced until nothing is pending and nothing more is to be pulled.
 import { parseHlc } from '../../src/sync/hlc.js';
 import { syncSchema } from '../../src/sync/tables.js';
+import { checkCommunityRegistries } from './registry-invariants.js';
 import { canonical } from './server-watch.js';
 import { describeError, type SimClient, type World } from './world.js';
 
@@ -72,7 +73,7 @@ function nodeOf(clock: string | null): string | undefined {
   return clock ? parseHlc(clock)?.node : undefined;
 }
 
-/** Invariants 1, 2, 3, 4 and 8, checked against the server once the world is quiet. */
+/** Invariants 1, 2, 3, 4 and 8, checked against the server once the world is quiet; and its component trees and community registries whole. */
 export async function checkQuiescentInvariants(world: World): Promise<void> {
   world.step = 'after quiescence';
   const server = world.dbs.server;
@@ -186,6 +187,7 @@ export async function checkQuiescentInvariants(world: World): Promise<void> {
     }
   }
   await checkComponentTree(world);
+  await checkCommunityRegistries(world);
 
   const { rows: unrecorded } = await server.query<{ client_id: string; seq: number }>(
     `SELECT m.client_id, m.seq FROM sync_mutations m WHERE m.status = 'conflict'

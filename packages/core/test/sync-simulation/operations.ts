@@ -114,6 +114,11 @@ function fieldContext(world: World, organisationId: string, row?: KnownRow): Fie
         n,
       ),
     foreignComponent: (n) => pick(of('components', foreign), n) ?? NOWHERE,
+    community: () => world.communities.find((c) => own(c.organisationId))?.id ?? NOWHERE,
+    foreignCommunity: () => world.communities.find((c) => foreign(c.organisationId))?.id ?? NOWHERE,
+    member: (n) => pick(of('community_members', own), n) ?? NOWHERE,
+    foreignMember: (n) => pick(of('community_members', foreign), n) ?? NOWHERE,
+    pod: (n) => pick(world.communities.find((c) => own(c.organisationId))?.pods ?? [], n) ?? null,
     ...(row ? { row: { id: row.id, ...(row.siteId ? { siteId: row.siteId } : {}) } } : {}),
   };
 }

@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { fates, type Fate } from './network.js';
 
-export type Table = 'sites' | 'portfolios' | 'components';
+export type Table = 'sites' | 'portfolios' | 'components' | 'community_members' | 'community_delivery_points' | 'community_assets';
 export type RowOp = 'create' | 'update' | 'delete' | 'restore';
 export type MemberRole = 'technician' | 'admin' | 'viewer';
 
@@ -49,9 +49,19 @@ export interface Schedule {
 // Mostly the first fields of a table (a site's name, portfolio, capacity; a component's parent, name, nodeId), so that writers collide.
 const field = fc.oneof({ weight: 3, arbitrary: fc.nat(2) }, { weight: 1, arbitrary: fc.nat(31) });
 const fieldPicks = fc.array(fc.tuple(field, fc.nat(31)), { minLength: 1, maxLength: 3 });
-const table = fc.constantFrom<Table>('sites', 'sites', 'portfolios', 'components', 'components');
+const table = fc.constantFrom<Table>(
+  'sites',
+  'sites',
+  'portfolios',
+  'components',
+  'components',
+  'community_members',
+  'community_delivery_points',
+  'community_assets',
+);
 const rowOp = fc.constantFrom<RowOp>('create', 'create', 'update', 'update', 'update', 'delete', 'restore');
-const role = fc.constantFrom<MemberRole>('technician', 'technician', 'technician', 'technician', 'admin', 'admin', 'viewer');
+// Admins write what technicians write, and a community's registry too (technicians are refused it).
+const role = fc.constantFrom<MemberRole>('technician', 'technician', 'technician', 'admin', 'admin', 'admin', 'viewer');
 const client = fc.nat(7);
 // Mostly a few hot rows, so that writers meet on them.
 const target = fc.oneof({ weight: 3, arbitrary: fc.nat(2) }, { weight: 2, arbitrary: fc.nat() });

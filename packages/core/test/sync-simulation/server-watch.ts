@@ -11,6 +11,9 @@ import type { ServiceContext } from '../../src/context.js';
 import type { PullResponse, PushRequest, PushResponse } from '../../src/sync/protocol.js';
 import type { SimClient, World } from './world.js';
 
+/** The tables devices write in the schedules. */
+const AUDITED = ['sites', 'portfolios', 'components', 'community_members', 'community_delivery_points', 'community_assets'];
+
 const CLOCK_AUDIT = `
 CREATE TABLE IF NOT EXISTS sim_clock_writes (table_name text, row_id uuid, field text, clock text, tx bigint);
 CREATE INDEX IF NOT EXISTS sim_clock_writes_idx ON sim_clock_writes (row_id, field, clock);
@@ -31,12 +34,10 @@ BEGIN
   RETURN NULL;
 END
 $$;
-DROP TRIGGER IF EXISTS sim_sites_clocks ON sites;
-DROP TRIGGER IF EXISTS sim_portfolios_clocks ON portfolios;
-DROP TRIGGER IF EXISTS sim_components_clocks ON components;
-CREATE TRIGGER sim_sites_clocks AFTER INSERT OR UPDATE ON sites FOR EACH ROW EXECUTE FUNCTION sim_audit_clocks();
-CREATE TRIGGER sim_portfolios_clocks AFTER INSERT OR UPDATE ON portfolios FOR EACH ROW EXECUTE FUNCTION sim_audit_clocks();
-CREATE TRIGGER sim_components_clocks AFTER INSERT OR UPDATE ON components FOR EACH ROW EXECUTE FUNCTION sim_audit_clocks();
+${AUDITED.map(
+  (t) => `DROP TRIGGER IF EXISTS sim_${t}_clocks ON ${t};
+CREATE TRIGGER sim_${t}_clocks AFTER INSERT OR UPDATE ON ${t} FOR EACH ROW EXECUTE FUNCTION sim_audit_clocks();`,
+).join('\n')}
 `;
 
 /** JSON with keys sorted: a result read back from jsonb has its keys in another order. */

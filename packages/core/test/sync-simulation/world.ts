@@ -6,6 +6,8 @@
 import type { Db } from '@helio/db';
 import type { TestDb } from '@helio/db/testing';
 import { systemPrincipal } from '../../src/auth/principal.js';
+import { createCommunityAsset, createCommunityDeliveryPoint, createCommunityMember } from '../../src/communities/entities.js';
+import { seedCommunity } from '../../src/communities/entities/testing.js';
 import type { ServiceContext } from '../../src/context.js';
 import type { Clock, IdGenerator } from '../../src/ids.js';
 import { createComponent } from '../../src/monitoring/components/service.js';
@@ -30,6 +32,14 @@ export interface SimOrganisation {
   id: string;
   /** An owner who makes the server-side (REST) writes. */
   ownerId: string;
+}
+
+/** An organisation's energy community (communities change by import only: the schedule writes its registry). */
+export interface SimCommunity {
+  id: string;
+  organisationId: string;
+  /** The PODs of its first delivery points. */
+  pods: string[];
 }
 
 export interface SimUser {
@@ -117,6 +127,7 @@ export class World {
   readonly users: SimUser[] = [];
   readonly clients: SimClient[] = [];
   readonly rows: KnownRow[] = [];
+  readonly communities: SimCommunity[] = [];
   readonly writes: CommittedWrite[] = [];
   readonly violations: string[] = [];
   /** Sites someone deleted (and may have restored): their components' nodeIds may have been reused meanwhile. */
@@ -205,6 +216,7 @@ export class World {
         }
         world.clock.advance(7);
       }
+      await seedRegistry(world, owner, org.id);
     }
     for (const [i, spec] of schedule.clients.entries()) {
       const clock = skewedClock(world.clock, spec.skewMs);
@@ -319,6 +331,34 @@ export class World {
   async membershipsOf(user: SimUser): Promise<Map<string, string>> {
     return membershipsOf({ db: this.server.db }, user.id);
   }
+}
+
+/** The organisation's community: two members, the first with a delivery point and an asset behind it. */
+async function seedRegistry(world: World, owner: ServiceContext, organisationId: string): Promise<void> {
+  const n = world.communities.length;
+  const community = await seedCommunity(owner, organisationId, `community-${n}`);
+  const known = (table: Table, id: string) => world.rows.push({ table, id, organisationId });
+  const members: string[] = [];
+  for (const key of ['m-1', 'm-2']) {
+    world.clock.advance(1);
+    const m = await createCommunityMember(owner, {
+      community_id: community.id,
+      key,
+      name: `Member ${key}`,
+      role: 'prosumer',
+      area: 'north',
+      status: 'active',
+    });
+    known('community_members', m.id);
+    members.push(m.id);
+  }
+  world.clock.advance(1);
+  const dp = await createCommunityDeliveryPoint(owner, { community_id: community.id, member_id: members[0], pod: `P-${n}-1`, type: 'pod' });
+  known('community_delivery_points', dp.id);
+  world.clock.advance(1);
+  const asset = { community_id: community.id, member_id: members[0], key: 'a-1', asset_type: 'pv', name: 'Roof PV', pod: dp.pod };
+  known('community_assets', (await createCommunityAsset(owner, asset)).id);
+  world.communities.push({ id: community.id, organisationId, pods: [dp.pod] });
 }
 
 export function describeError(err: unknown): string {

@@ -15,6 +15,11 @@
 // learn of the deletion. An asset's links to a site, component or plant carry
 // no foreign key: plants are not synced, and a replica holds what it holds.
 //
+// Field clocks are stamped by the trigger every synced table has, except on
+// rows inserted with their clocks already given: a bulk import writes tens of
+// thousands of rows and stamps them itself, exactly as the trigger would
+// (communities/import/write.ts), which spares the per-row trigger call.
+//
 // Lists page by key in byte order (COLLATE "C", the same on every engine and
 // locale), so the key indexes are built in that order.
 export default `
@@ -45,7 +50,8 @@ CREATE TABLE communities (
 );
 CREATE INDEX communities_seq_idx ON communities (organisation_id, change_seq);
 CREATE INDEX communities_key_idx ON communities (key COLLATE "C") WHERE deleted_at IS NULL;
-CREATE TRIGGER communities_field_clocks BEFORE INSERT OR UPDATE ON communities FOR EACH ROW EXECUTE FUNCTION helio_stamp_field_clocks();
+CREATE TRIGGER communities_field_clocks BEFORE UPDATE ON communities FOR EACH ROW EXECUTE FUNCTION helio_stamp_field_clocks();
+CREATE TRIGGER communities_new_field_clocks BEFORE INSERT ON communities FOR EACH ROW WHEN (NEW.field_clocks = '{}'::jsonb) EXECUTE FUNCTION helio_stamp_field_clocks();
 
 CREATE TABLE community_members (
   id uuid PRIMARY KEY,
@@ -71,7 +77,8 @@ CREATE TABLE community_members (
 CREATE INDEX community_members_seq_idx ON community_members (organisation_id, change_seq);
 CREATE INDEX community_members_key_idx ON community_members (community_id, key COLLATE "C") WHERE deleted_at IS NULL;
 CREATE INDEX community_members_user_idx ON community_members (user_id) WHERE deleted_at IS NULL;
-CREATE TRIGGER community_members_field_clocks BEFORE INSERT OR UPDATE ON community_members FOR EACH ROW EXECUTE FUNCTION helio_stamp_field_clocks();
+CREATE TRIGGER community_members_field_clocks BEFORE UPDATE ON community_members FOR EACH ROW EXECUTE FUNCTION helio_stamp_field_clocks();
+CREATE TRIGGER community_members_new_field_clocks BEFORE INSERT ON community_members FOR EACH ROW WHEN (NEW.field_clocks = '{}'::jsonb) EXECUTE FUNCTION helio_stamp_field_clocks();
 
 CREATE TABLE community_delivery_points (
   id uuid PRIMARY KEY,
@@ -99,7 +106,8 @@ CREATE INDEX community_delivery_points_seq_idx ON community_delivery_points (org
 CREATE INDEX community_delivery_points_pod_idx ON community_delivery_points (pod) WHERE deleted_at IS NULL;
 CREATE INDEX community_delivery_points_community_idx ON community_delivery_points (community_id, pod COLLATE "C") WHERE deleted_at IS NULL;
 CREATE INDEX community_delivery_points_member_idx ON community_delivery_points (member_id) WHERE deleted_at IS NULL;
-CREATE TRIGGER community_delivery_points_field_clocks BEFORE INSERT OR UPDATE ON community_delivery_points FOR EACH ROW EXECUTE FUNCTION helio_stamp_field_clocks();
+CREATE TRIGGER community_delivery_points_field_clocks BEFORE UPDATE ON community_delivery_points FOR EACH ROW EXECUTE FUNCTION helio_stamp_field_clocks();
+CREATE TRIGGER community_delivery_points_new_field_clocks BEFORE INSERT ON community_delivery_points FOR EACH ROW WHEN (NEW.field_clocks = '{}'::jsonb) EXECUTE FUNCTION helio_stamp_field_clocks();
 
 CREATE TABLE community_assets (
   id uuid PRIMARY KEY,
@@ -132,4 +140,6 @@ CREATE INDEX community_assets_key_idx ON community_assets (community_id, key COL
 CREATE INDEX community_assets_type_idx ON community_assets (community_id, asset_type, key COLLATE "C") WHERE deleted_at IS NULL;
 CREATE INDEX community_assets_sensor_idx ON community_assets (sensor_id) WHERE deleted_at IS NULL AND sensor_id IS NOT NULL;
 CREATE INDEX community_assets_member_idx ON community_assets (member_id) WHERE deleted_at IS NULL;
+CREATE TRIGGER community_assets_field_clocks BEFORE UPDATE ON community_assets FOR EACH ROW EXECUTE FUNCTION helio_stamp_field_clocks();
+CREATE TRIGGER community_assets_new_field_clocks BEFORE INSERT ON community_assets FOR EACH ROW WHEN (NEW.field_clocks = '{}'::jsonb) EXECUTE FUNCTION helio_stamp_field_clocks();
 `;

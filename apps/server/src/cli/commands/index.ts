@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { apikeyCreate, apikeyList, apikeyRevoke } from './apikey.js';
+import { communityExport, communityImport } from './community.js';
 import { deviceSimulate } from './device.js';
 import { memberAdd, memberRemove } from './member.js';
 import { migrate } from './migrate.js';
@@ -24,6 +25,8 @@ export const commands: readonly Command[] = [
   apikeyRevoke,
   oauthClientCreate,
   readingsImport,
+  communityImport,
+  communityExport,
   simulateCommand,
   deviceSimulate,
 ];
