@@ -9,7 +9,15 @@ import { SyncClient } from '../sync/client.js';
 import { syncSchema } from '../sync/tables.js';
 import { directTransport } from '../sync/testing.js';
 import { contextFor, seedOrganisation, type TestOrganisation } from '../testing.js';
-import { createCommunityMember, getCommunityMember, listCommunityRegistry, updateCommunityMember } from './entities.js';
+import { addMember } from '../users/service.js';
+import {
+  createCommunityAsset,
+  createCommunityDeliveryPoint,
+  createCommunityMember,
+  getCommunityMember,
+  listCommunityRegistry,
+  updateCommunityMember,
+} from './entities.js';
 import { seedCommunity } from './entities/testing.js';
 
 const REGISTRY = ['community_members', 'community_delivery_points', 'community_assets'] as const;
@@ -212,6 +220,34 @@ for (const engine of testEngines) {
       await bothSync();
       expect(await getCommunityMember(org.as.viewer, m.id)).toMatchObject({ status: 'suspended', name: 'Renamed on the server' });
       expect(await rowsOf(b.local, c.id)).toEqual(await rowsOf(server, c.id));
+    });
+
+    it("puts back on the device a member's delivery points and assets when the server refuses the member's removal", async () => {
+      const c = await community();
+      const m = await createCommunityMember(org.as.admin, memberFields(c.id, 'm-1'));
+      const dp = await createCommunityDeliveryPoint(org.as.admin, { community_id: c.id, member_id: m.id, pod: `BACK-${n}`, type: 'pod' });
+      await createCommunityAsset(org.as.admin, {
+        community_id: c.id,
+        member_id: m.id,
+        key: 'pv',
+        asset_type: 'pv',
+        name: 'PV',
+        pod: dp.pod,
+      });
+      await bothSync();
+      const removal = await b.write('community_members', 'delete', {}, m.id);
+      expect(await listCommunityRegistry(await b.client.context(), c.id)).toMatchObject({ members: [], delivery_points: [], assets: [] });
+      // Before device b syncs, its user may no longer manage the registry.
+      await addMember(contextFor(server), { organisationId: org.id, userId: userOf(org, 'admin'), role: 'technician' });
+      try {
+        await b.client.sync();
+        expect(await b.refused(m.id)).toEqual([expect.objectContaining({ seq: removal.seq, code: 'FORBIDDEN' })]);
+        expect((await listCommunityRegistry(await b.client.context(), c.id)).assets.map((x) => x.key)).toEqual(['pv']);
+        expect(await rowsOf(b.local, c.id)).toEqual(await rowsOf(server, c.id));
+      } finally {
+        await addMember(contextFor(server), { organisationId: org.id, userId: userOf(org, 'admin'), role: 'admin' });
+        await b.client.sync();
+      }
     });
   });
 }

@@ -3,15 +3,10 @@
 // members, delivery points and assets, which a community's managers edit
 // offline on the desktop and devices push through the entity services.
 //
-// Removing a member removes its delivery points and assets (restoring it
-// brings back those removed with it). `onRemove` cannot declare that: it
-// names one table, whose column a removal clears. So a device applies the
-// cascade only through the service it runs for its own write, without
-// keeping the server's version of the rows it reaches: when the server
-// refuses the removal (the user lost the right meanwhile, or another manager
-// put an asset behind one of the member's delivery points), the device keeps
-// those rows removed until the server changes them again. Declaring it needs
-// an `onRemove` that names several tables and removes as well as clears.
+// Removing a member removes its delivery points and assets, and restoring it
+// brings back those removed with it: declared (onRemove, effect 'remove'), so
+// that a device replays it when it rebuilds those rows, and puts back the
+// server's version when the server refuses the removal.
 import { defineSyncedTable } from '../sync/synced-table.js';
 import { createCommunityAsset, removeCommunityAsset, restoreCommunityAsset, updateCommunityAsset } from './entities/assets.js';
 import {
@@ -40,6 +35,11 @@ export const communityMembersSync = defineSyncedTable({
     create: (ctx, id, organisationId, fields) => createCommunityMember(ctx, { ...fields, id, organisation_id: organisationId }),
     update: (ctx, id, fields) => updateCommunityMember(ctx, id, fields),
     remove: (ctx, id) => removeCommunityMember(ctx, id),
+    // removeCommunityMember removes the member's delivery points and assets; restoreCommunityMember brings them back.
+    onRemove: [
+      { table: 'community_delivery_points', column: 'member_id', effect: 'remove' },
+      { table: 'community_assets', column: 'member_id', effect: 'remove' },
+    ],
     restore: (ctx, id) => restoreCommunityMember(ctx, id),
   },
 });

@@ -2,7 +2,14 @@
 // schema as the server's plus the sync_* client tables of migration 0003).
 import type { Db, Queryable, Transaction } from '@helio/db';
 import { SCHEMA_VERSION, type ParsedMutation, type RowChange } from './protocol.js';
-import { ORGANISATION_COLUMN, SQL_IDENTIFIER, type SyncedTableDescriptor, type SyncSchema, type WritableTable } from './synced-table.js';
+import {
+  ORGANISATION_COLUMN,
+  reachesOf,
+  SQL_IDENTIFIER,
+  type SyncedTableDescriptor,
+  type SyncSchema,
+  type WritableTable,
+} from './synced-table.js';
 
 type Row = Record<string, unknown>;
 
@@ -159,23 +166,31 @@ function applyMutation(table: WritableTable, row: Row | undefined, m: ParsedMuta
   return { ...next, field_clocks: clocks };
 }
 
-/** A pending removal that reaches into `table`: rows whose `column` names `id` lose it (a portfolio's sites). */
+/**
+ * A pending removal (or, for rows removed with it, restoration) that reaches
+ * into `table`: rows whose `column` names `id` lose it (a portfolio's sites),
+ * or go and come back with it (a community member's delivery points).
+ */
 export interface Cascade {
   column: string;
+  effect: 'detach' | 'remove';
   mutation: ParsedMutation;
 }
 
-/** Pending removals whose side effect reaches rows of `table`, in seq order. */
+/** Pending removals and restorations whose side effect reaches rows of `table`, in seq order. */
 export async function pendingCascades(q: Queryable, schema: SyncSchema, table: string): Promise<Cascade[]> {
-  const sources = schema.writable.filter((t) => t.writes.onRemove?.table === table);
   const cascades: Cascade[] = [];
-  for (const t of sources) {
-    const { rows } = await q.query<{ mutation: ParsedMutation }>(
-      `SELECT mutation FROM sync_outbox o WHERE table_name = $1 AND mutation->>'op' = 'delete' AND (result IS NULL OR result->>'status' <> 'rejected')
-         AND NOT EXISTS (SELECT 1 FROM sync_rejected r WHERE r.seq = o.seq) ORDER BY seq`,
-      [t.table],
-    );
-    for (const r of rows) cascades.push({ column: t.writes.onRemove!.column, mutation: r.mutation });
+  for (const t of schema.writable) {
+    for (const reach of reachesOf(t.writes)) {
+      if (reach.table !== table) continue;
+      const effect = reach.effect ?? 'detach';
+      const { rows } = await q.query<{ mutation: ParsedMutation }>(
+        `SELECT mutation FROM sync_outbox o WHERE table_name = $1 AND mutation->>'op' = ANY($2::text[]) AND (result IS NULL OR result->>'status' <> 'rejected')
+           AND NOT EXISTS (SELECT 1 FROM sync_rejected r WHERE r.seq = o.seq) ORDER BY seq`,
+        [t.table, effect === 'remove' ? ['delete', 'restore'] : ['delete']],
+      );
+      for (const r of rows) cascades.push({ column: reach.column, effect, mutation: r.mutation });
+    }
   }
   return cascades.sort((a, b) => a.mutation.seq - b.mutation.seq);
 }
@@ -263,17 +278,24 @@ async function rebuildChunk(
     ].sort((a, b) => a.seq - b.seq);
     let row: Row | undefined = shadow ?? undefined;
     let changed = false;
+    // The removals that took the row out here, so that a restoration of the same row brings it back.
+    const removedBy = new Set<string>();
     for (const step of steps) {
       if (step.own) {
         row = applyMutation(table, row, step.own, now);
         changed = true;
       } else if (step.cascade && cascadeHits(row, step.cascade)) {
-        const clocks = {
-          ...((row!['field_clocks'] as Record<string, string> | undefined) ?? {}),
-          [step.cascade.column]: step.cascade.mutation.hlc,
+        const { column, effect, mutation } = step.cascade;
+        const set = (field: string, value: unknown) => {
+          const clocks = { ...((row!['field_clocks'] as Record<string, string> | undefined) ?? {}), [field]: mutation.hlc };
+          row = { ...row, [field]: value, updated_at: now, field_clocks: clocks };
+          changed = true;
         };
-        row = { ...row, [step.cascade.column]: null, updated_at: now, field_clocks: clocks };
-        changed = true;
+        if (effect === 'detach') set(column, null);
+        else if (mutation.op === 'delete' && !row!['deleted_at']) {
+          set('deleted_at', now);
+          removedBy.add(mutation.id);
+        } else if (mutation.op === 'restore' && removedBy.delete(mutation.id)) set('deleted_at', null);
       }
     }
     if (!changed) settled.push(id);
@@ -292,28 +314,30 @@ async function rebuildChunk(
   return cascades;
 }
 
-/** After removals are confirmed or taken back, the rows their side effect reached show the server's version again. */
+/** After removals (and restorations) are confirmed or taken back, the rows their side effect reached show the server's version again. */
 export async function rebuildDependents(tx: Transaction, schema: SyncSchema, table: WritableTable, ids: readonly string[]): Promise<void> {
-  const onRemove = table.writes.onRemove;
-  if (!onRemove || ids.length === 0) return;
-  const { rows } = await tx.query<{ row_id: string }>(
-    `SELECT row_id FROM sync_shadows WHERE table_name = $1 AND (row ->> '${onRemove.column}') = ANY($2::text[]) ORDER BY row_id`,
-    [onRemove.table, ids],
-  );
-  await rebuildRows(
-    tx,
-    schema,
-    schema.mustWrite(onRemove.table),
-    rows.map((r) => r.row_id),
-  );
+  if (ids.length === 0) return;
+  for (const reach of reachesOf(table.writes)) {
+    const { rows } = await tx.query<{ row_id: string }>(
+      `SELECT row_id FROM sync_shadows WHERE table_name = $1 AND (row ->> '${reach.column}') = ANY($2::text[]) ORDER BY row_id`,
+      [reach.table, ids],
+    );
+    await rebuildRows(
+      tx,
+      schema,
+      schema.mustWrite(reach.table),
+      rows.map((r) => r.row_id),
+    );
+  }
 }
 
-/** Before a removal, keep the server's version of the rows its side effect will change. */
-export async function shadowDependents(tx: Queryable, table: WritableTable, id: string): Promise<void> {
-  const onRemove = table.writes.onRemove;
-  if (!onRemove) return;
-  const { rows } = await tx.query<{ id: string }>(`SELECT id FROM ${onRemove.table} WHERE ${onRemove.column} = $1 ORDER BY id`, [id]);
-  for (const r of rows) await ensureShadow(tx, onRemove.table, r.id);
+/** Before a removal (or the restoration of rows removed with it), keep the server's version of the rows its side effect will change. */
+export async function shadowDependents(tx: Queryable, table: WritableTable, id: string, op: 'delete' | 'restore'): Promise<void> {
+  for (const reach of reachesOf(table.writes)) {
+    if (op === 'restore' && reach.effect !== 'remove') continue;
+    const { rows } = await tx.query<{ id: string }>(`SELECT id FROM ${reach.table} WHERE ${reach.column} = $1 ORDER BY id`, [id]);
+    for (const r of rows) await ensureShadow(tx, reach.table, r.id);
+  }
 }
 
 /** Before a row's first pending mutation, keep the server's version of it (or that it has none). */

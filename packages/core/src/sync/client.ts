@@ -117,7 +117,7 @@ async function rebuildAfterRemoval(tx: Transaction, schema: SyncSchema, removed:
   for (const r of removed) {
     if (!schema.writableTable(r.table_name)) continue;
     add(rowsByTable, r.table_name, r.row_id);
-    if (r.op === 'delete') add(removalsByTable, r.table_name, r.row_id);
+    if (r.op === 'delete' || r.op === 'restore') add(removalsByTable, r.table_name, r.row_id);
   }
   for (const [table, ids] of rowsByTable) await rebuildRows(tx, schema, schema.mustWrite(table), ids);
   for (const [table, ids] of removalsByTable) await rebuildDependents(tx, schema, schema.mustWrite(table), ids);
@@ -202,7 +202,7 @@ export class SyncClient {
     const seen = input.op === 'delete' ? Object.keys(writes.columns) : Object.keys(fields);
     const base = Object.fromEntries(seen.map((f) => [f, clocks[writes.columns[f] ?? ''] ?? null]));
     await ensureShadow(tx, input.table, id);
-    if (input.op === 'delete') await shadowDependents(tx, table, id);
+    if (input.op === 'delete' || input.op === 'restore') await shadowDependents(tx, table, id, input.op);
     const ctx = await this.context(nestedDb(tx, this.options.db.engine));
     if (input.op === 'create') await writes.create(ctx, id, input.organisationId, fields);
     else if (input.op === 'update') await writes.update(ctx, id, fields);

@@ -25,11 +25,26 @@ export interface SyncedWrites {
   remove(ctx: ServiceContext, id: string): Promise<unknown>;
   restore(ctx: ServiceContext, id: string): Promise<unknown>;
   /**
-   * What `remove` does to another table's rows: those whose `column` names
-   * the removed row lose it (set to null). Declared so that a client can
-   * replay it when it rebuilds a row from the server's version.
+   * What `remove` does to other tables' rows, those whose `column` names the
+   * removed row: they lose it (set to null), or they are removed with it
+   * (and `restore` brings back those removed with it). Declared so that a
+   * client can replay it when it rebuilds a row from the server's version.
    */
-  onRemove?: { table: string; column: string };
+  onRemove?: RemovalReach | readonly RemovalReach[];
+}
+
+/** The rows of `table` whose `column` names a removed row, and what becomes of them. */
+export interface RemovalReach {
+  table: string;
+  column: string;
+  /** 'detach' (the default): the column is cleared. 'remove': the rows are removed too, and restored with the row. */
+  effect?: 'detach' | 'remove';
+}
+
+/** A table's removal reaches, as a list. */
+export function reachesOf(writes: SyncedWrites): readonly RemovalReach[] {
+  const onRemove = writes.onRemove;
+  return onRemove === undefined ? [] : Array.isArray(onRemove) ? onRemove : [onRemove as RemovalReach];
 }
 
 export interface SyncedTableDescriptor {
@@ -67,7 +82,7 @@ export function defineSyncedTable(descriptor: SyncedTableDescriptor): SyncedTabl
     ...Object.values(descriptor.writes?.columns ?? {}),
     ...Object.keys(descriptor.writes?.defaults ?? {}),
     ...(descriptor.writes?.labelColumn ? [descriptor.writes.labelColumn] : []),
-    ...(descriptor.writes?.onRemove ? [descriptor.writes.onRemove.table, descriptor.writes.onRemove.column] : []),
+    ...(descriptor.writes ? reachesOf(descriptor.writes).flatMap((r) => [r.table, r.column]) : []),
   ];
   const bad = names.filter((n) => !SQL_IDENTIFIER.test(n));
   if (bad.length > 0) throw new Error(`synced table ${descriptor.table}: not plain SQL identifiers: ${bad.join(', ')}`);
@@ -95,9 +110,9 @@ export class SyncSchema {
     }
     this.byName = byName;
     for (const t of this.writable) {
-      const target = t.writes.onRemove?.table;
-      if (target && !this.byName.get(target)?.writes)
-        throw new Error(`synced table ${t.table}: onRemove reaches ${target}, not a writable synced table`);
+      for (const { table: target } of reachesOf(t.writes))
+        if (!this.byName.get(target)?.writes)
+          throw new Error(`synced table ${t.table}: onRemove reaches ${target}, not a writable synced table`);
     }
     this.purgeOrder = childrenFirst(tables);
   }

@@ -8,6 +8,7 @@ import { isDomainError } from '../../src/errors.js';
 import { getComponent } from '../../src/monitoring/components/service.js';
 import { getPortfolio } from '../../src/portfolios/service.js';
 import { getSite } from '../../src/sites/service.js';
+import { reachesOf } from '../../src/sync/synced-table.js';
 import { syncSchema } from '../../src/sync/tables.js';
 import type { Table } from './schedule.js';
 import { canonical } from './server-watch.js';
@@ -87,7 +88,8 @@ export async function checkWriteReadable(world: World, client: SimClient, write:
 
 /** The rows a removal of `table` reaches (see onRemove): their table, and the column and API field that name the removed row. */
 function reachOf(table: Table): { table: Table; column: string; field: string } | undefined {
-  const onRemove = syncSchema.mustWrite(table).writes.onRemove;
+  // The reach that clears a column (a removal that removes rows too is left to the rebuild checks).
+  const onRemove = reachesOf(syncSchema.mustWrite(table).writes).find((r) => (r.effect ?? 'detach') === 'detach');
   if (!onRemove) return undefined;
   const columns = syncSchema.mustWrite(onRemove.table).writes.columns;
   const field = Object.keys(columns).find((f) => columns[f] === onRemove.column);
@@ -139,8 +141,8 @@ export async function checkLocalReads(world: World, client: SimClient): Promise<
   }
 
   // The client's own pending removals and restorations of community members, which take the members' delivery
-  // points and assets with them: the device applies that through the service, but does not replay it when it
-  // rebuilds one of those rows from the server's version (see communities/sync.ts), so whether such a row shows
+  // points and assets with them: a device replays a removal when it rebuilds one of those rows, but a restoration
+  // only of the rows the replay itself removed (the server's version shows the rest), so whether such a row shows
   // as removed after one of them is not for this check to say.
   const memberCascades = mine.filter(
     (w) => w.table === 'community_members' && (w.op === 'delete' || w.op === 'restore') && pending.has(w.seq) && !rejected.has(w.seq),
