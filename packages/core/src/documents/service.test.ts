@@ -154,8 +154,12 @@ describeEachEngine('documents service', (getDb) => {
       principal: { kind: 'user', userId: setup.user.id, memberships: new Map([[organisationId, 'viewer']]) },
     };
     expect(await listSiteDocuments(viewer, setup.site.id)).toHaveLength(1);
-    for (const attempt of [updateDocument(viewer, slot.document.id, { filename: 'b.pdf' }), deleteDocument(viewer, slot.document.id)]) {
-      const err = await attempt.catch((e: unknown) => e);
+    // One at a time: a second call started beside the first would reject while nothing awaits it yet.
+    for (const attempt of [
+      () => updateDocument(viewer, slot.document.id, { filename: 'b.pdf' }),
+      () => deleteDocument(viewer, slot.document.id),
+    ]) {
+      const err = await attempt().catch((e: unknown) => e);
       expect(isDomainError(err) && err.code).toBe('FORBIDDEN');
     }
   });
