@@ -7,7 +7,11 @@
 // brings back those removed with it: declared (onRemove, effect 'remove'), so
 // that a device replays it when it rebuilds those rows, and puts back the
 // server's version when the server refuses the removal.
+//
+// Every writer of the registry takes its lock first (locks.ts); a push batch
+// that writes these tables takes it before its first mutation (lockFirst).
 import { defineSyncedTable } from '../sync/synced-table.js';
+import { lockRegistry } from './locks.js';
 import { createCommunityAsset, removeCommunityAsset, restoreCommunityAsset, updateCommunityAsset } from './entities/assets.js';
 import {
   createCommunityDeliveryPoint,
@@ -30,6 +34,7 @@ export const communityMembersSync = defineSyncedTable({
   // user it names need not belong to the organisation): it is not a user column.
   writes: {
     entity: 'member',
+    lockFirst: lockRegistry,
     columns: memberSyncColumns,
     labelColumn: 'name',
     create: (ctx, id, organisationId, fields) => createCommunityMember(ctx, { ...fields, id, organisation_id: organisationId }),
@@ -49,6 +54,7 @@ export const communityDeliveryPointsSync = defineSyncedTable({
   refersTo: ['organisations', 'communities', 'community_members'],
   writes: {
     entity: 'delivery point',
+    lockFirst: lockRegistry,
     columns: deliveryPointSyncColumns,
     labelColumn: 'pod',
     // createCommunityDeliveryPoint makes a new delivery point active unless told otherwise.
@@ -65,6 +71,7 @@ export const communityAssetsSync = defineSyncedTable({
   refersTo: ['organisations', 'communities', 'community_members'],
   writes: {
     entity: 'asset',
+    lockFirst: lockRegistry,
     columns: assetSyncColumns,
     labelColumn: 'name',
     // createCommunityAsset stores absent object fields as empty objects.

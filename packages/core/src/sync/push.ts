@@ -1,6 +1,6 @@
 // sync.push on the server: applies a client's mutation log in one
 // transaction, through the same services as REST, exactly once per (clientId, seq).
-import { nestedDb, type Queryable, type Transaction } from '@helio/db';
+import { DbError, nestedDb, type Queryable, type Transaction } from '@helio/db';
 import { authorize } from '../auth/principal.js';
 import { allocateChangeSeqs } from '../changes.js';
 import type { ServiceContext } from '../context.js';
@@ -296,6 +296,8 @@ async function applyOne(ctx: ServiceContext, schema: SyncSchema, m: ParsedMutati
       };
     });
   } catch (err) {
+    // A deadlock or serialisation failure says nothing of the mutation: the batch runs again (push), it is not refused.
+    if (isTransient(err)) throw err;
     const domain = toDomainError(err);
     if (!isDomainError(domain)) throw err;
     return {
@@ -308,6 +310,23 @@ async function applyOne(ctx: ServiceContext, schema: SyncSchema, m: ParsedMutati
       hlc: m.hlc,
     };
   }
+}
+
+function isTransient(err: unknown): boolean {
+  return err instanceof DbError && err.kind === 'serialization_failure';
+}
+
+/** How many times a batch runs when PostgreSQL aborts it for a deadlock or a serialisation failure. */
+const ATTEMPTS = 3;
+
+/**
+ * The locks that writers of the batch's tables take first (SyncedWrites.lockFirst),
+ * each once: a resolve may write any table, so a batch with one takes them all.
+ */
+function locksFirst(schema: SyncSchema, mutations: readonly ParsedMutation[]): ((tx: Queryable) => Promise<void>)[] {
+  const anyTable = mutations.some((m) => m.op === 'resolve');
+  const tables = anyTable ? schema.writable : mutations.flatMap((m) => (m.op === 'resolve' ? [] : [schema.mustWrite(m.table)]));
+  return [...new Set(tables.flatMap((t) => (t.writes.lockFirst ? [t.writes.lockFirst] : [])))];
 }
 
 /** A batch naming a table clients may not write is refused whole, as one that fails the protocol's shape is. */
@@ -345,8 +364,26 @@ export async function push(ctx: ServiceContext, input: unknown, schema: SyncSche
   const req = parseInput(pushRequest, input);
   checkTables(schema, req.mutations);
   const mutations = [...req.mutations].sort((a, b) => a.seq - b.seq);
+  const locks = locksFirst(schema, mutations);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await pushOnce(ctx, schema, req.clientId, mutations, locks);
+    } catch (err) {
+      if (attempt >= ATTEMPTS || !isTransient(err)) throw err;
+    }
+  }
+}
+
+async function pushOnce(
+  ctx: ServiceContext,
+  schema: SyncSchema,
+  clientId: string,
+  mutations: readonly ParsedMutation[],
+  locks: readonly ((tx: Queryable) => Promise<void>)[],
+): Promise<PushResponse> {
   return ctx.db.transaction(async (tx) => {
-    let last = await bindClient(tx, ctx, req.clientId);
+    for (const lock of locks) await lock(tx);
+    let last = await bindClient(tx, ctx, clientId);
     const inner: ServiceContext = { ...ctx, db: nestedDb(tx, ctx.db.engine) };
     const results: MutationResult[] = [];
     // Recorded together at the end, in the same transaction; a seq sent twice in one batch is answered from here.
@@ -358,7 +395,7 @@ export async function push(ctx: ServiceContext, input: unknown, schema: SyncSche
           recorded.get(m.seq) ??
           (
             await tx.query<{ result: MutationResult }>('SELECT result FROM sync_mutations WHERE client_id = $1 AND seq = $2', [
-              req.clientId,
+              clientId,
               m.seq,
             ])
           ).rows[0]?.result;
@@ -378,7 +415,7 @@ export async function push(ctx: ServiceContext, input: unknown, schema: SyncSche
         });
         continue;
       }
-      const result = await applyOne(inner, schema, m, req.clientId);
+      const result = await applyOne(inner, schema, m, clientId);
       recorded.set(m.seq, result);
       results.push(result);
       last = m.seq;
@@ -388,10 +425,10 @@ export async function push(ctx: ServiceContext, input: unknown, schema: SyncSche
         `INSERT INTO sync_mutations (client_id, seq, status, organisation_id, change_seq, result, created_at)
          SELECT $1, (r ->> 'seq')::bigint, r ->> 'status', (r ->> 'organisationId')::uuid, (r ->> 'changeSeq')::bigint, r, $3
          FROM jsonb_array_elements($2::jsonb) AS r`,
-        [req.clientId, JSON.stringify([...recorded.values()]), ctx.clock.now()],
+        [clientId, JSON.stringify([...recorded.values()]), ctx.clock.now()],
       );
     }
-    await tx.query('UPDATE sync_clients SET last_seq = $2, last_seen_at = $3 WHERE client_id = $1', [req.clientId, last, ctx.clock.now()]);
+    await tx.query('UPDATE sync_clients SET last_seq = $2, last_seen_at = $3 WHERE client_id = $1', [clientId, last, ctx.clock.now()]);
     return { results, lastAppliedSeq: last };
   });
 }

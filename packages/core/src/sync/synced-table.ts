@@ -4,6 +4,7 @@
 // collects them into the schema the engine runs on. The engine's code names
 // no domain table: a new synced table is a migration, a service and one
 // descriptor.
+import type { Queryable } from '@helio/db';
 import type { ServiceContext } from '../context.js';
 
 /** How clients write a table through push: the domain service that applies each operation, and the fields they may set. */
@@ -31,6 +32,15 @@ export interface SyncedWrites {
    * client can replay it when it rebuilds a row from the server's version.
    */
   onRemove?: RemovalReach | readonly RemovalReach[];
+  /**
+   * A lock every writer of the table takes before any row or change counter
+   * (the energy-community registry's). A push batch that may write the table
+   * takes it before its first mutation: an earlier mutation of the batch
+   * holds the organisation's change counter to the batch's end, and taking
+   * the lock after it could deadlock with a writer holding the lock and
+   * waiting for the counter.
+   */
+  lockFirst?: (tx: Queryable) => Promise<void>;
 }
 
 /** The rows of `table` whose `column` names a removed row, and what becomes of them. */

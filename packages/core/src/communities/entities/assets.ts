@@ -28,8 +28,6 @@ import {
 import { COLUMNS_OF, findCommunity, findRow, toAssetRecord, withoutNulls, type AssetRow } from './rows.js';
 import { createAssetInput, updateAssetInput, type CommunityAssetRecord, type UpdateAssetInput } from './schema.js';
 
-/** Fields whose change is checked against other rows, under the registry's lock. */
-const CHECKED: readonly (keyof UpdateAssetInput)[] = ['key', 'sensor_id', 'pod', 'member_id', 'relationships'];
 const OBJECT_FIELDS = new Set(['properties', 'device', 'relationships']);
 const COMMON: readonly string[] = ASSET_COMMON_FIELDS;
 
@@ -173,7 +171,9 @@ export async function updateCommunityAsset(ctx: ServiceContext, rawId: string, i
   const patch = parseInput(updateAssetInput, input);
   const entries = Object.entries(patch).filter(([, v]) => v !== undefined);
   return ctx.db.transaction(async (tx) => {
-    if (CHECKED.some((f) => patch[f] !== undefined)) await lockRegistry(tx);
+    // Even an edit that checks nothing against other rows: taken first, the lock
+    // orders this writer behind an import that holds rows and the change counter.
+    await lockRegistry(tx);
     const current = await assetForWrite(tx, ctx, id);
     if (patch.community_id !== undefined && patch.community_id !== current.community_id)
       throw validationError('community_id cannot change: an asset stays in its community', [

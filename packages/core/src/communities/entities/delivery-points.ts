@@ -22,9 +22,6 @@ import { stampRows } from './cascade.js';
 import { COLUMNS_OF, findCommunity, findRow, toDeliveryPointRecord, type DeliveryPointRow } from './rows.js';
 import { createDeliveryPointInput, updateDeliveryPointInput, type DeliveryPointRecord, type UpdateDeliveryPointInput } from './schema.js';
 
-/** Fields whose change is checked against other rows, under the registry's lock. */
-const CHECKED: readonly (keyof UpdateDeliveryPointInput)[] = ['pod', 'member_id', 'topology_node'];
-
 export async function createCommunityDeliveryPoint(ctx: ServiceContext, input: unknown): Promise<DeliveryPointRecord> {
   const data = parseInput(createDeliveryPointInput, input);
   const id = data.id ?? ctx.ids.uuid();
@@ -77,7 +74,9 @@ export async function updateCommunityDeliveryPoint(ctx: ServiceContext, rawId: s
   const patch = parseInput(updateDeliveryPointInput, input);
   const entries = Object.entries(patch).filter(([, v]) => v !== undefined);
   return ctx.db.transaction(async (tx) => {
-    if (CHECKED.some((f) => patch[f] !== undefined)) await lockRegistry(tx);
+    // Even an edit that checks nothing against other rows: taken first, the lock
+    // orders this writer behind an import that holds rows and the change counter.
+    await lockRegistry(tx);
     const current = await deliveryPointForWrite(tx, ctx, id);
     if (patch.community_id !== undefined && patch.community_id !== current.community_id)
       throw validationError('community_id cannot change: a delivery point stays in its community', [

@@ -4,9 +4,10 @@
 // assets: removing it removes them, restoring it brings back those removed
 // with it.
 //
-// Locks: the registry's first, for every write that checks keys, user ids or
-// references against other rows (locks.ts), then rows, then the
-// organisation's change counter, as every writer of the registry takes them.
+// Locks: the registry's first, by every write (locks.ts), then rows, then the
+// organisation's change counter, as every writer of the registry takes them;
+// a sync push that writes the registry takes the registry's lock before its
+// first mutation (sync/push.ts).
 import type { Queryable } from '@helio/db';
 import { allocateChangeSeqs } from '../../changes.js';
 import type { ServiceContext } from '../../context.js';
@@ -26,9 +27,6 @@ import {
 import { restorableAssets, restorableDeliveryPoints, stampRows } from './cascade.js';
 import { findCommunity, findRow, COLUMNS_OF, toMemberRecord, type MemberRow } from './rows.js';
 import { createMemberInput, updateMemberInput, type CommunityMemberRecord, type UpdateMemberInput } from './schema.js';
-
-/** Fields whose change is checked against other rows, under the registry's lock. */
-const CHECKED: readonly (keyof UpdateMemberInput)[] = ['key', 'user_id', 'area'];
 
 export async function createCommunityMember(ctx: ServiceContext, input: unknown): Promise<CommunityMemberRecord> {
   const data = parseInput(createMemberInput, input);
@@ -77,7 +75,9 @@ export async function updateCommunityMember(ctx: ServiceContext, rawId: string, 
   const patch = parseInput(updateMemberInput, input);
   const entries = Object.entries(patch).filter(([, v]) => v !== undefined);
   return ctx.db.transaction(async (tx) => {
-    if (CHECKED.some((f) => patch[f] !== undefined)) await lockRegistry(tx);
+    // Even an edit that checks nothing against other rows: taken first, the lock
+    // orders this writer behind an import that holds rows and the change counter.
+    await lockRegistry(tx);
     const current = await memberForWrite(tx, ctx, id);
     if (patch.community_id !== undefined && patch.community_id !== current.community_id)
       throw validationError('community_id cannot change: a member stays in its community', [
