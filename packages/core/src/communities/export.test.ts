@@ -103,5 +103,48 @@ for (const engine of testEngines) {
       expect(Object.keys(exported!.members!)).toEqual(['m-1', 'm-3']);
       expect(exported).toEqual(canonicalBundle(smaller));
     });
+
+    it('changes nothing when a bundle without version lines and with nulls in its metadata comes back as its export', async () => {
+      const noVersion = clone(sampleBundle('headless'));
+      delete noVersion.version;
+      delete noVersion.schema_version;
+      noVersion.metadata = { description: 'Headless registry', updated_by: null };
+      // Metadata of nulls only is no metadata at all in an export.
+      const nullMetadata: RegistryBundleIn = { ...clone(sampleBundle('header-nulls')), schema_version: '2.0', metadata: { created: null } };
+      delete nullMetadata.version;
+      for (const bundle of [noVersion, nullMetadata]) await importBundle(a.as.admin, bundle);
+      const seq = await lastChangeSeq(db, a.id);
+      const keys = ['header-nulls', 'headless'];
+      const bundles = await exportBundles(a.as.admin, { keys });
+      expect(bundles.map(({ version, schema_version, metadata }) => ({ version, schema_version, metadata }))).toEqual([
+        { version: '1.0', schema_version: '2.0', metadata: undefined },
+        { version: '1.0', schema_version: '1.0', metadata: { description: 'Headless registry' } },
+      ]);
+      const exported = await exportYaml(a.as.admin, { keys });
+      const none = { community: 0, member: 0, delivery_point: 0, asset: 0 };
+      const again = await importYaml(a.as.admin, exported);
+      expect(again.failed).toEqual([]);
+      expect(again.reports.map((r) => [r.community_key, r.updated, r.unchanged])).toEqual(
+        keys.map((key) => [key, none, { community: 1, member: 3, delivery_point: 3, asset: 7 }]),
+      );
+      // The bundles as first written are still the stored ones too.
+      for (const original of [noVersion, nullMetadata]) {
+        expect(await importBundle(a.as.admin, original)).toMatchObject({ updated: none, unchanged: { community: 1 } });
+      }
+      expect(await lastChangeSeq(db, a.id)).toBe(seq);
+      expect(await exportYaml(a.as.admin, { keys })).toBe(exported);
+    });
+
+    it('takes a header stored as given (before headers were stored as exported) for the same header', async () => {
+      await importBundle(a.as.admin, sampleBundle('old-header'));
+      await db.query(`UPDATE communities SET bundle = '{"metadata": {"created": null}}' WHERE key = 'old-header'`);
+      const seq = await lastChangeSeq(db, a.id);
+      const [exported] = await exportBundles(a.as.admin, { keys: ['old-header'] });
+      expect(exported).toMatchObject({ version: '1.0', schema_version: '1.0' });
+      expect(exported!.metadata).toBeUndefined();
+      const report = await importBundle(a.as.admin, exported!);
+      expect(report.unchanged.community).toBe(1);
+      expect(await lastChangeSeq(db, a.id)).toBe(seq);
+    });
   });
 }

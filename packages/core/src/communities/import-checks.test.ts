@@ -4,9 +4,11 @@ import { systemPrincipal } from '../auth/principal.js';
 import { createPlant, decommissionPlant } from '../plants/service.js';
 import { createSite, deleteSite } from '../sites/service.js';
 import { contextFor, lastChangeSeq, seedOrganisation, type TestOrganisation } from '../testing.js';
-import { addMember, membershipsOf } from '../users/service.js';
+import { addMember, createUser, membershipsOf } from '../users/service.js';
 import type { RegistryBundleIn } from './bundle/schema.js';
-import { importBundle } from './import.js';
+import { bundlesToYaml } from './bundle/serialize.js';
+import { exportYaml } from './export.js';
+import { importBundle, importYaml } from './import.js';
 import { sampleBundle } from './import/testing.js';
 
 const clone = <T>(v: T): T => structuredClone(v);
@@ -102,21 +104,104 @@ for (const engine of testEngines) {
       });
     });
 
-    it('keeps a community in its organisation: naming another one for an existing key makes it taken', async () => {
+    it('tells a technician or viewer that the registry is its owners’ and admins’, not that users and keys are', async () => {
+      await importBundle(a.as.admin, sampleBundle('told'));
+      const refusal = (role: 'technician' | 'viewer') =>
+        expect.objectContaining({
+          code: 'FORBIDDEN',
+          message: `role ${role} may not change a community's registry: its owners and admins do`,
+        });
+      for (const role of ['technician', 'viewer'] as const) {
+        // An existing community, a new one, and a new one in the organisation named.
+        await expect(importBundle(a.as[role], sampleBundle('told'))).rejects.toEqual(refusal(role));
+        await expect(importBundle(a.as[role], sampleBundle('told-new'))).rejects.toEqual(refusal(role));
+        await expect(importBundle(a.as[role], sampleBundle('told-new'), { organisationId: a.id })).rejects.toEqual(refusal(role));
+        await expect(importYaml(a.as[role], bundlesToYaml([sampleBundle('told')]))).rejects.toEqual(refusal(role));
+      }
+    });
+
+    it('keeps a community in its organisation: one named for an existing key is that of new communities only', async () => {
       const system = contextFor(db, systemPrincipal);
       await importBundle(system, sampleBundle('stays'), { organisationId: a.id });
       // A caller admin in both organisations.
       const both = a.as.admin.principal as { userId: string };
       await addMember(system, { organisationId: b.id, userId: both.userId, role: 'admin' });
       const admin = contextFor(db, { kind: 'user', userId: both.userId, memberships: await membershipsOf(system, both.userId) });
-      expect(await problemsOf(importBundle(admin, sampleBundle('stays'), { organisationId: b.id }))).toContainEqual({
-        path: 'community.id',
-        type: 'taken',
-        message: 'community key stays is taken',
+      const seqs = [await lastChangeSeq(db, a.id), await lastChangeSeq(db, b.id)];
+      expect(await importBundle(admin, sampleBundle('stays'), { organisationId: b.id })).toMatchObject({
+        organisation_id: a.id,
+        unchanged: { community: 1, member: 3, delivery_point: 3, asset: 7 },
       });
       expect((await importBundle(admin, sampleBundle('stays'), { organisationId: a.id })).unchanged.community).toBe(1);
       // Left out, the community's own organisation is used, though the caller has two.
       expect((await importBundle(admin, sampleBundle('stays'))).organisation_id).toBe(a.id);
+      expect([await lastChangeSeq(db, a.id), await lastChangeSeq(db, b.id)]).toEqual(seqs);
+      // A change is written where the community is, under its organisation's change numbers.
+      const renamed = clone(sampleBundle('stays'));
+      renamed.community.name = 'Stays, renamed';
+      expect(await importBundle(admin, renamed, { organisationId: b.id })).toMatchObject({
+        organisation_id: a.id,
+        updated: { community: 1 },
+      });
+      expect(await lastChangeSeq(db, a.id)).toBe(seqs[0]! + 1);
+      expect(await lastChangeSeq(db, b.id)).toBe(seqs[1]);
+      const { rows } = await db.query<{ organisation_id: string; name: string }>(
+        "SELECT organisation_id, name FROM communities WHERE key = 'stays' AND deleted_at IS NULL",
+      );
+      expect(rows).toEqual([{ organisation_id: a.id, name: 'Stays, renamed' }]);
+    });
+
+    it('imports an export of two organisations’ communities back with one of them named, each staying in its own', async () => {
+      const system = contextFor(db, systemPrincipal);
+      await importBundle(a.as.admin, sampleBundle('two-a'));
+      await importBundle(b.as.admin, sampleBundle('two-b'));
+      const exported = await exportYaml(system, { keys: ['two-a', 'two-b'] });
+      const before = await snapshot();
+      const seqs = [await lastChangeSeq(db, a.id), await lastChangeSeq(db, b.id)];
+      // `helio community export | helio community import --organisation A -`, with a new community added.
+      const report = await importYaml(system, exported + bundlesToYaml([sampleBundle('two-new')]), { organisationId: a.id });
+      expect(report.failed).toEqual([]);
+      expect(report.reports.map((r) => [r.community_key, r.organisation_id, r.unchanged.community, r.created.community])).toEqual([
+        ['two-a', a.id, 1, 0],
+        ['two-b', b.id, 1, 0],
+        ['two-new', a.id, 0, 1],
+      ]);
+      expect(await lastChangeSeq(db, b.id)).toBe(seqs[1]);
+      expect(await exportYaml(system, { keys: ['two-a', 'two-b'] })).toBe(exported);
+      const { rows } = await db.query<{ key: string; organisation_id: string }>(
+        "SELECT key, organisation_id FROM communities WHERE key LIKE 'two-%' AND deleted_at IS NULL ORDER BY key",
+      );
+      expect(rows).toEqual([
+        { key: 'two-a', organisation_id: a.id },
+        { key: 'two-b', organisation_id: b.id },
+        { key: 'two-new', organisation_id: a.id },
+      ]);
+      // The two communities' rows as they were (ids, change numbers, clocks), and the new one's beside them.
+      const after = await snapshot();
+      expect(after.map((t) => t.length)).toEqual(before.map((t, i) => t.length + [1, 3, 3, 7][i]!));
+      before.forEach((rows, i) => expect(after[i]).toEqual(expect.arrayContaining(rows)));
+    });
+
+    it('reports a community of an organisation the caller is not in as taken, whichever organisation is named', async () => {
+      await importBundle(b.as.admin, sampleBundle('not-mine'));
+      const before = await snapshot();
+      for (const opts of [{}, { organisationId: a.id }]) {
+        const problems = await problemsOf(importBundle(a.as.admin, sampleBundle('not-mine'), opts));
+        expect(problems).toContainEqual({ path: 'community.id', type: 'taken', message: 'community key not-mine is taken' });
+        expect(JSON.stringify(problems)).not.toContain(b.id);
+      }
+      expect(await snapshot()).toEqual(before);
+      // A technician of the community's organisation, admin of the one named: its role there decides.
+      const system = contextFor(db, systemPrincipal);
+      const user = await createUser(system, { email: `tech-b-admin-a-${engine}@example.com`, name: 'Two roles' });
+      await addMember(system, { organisationId: a.id, userId: user.id, role: 'admin' });
+      await addMember(system, { organisationId: b.id, userId: user.id, role: 'technician' });
+      const twoRoles = contextFor(db, { kind: 'user', userId: user.id, memberships: await membershipsOf(system, user.id) });
+      await expect(importBundle(twoRoles, sampleBundle('not-mine'), { organisationId: a.id })).rejects.toMatchObject({
+        code: 'FORBIDDEN',
+        message: "role technician may not change a community's registry: its owners and admins do",
+      });
+      expect(await snapshot()).toEqual(before);
     });
 
     it('refuses links to another organisation’s site, a removed site and a decommissioned plant', async () => {

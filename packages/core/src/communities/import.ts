@@ -5,19 +5,21 @@
 //   1. the registry's lock (communities/locks.ts): keys, PODs and sensor ids
 //      are unique across the installation and checked, not indexed;
 //   2. the community by key, and who may replace it: an admin (or owner) of
-//      its organisation; a new community goes to the organisation asked for,
-//      or the caller's only one. A key another organisation's community holds
-//      is "taken", and nothing more is said of it;
+//      its organisation, where it stays whichever organisation is asked for;
+//      a new community goes to the organisation asked for, or the caller's
+//      only one. A key held by a community of an organisation the caller is
+//      not in is "taken", and nothing more is said of it;
 //   3. the database checks (import/db-checks.ts) and the plan against the
 //      stored rows (import/diff.ts): ids, change sequences and links survive;
 //   4. the writes in bulk (import/write.ts), under one block of change
 //      sequences. A dry run stops before this step, with the same report.
 import { allocateChangeSeqs } from '../changes.js';
-import { authorize, targetOrganisation, type Principal } from '../auth/principal.js';
+import { targetOrganisation, type Principal } from '../auth/principal.js';
 import type { ServiceContext } from '../context.js';
 import { DomainError } from '../errors.js';
 import { parseYamlBundles, problemToDetail, validateBundle, type BundleProblem } from './bundle/parse.js';
 import type { RegistryBundleIn } from './bundle/schema.js';
+import { authorizeManage } from './entities/checks.js';
 import { danglingLinkProblems, DryRunClaims, takenProblems } from './import/db-checks.js';
 import { desiredRegistry } from './import/desired.js';
 import { planImport, type ImportPlan, type KindPlan } from './import/diff.js';
@@ -90,18 +92,21 @@ function bundleInvalid(key: string | null, problems: BundleProblem[]): DomainErr
 
 /**
  * Whether the stored community is the one the caller replaces: one of an
- * organisation the caller belongs to (whose role is checked next), and not
- * one of another organisation than the one the caller names.
+ * organisation the caller belongs to (whose role is checked next). The
+ * organisation the caller names is for a new community only: an existing one
+ * stays in its own, so an export of several organisations' communities
+ * imports back whichever organisation is named.
  */
-function replaces(p: Principal, existing: StoredCommunity, organisationId: string | undefined): boolean {
-  if (organisationId !== undefined && organisationId !== existing.organisation_id) return false;
+function replaces(p: Principal, existing: StoredCommunity): boolean {
   return p.kind === 'system' || p.memberships.has(existing.organisation_id);
 }
 
 /**
  * The organisation the bundle's community belongs to (or will), once the
  * caller may manage it there, and the stored community it replaces (none
- * when new, or when the key is another organisation's: then it is taken).
+ * when new, or when the key is held in an organisation the caller is not in:
+ * then it is taken).
+ * Refusals speak of the registry (entities/checks.ts), not of users and keys.
  */
 function owner(
   ctx: ServiceContext,
@@ -109,11 +114,14 @@ function owner(
   existing: StoredCommunity | undefined,
   opts: ImportOptions,
 ): { organisationId: string; community: StoredCommunity | undefined } {
-  if (existing && replaces(ctx.principal, existing, opts.organisationId)) {
-    authorize(ctx.principal, existing.organisation_id, 'manage', 'community', key);
+  if (existing && replaces(ctx.principal, existing)) {
+    authorizeManage(ctx.principal, existing.organisation_id, 'community', key);
     return { organisationId: existing.organisation_id, community: existing };
   }
-  return { organisationId: targetOrganisation(ctx.principal, opts.organisationId, 'manage'), community: undefined };
+  // Membership first (not found otherwise, or which organisation is asked), then the role.
+  const organisationId = targetOrganisation(ctx.principal, opts.organisationId, 'read');
+  authorizeManage(ctx.principal, organisationId, 'organisation', organisationId);
+  return { organisationId, community: undefined };
 }
 
 const counts = (pick: (k: KindPlan<unknown>) => number, plan: ImportPlan, community: number): KindCounts => ({

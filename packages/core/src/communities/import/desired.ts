@@ -33,7 +33,7 @@ export interface CommunityValues {
   operators: JsonObject;
   areas: JsonObject;
   topology: unknown[];
-  /** The bundle's header, verbatim: version, schema_version and metadata where the bundle has them. */
+  /** The bundle's header as an export writes it: version and schema_version (default "1.0"), metadata without nulls, when it holds anything. */
   bundle: JsonObject;
 }
 
@@ -109,13 +109,33 @@ function compact(value: object | null | undefined, fields: readonly string[] = O
 /** UUIDs are stored (and so read back) in lower case: a link given in upper case is the same link. */
 const lowerLink = (v: string | null | undefined): Link => (typeof v === 'string' ? v.toLowerCase() : v);
 
+/** The header of a canonical bundle: `version` and `schema_version` (defaults applied), `metadata` when it holds anything. */
+function headerOf(canonical: RegistryBundleIn): JsonObject {
+  const header: JsonObject = { version: canonical.version, schema_version: canonical.schema_version };
+  if (canonical.metadata) header['metadata'] = canonical.metadata;
+  return header;
+}
+
+/**
+ * A stored header as an import stores it now (a community imported before
+ * headers were stored canonical may hold one verbatim): compared in this
+ * form, such a header is not rewritten for want of a default or for a null.
+ */
+export function canonicalHeader(stored: JsonObject): JsonObject {
+  const { version, schema_version, metadata } = stored as Pick<RegistryBundleIn, 'version' | 'schema_version' | 'metadata'>;
+  // Without a community, the canonical form is the header's alone.
+  return headerOf(canonicalBundle({ version, schema_version, metadata } as RegistryBundleIn));
+}
+
 /** The rows a (valid, checked) bundle describes. */
 export function desiredRegistry(raw: RegistryBundleIn): DesiredRegistry {
-  const c = canonicalBundle({ community: raw.community }).community;
-  const header: JsonObject = {};
-  if (raw.version !== undefined) header['version'] = raw.version;
-  if (raw.schema_version !== undefined) header['schema_version'] = raw.schema_version;
-  if (raw.metadata !== undefined) header['metadata'] = raw.metadata;
+  const canonical = canonicalBundle({
+    version: raw.version,
+    schema_version: raw.schema_version,
+    metadata: raw.metadata,
+    community: raw.community,
+  });
+  const c = canonical.community;
   const community: CommunityValues = {
     key: c.id,
     name: c.name,
@@ -127,7 +147,7 @@ export function desiredRegistry(raw: RegistryBundleIn): DesiredRegistry {
     operators: c.operators ?? {},
     areas: c.areas ?? {},
     topology: c.topology ?? [],
-    bundle: header,
+    bundle: headerOf(canonical),
   };
   const members: MemberValues[] = [];
   const deliveryPoints: DeliveryPointValues[] = [];

@@ -7,7 +7,17 @@
 // Links the bundle leaves out keep their stored value; an explicit null
 // clears them.
 import type { BundleProblem } from '../bundle/parse.js';
-import type { AssetValues, CommunityValues, DeliveryPointValues, DesiredRegistry, JsonObject, Link, Loc, MemberValues } from './desired.js';
+import {
+  canonicalHeader,
+  type AssetValues,
+  type CommunityValues,
+  type DeliveryPointValues,
+  type DesiredRegistry,
+  type JsonObject,
+  type Link,
+  type Loc,
+  type MemberValues,
+} from './desired.js';
 import type { StoredAsset, StoredCommunity, StoredDeliveryPoint, StoredMember, StoredRegistry } from './stored.js';
 
 export interface MemberRow {
@@ -140,7 +150,7 @@ function communityChanged(want: CommunityValues, old: StoredCommunity): boolean 
     !jsonEqual(want.operators, old.operators) ||
     !jsonEqual(want.areas, old.areas) ||
     !jsonEqual(want.topology, old.topology) ||
-    !jsonEqual(want.bundle, old.bundle)
+    !jsonEqual(want.bundle, canonicalHeader(old.bundle))
   );
 }
 

@@ -9,7 +9,7 @@ import { deliveryPointView, deliveryPointWithOwnerView, memberRefView, type Deli
 import { memberById } from './fetch.js';
 import { listDeliveryPointsQuery, type ListDeliveryPointsQuery } from './filters.js';
 
-/** `GET /admin/communities/{community_key}/delivery-points`: by POD, filtered by type and active flag. */
+/** `GET /admin/communities/{community_key}/delivery-points`: by POD, filtered by type and active flag; those of live members (as exported). */
 export async function listDeliveryPoints(
   ctx: ServiceContext,
   key: string,
@@ -31,7 +31,7 @@ export async function listDeliveryPoints(
   const page = keysetSql('d.pod', ks, params);
   const { rows } = await ctx.db.query<DeliveryPointWithOwnerRow>(
     `SELECT ${deliveryPointColumns('d')}, m.key AS member_key, m.name AS member_name
-       FROM community_delivery_points d JOIN community_members m ON m.id = d.member_id
+       FROM community_delivery_points d JOIN community_members m ON m.id = d.member_id AND m.deleted_at IS NULL
       WHERE ${where}${page.where}${page.tail}`,
     params,
   );
