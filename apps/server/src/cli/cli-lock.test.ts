@@ -54,7 +54,7 @@ describe('npx helio on a PGlite data directory a server is using', () => {
           await helio(work, ['org', 'create', '--name', 'Acme', '--json', '--data-dir', dataDir]),
         );
         expect(org.name).toBe('Acme');
-        const [user, key, invalid, migrate] = await Promise.all([
+        const [user, key, invalid, migrate, latin1] = await Promise.all([
           helio(
             work,
             [
@@ -78,6 +78,12 @@ describe('npx helio on a PGlite data directory a server is using', () => {
           helio(work, ['apikey', 'create', '--org', org.id, '--name', 'ci', '--json', '--data-dir', dataDir]),
           helio(work, ['user', 'create', '--email', 'not-an-email', '--name', 'X', '--json', '--data-dir', dataDir]),
           helio(work, ['migrate', '--data-dir', dataDir]),
+          // Standard input is decoded strictly before it is handed over: a Latin-1 "é" is no U+FFFD to store.
+          helio(
+            work,
+            ['community', 'import', '--organisation', org.id, '-', '--data-dir', dataDir],
+            Buffer.from('community:\n  key: caf\xe9\n', 'latin1'),
+          ),
         ]);
         expect(json<{ membership: unknown }>(user).membership).toMatchObject({ organisationId: org.id, role: 'owner' });
 
@@ -94,6 +100,9 @@ describe('npx helio on a PGlite data directory a server is using', () => {
         expect(invalid.status).toBe(1);
         expect(invalid.stdout).toBe('');
         expect(JSON.parse(invalid.stderr)).toMatchObject({ error: { code: 'VALIDATION_ERROR', details: [{ path: 'email' }] } });
+
+        expect(latin1.status).toBe(1);
+        expect(latin1.stderr).toMatch(/^helio: MALFORMED_REQUEST: standard input is not UTF-8: nothing was done with it\n/);
 
         // Only management commands are handed over: migrate still finds the directory locked.
         expect(migrate.status).toBe(1);

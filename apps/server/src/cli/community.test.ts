@@ -313,6 +313,53 @@ describeEachEngine('npx helio community', (engine: Engine) => {
   );
 
   it(
+    'refuses a file that is not UTF-8, naming the file and where its first bad byte is, and writes nothing',
+    async () => {
+      // "Café" as Latin-1 writes: read leniently, it would be imported as "Caf\uFFFD".
+      const text = smallBundle('latin-one').replace('name: Member 00001', 'name: Caf\xe9 00001');
+      const offset = text.indexOf('\xe9');
+      const line = text.slice(0, offset).split('\n').length;
+      const column = offset - text.lastIndexOf('\n', offset);
+      const latin1 = join(work, 'latin1.yaml');
+      writeFileSync(latin1, Buffer.from(text, 'latin1'));
+
+      const res = await helio('community', 'import', '--organisation', orgId, latin1);
+      expect(res.status).toBe(1);
+      expect(res.stdout).toBe('');
+      const message = `byte 0xE9 at offset ${offset} is not valid UTF-8`;
+      expect(res.stderr).toMatch(/^helio: MALFORMED_REQUEST: /);
+      expect(res.stderr).toContain(`helio: MALFORMED_REQUEST: ${latin1} is not UTF-8: ${message}; nothing was imported\n`);
+      expect(res.stderr).toContain(`  ${latin1}:${line}:${column}: ${message}\n`);
+
+      const json = await helio('community', 'import', '--organisation', orgId, latin1, '--json');
+      expect(json.status).toBe(1);
+      expect((JSON.parse(json.stderr) as { error: ErrorOut }).error).toMatchObject({
+        code: 'MALFORMED_REQUEST',
+        details: [{ path: '', message, type: 'utf8_invalid', offset, line, column }],
+      });
+
+      // A JSON file too, and a bad byte in the middle of a character (the bytes of "é" cut short).
+      const before = Buffer.from('{"community": {"id": "cut-one", "name": "Caf');
+      const cut = join(work, 'cut.json');
+      writeFileSync(cut, Buffer.concat([before, Buffer.from([0xc3]), Buffer.from('", "areas": {}}}')]));
+      const badJson = await helio('community', 'import', '--organisation', orgId, cut);
+      expect(badJson.status).toBe(1);
+      expect(badJson.stderr).toContain(
+        `helio: MALFORMED_REQUEST: ${cut} is not UTF-8: byte 0xC3 at offset ${before.length} is not valid UTF-8; nothing was imported\n`,
+      );
+      expect(badJson.stderr).toContain(`  ${cut}:1:${before.length + 1}: `);
+      expect((await stored()).map((c) => c.key)).not.toContain('latin-one');
+      expect((await stored()).map((c) => c.key)).not.toContain('cut-one');
+
+      // The same bytes as UTF-8 import as written.
+      writeFileSync(latin1, text);
+      expect((await helio('community', 'import', '--organisation', orgId, latin1)).status).toBe(0);
+      expect((await stored()).map((c) => c.key)).toContain('latin-one');
+    },
+    TIMEOUT,
+  );
+
+  it(
     'imports a JSON bundle, bare or wrapped as POST /admin/import takes it, and reads YAML from standard input',
     async () => {
       const bare = await helio('community', 'export', '--key', 'a-one', '--json');

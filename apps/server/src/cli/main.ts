@@ -1,4 +1,5 @@
 // `npx helio ...` (through bin/helio.js) and `npm start` land here.
+import { CliError } from './errors.js';
 import type { CliIo } from './output.js';
 import { run } from './run.js';
 
@@ -9,7 +10,14 @@ const io: CliIo = {
   readStdin: async () => {
     const chunks: Buffer[] = [];
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString('utf8');
+    // Strictly: a lenient decoder would hand the command U+FFFD for each bad byte, and it would be stored so.
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+    } catch {
+      throw new CliError('MALFORMED_REQUEST', 'standard input is not UTF-8: nothing was done with it', {
+        hint: 'send UTF-8 text (a file saved as UTF-8)',
+      });
+    }
   },
   stderrIsTTY: process.stderr.isTTY === true,
   onInterrupt: (handler) => {

@@ -24,7 +24,7 @@ export interface HelioRun {
 }
 
 /** Runs `helio args...` to completion from `cwd`, feeding it `input` on stdin. */
-export function helio(cwd: string, args: readonly string[], input?: string): Promise<HelioRun> {
+export function helio(cwd: string, args: readonly string[], input?: string | Uint8Array): Promise<HelioRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [helioBin, ...args], { cwd, env: childEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';

@@ -12,14 +12,71 @@ import { failureMessage, importText, locateDetails } from './community-report.js
 
 const fileHint = 'a running server that holds the PGlite data directory runs this command and opens the file itself: give an absolute path';
 
+/**
+ * Where the first ill-formed UTF-8 sequence of `bytes` starts (Unicode's
+ * table 3-7 of well-formed sequences), or -1: TextDecoder says only that
+ * there is one.
+ */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length;) {
+    const b = bytes[i]!;
+    if (b < 0x80) {
+      i += 1;
+      continue;
+    }
+    // The continuation bytes a lead byte takes, and the range of the first (overlong forms and surrogates excluded).
+    let [n, lo, hi] = [0, 0x80, 0xbf];
+    if (b >= 0xc2 && b <= 0xdf) n = 1;
+    else if (b >= 0xe0 && b <= 0xef) [n, lo, hi] = [2, b === 0xe0 ? 0xa0 : 0x80, b === 0xed ? 0x9f : 0xbf];
+    else if (b >= 0xf0 && b <= 0xf4) [n, lo, hi] = [3, b === 0xf0 ? 0x90 : 0x80, b === 0xf4 ? 0x8f : 0xbf];
+    else return i;
+    for (let k = 1; k <= n; k++) {
+      const c = bytes[i + k];
+      if (c === undefined || c < (k === 1 ? lo : 0x80) || c > (k === 1 ? hi : 0xbf)) return i;
+    }
+    i += n + 1;
+  }
+  return -1;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The text of `bytes` read from `label`, or MALFORMED_REQUEST (as POST
+ * /admin/import/yaml answers the same bytes) naming the offset, line and
+ * column of the first byte that is not UTF-8, before anything is written.
+ * Decoding leniently would import U+FFFD in its place, silently changing
+ * the bundle. A leading byte order mark is dropped, as REST drops it.
+ */
+function decodeBundle(bytes: Uint8Array, label: string, json: boolean): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    const offset = firstInvalidUtf8(bytes);
+    const lineStart = bytes.lastIndexOf(0x0a, offset - 1) + 1;
+    const line = bytes.subarray(0, lineStart).filter((b) => b === 0x0a).length + 1;
+    // Columns count UTF-16 code units from 1, as the YAML problems' do; the bytes before the bad one are UTF-8.
+    const column = new TextDecoder().decode(bytes.subarray(lineStart, offset)).length + 1;
+    const byte = `0x${bytes[offset]!.toString(16).toUpperCase().padStart(2, '0')}`;
+    const message = `byte ${byte} at offset ${offset} is not valid UTF-8`;
+    throw new CliError('MALFORMED_REQUEST', `${label} is not UTF-8: ${message}; nothing was imported`, {
+      details: locateDetails([{ path: '', message, type: 'utf8_invalid', offset, line, column }], label, json),
+      hint: 'save the file as UTF-8 and import it again',
+    });
+  }
+}
+
 /** The file's text; `-` reads standard input. */
 async function readBundleFile(cx: CommandContext, file: string): Promise<string> {
+  // Standard input arrives as text, decoded as strictly by whoever read it (main.ts, or the admin channel's client).
   if (file === '-') return cx.io.readStdin();
+  let bytes: Buffer;
   try {
-    return await readFile(file, 'utf8');
+    bytes = await readFile(file);
   } catch (err) {
     throw new CliError('VALIDATION_ERROR', `cannot read ${file}: ${(err as Error).message}`, { hint: fileHint });
   }
+  return decodeBundle(bytes, file, cx.json);
 }
 
 /** The organisation new communities go to: --organisation, or --org as the other commands spell it. */

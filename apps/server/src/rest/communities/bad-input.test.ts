@@ -3,10 +3,12 @@
 // dangling references. Each gets a clear error with a stable code, every
 // problem at once, and nothing is written: the registry's tables are the
 // same before and after. (Bodies over the limit: body-limit.test.ts.)
+import { communities } from '@helio/core';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { describeEachEngine } from '../../test-engines.js';
 import {
   communityTestApp,
+  expectError,
   expectProblems,
   importOk,
   registrySnapshot,
@@ -69,6 +71,43 @@ describeEachEngine('community registry API: bad input writes nothing', (engine) 
     }
     const problems = expectProblems(await importYaml(`${lines.join('\n')}\n`), 400);
     expect(problems[0]!.msg).toMatch(/alias/i);
+    await unchanged();
+  });
+
+  /** A valid document: were the body not refused whole, this community would be written. */
+  const freshDocument = () => communities.bundlesToYaml([sampleBundle('fresh', { tag: 'FR' }) as communities.RegistryBundleIn]);
+
+  it("refuses a body whose documents' aliases, each within the budget, together expand beyond it, writing none of them", async () => {
+    // Each document's aliases add 123,400 nodes: nine after a valid one are past the body's budget of 1,000,000.
+    const lines = [`a: &a [${Array(10).fill('lol').join(',')}]`];
+    for (const [prev, name] of [...'abcd'].map((c, i) => [c, 'bcde'[i]!]))
+      lines.push(`${name}: &${name} [${Array.from({ length: 10 }, () => `*${prev}`).join(',')}]`);
+    const problems = expectProblems(await importYaml(freshDocument() + `---\n${lines.join('\n')}\n`.repeat(9)), 400);
+    expect(problems).toEqual([
+      {
+        loc: ['body'],
+        msg: `aliases expand the body by more than ${communities.MAX_ALIAS_EXPANSION} nodes, its documents together`,
+        type: 'too_large',
+        doc: 9,
+        line: expect.any(Number),
+        column: expect.any(Number),
+      },
+    ]);
+    await unchanged();
+  });
+
+  it(`refuses a body of more than ${communities.MAX_YAML_DOCUMENTS} documents, empty ones included, writing none of them`, async () => {
+    const text = freshDocument() + '---\n'.repeat(communities.MAX_YAML_DOCUMENTS);
+    expect(expectProblems(await importYaml(text), 400)).toEqual([
+      {
+        loc: ['body'],
+        msg: `the body holds more than ${communities.MAX_YAML_DOCUMENTS} documents`,
+        type: 'too_many_documents',
+        doc: communities.MAX_YAML_DOCUMENTS,
+        line: text.split('\n').length - 1,
+        column: 1,
+      },
+    ]);
     await unchanged();
   });
 
@@ -228,6 +267,22 @@ describeEachEngine('community registry API: bad input writes nothing', (engine) 
     expect(expectProblems(await c.asA('GET', '/admin/communities/solar/members?area=n%00'), 422)[0]!.loc).toEqual(['query', 'area']);
     expect((await c.asA('GET', '/admin/communities/sol%00ar')).statusCode).toBe(404);
     expect((await c.asA('GET', '/admin/lookup/asset-by-sensor-id/BI-SEN-B%00')).statusCode).toBe(404);
+    await unchanged();
+  });
+
+  it("answers the export's community keys that cannot exist (a NUL character, a space) as not found, as a path's", async () => {
+    for (const [query, key] of [
+      ['key=%00', '\u0000'],
+      ['key=sol%00ar', 'sol\u0000ar'],
+      ['community=solar&community=solar%00', 'solar\u0000'],
+      ['community=solar&key=so%20lar', 'so lar'],
+    ]) {
+      expectError(await c.asA('GET', `/admin/export?${query}`), 404, 'NOT_FOUND', `Community not found: ${key}`);
+    }
+    // An unknown parameter and a bad dry_run, NUL and all, are invalid input as any other is.
+    expect(expectProblems(await c.asA('GET', '/admin/export?ke%00y=solar'), 422)[0]!.loc).toEqual(['query', 'ke\u0000y']);
+    const dryRun = await c.asA('POST', '/admin/import?dry_run=tr%00ue', { bundle: sampleBundle('solar', { tag: 'BI' }) });
+    expect(expectProblems(dryRun, 422)[0]!.loc).toEqual(['query', 'dry_run']);
     await unchanged();
   });
 

@@ -126,6 +126,10 @@ export function managementRoutes(app: FastifyInstance, services: AppServices): v
   app.get('/export', async (req, reply) => {
     const query = parseQuery(exportQuery, req.query);
     const keys = [query.community ?? [], query.key ?? []].flat();
+    // A key the bundle schema refuses (a NUL character, a space) names no community: not found without a
+    // query, as in a path. The database would refuse a NUL with an error of its own, an internal one here.
+    const impossible = keys.find((k) => !communities.isRegistryKey(k));
+    if (impossible !== undefined) throw communities.registryNotFound(`${communities.COMMUNITY_NOT_FOUND}: ${impossible}`);
     const yaml = await communities.exportYaml(req.ctx, keys.length > 0 ? { keys } : {});
     return reply.type('text/plain; charset=utf-8').send(yaml);
   });

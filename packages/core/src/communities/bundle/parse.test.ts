@@ -3,6 +3,7 @@ import { DomainError } from '../../errors.js';
 import { MAX_PROBLEMS, parseJsonImport, parseJsonText, parseYamlBundles, problemToDetail, type BundleProblem } from './parse.js';
 import { bundlesToYaml } from './serialize.js';
 import { minimalBundle } from './test-bundles.js';
+import { MAX_ALIAS_EXPANSION, MAX_YAML_DOCUMENTS } from './yaml-ast.js';
 
 /** Line and column (1-based) where `needle` first occurs in `text` (after `after`, when given). */
 function pos(text: string, needle: string, after = ''): { line: number; column: number } {
@@ -117,6 +118,60 @@ members:
     const err = thrown(() => parseYamlBundles(lines.join('\n')));
     expect(err.code).toBe('MALFORMED_REQUEST');
     expect(err.details[0]).toMatchObject({ type: 'too_large', doc: 0, line: 7 });
+  });
+
+  it("refuses a body whose documents' aliases, each within the budget, together expand beyond it", { timeout: 5000 }, () => {
+    // Each document's aliases add 123,400 nodes: eight fit in the body's budget of MAX_ALIAS_EXPANSION, nine do not.
+    const lines = [`a: &a [${Array(10).fill('lol').join(',')}]`];
+    for (const [prev, name] of [...'abcd'].map((c, i) => [c, 'bcde'[i]!]))
+      lines.push(`${name}: &${name} [${Array(10).fill(`*${prev}`).join(',')}]`);
+    const bomb = `---\n${lines.join('\n')}\n`;
+    expect(parseYamlBundles(bomb.repeat(8))).toHaveLength(8);
+
+    const err = thrown(() => parseYamlBundles(bomb.repeat(9)));
+    expect(err.code).toBe('MALFORMED_REQUEST');
+    expect(err.message).toBe(`the YAML body's aliases expand too far: by more than ${MAX_ALIAS_EXPANSION} nodes, its documents together`);
+    expect(err.details).toEqual([
+      expect.objectContaining({
+        type: 'too_large',
+        doc: 8,
+        // Document 8's last line (each is six), where its aliases go past what the eight before left.
+        line: 8 * 6 + 6,
+        message: `aliases expand the body by more than ${MAX_ALIAS_EXPANSION} nodes, its documents together`,
+      }),
+    ]);
+  });
+
+  it("keeps refusing a single document over the budget as the document's bomb, whatever follows it", () => {
+    const lines = ['a: &a [lol,lol,lol,lol,lol,lol,lol,lol,lol,lol]'];
+    for (const [prev, name] of [...'abcdef'].map((c, i) => [c, 'bcdefg'[i]!]))
+      lines.push(`${name}: &${name} [${Array(10).fill(`*${prev}`).join(',')}]`);
+    const err = thrown(() => parseYamlBundles(`${lines.join('\n')}\n---\nx: &x [1, 2]\ny: *x\n`));
+    expect(err.message).toBe(`the body is not valid YAML: aliases expand the document by more than ${MAX_ALIAS_EXPANSION} nodes`);
+    expect(err.details).toEqual([expect.objectContaining({ type: 'too_large', doc: 0, line: 6 })]);
+  });
+
+  it(`refuses a body of more than ${MAX_YAML_DOCUMENTS} documents, empty ones included, before reading them`, () => {
+    const last = bundlesToYaml([minimalBundle('last')]);
+    const full = '---\n'.repeat(MAX_YAML_DOCUMENTS - 1) + last;
+    expect(parseYamlBundles(full).map((d) => [d.index, d.bundle?.community.id])).toEqual([[MAX_YAML_DOCUMENTS - 1, 'last']]);
+
+    const err = thrown(() => parseYamlBundles(`---\n${full}`));
+    expect(err.code).toBe('MALFORMED_REQUEST');
+    expect(err.message).toBe(`the YAML body holds more than ${MAX_YAML_DOCUMENTS} documents`);
+    expect(err.details).toEqual([
+      {
+        path: '',
+        loc: [],
+        message: `the body holds more than ${MAX_YAML_DOCUMENTS} documents`,
+        type: 'too_many_documents',
+        doc: MAX_YAML_DOCUMENTS,
+        line: MAX_YAML_DOCUMENTS + 1,
+        column: 1,
+      },
+    ]);
+    // Tiny documents by the hundred thousand (each a small bomb or nothing) are refused just the same.
+    expect(thrown(() => parseYamlBundles('--- [&a x, *a]\n'.repeat(130_000))).details[0]).toMatchObject({ type: 'too_many_documents' });
   });
 
   it('refuses nesting too deep to read safely, in flow and block style', () => {

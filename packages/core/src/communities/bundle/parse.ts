@@ -15,7 +15,18 @@ import { checkBundle } from './check.js';
 import { jsonDuplicateKeys } from './json-duplicates.js';
 import { jsonSyntaxError } from './json-syntax.js';
 import { registryBundleIn, type RegistryBundleIn } from './schema.js';
-import { MAX_ALIAS_EXPANSION, MAX_YAML_DEPTH, readYamlStream, YamlDocument, type YamlSyntaxIssue } from './yaml-ast.js';
+import {
+  AliasBudget,
+  MAX_ALIAS_EXPANSION,
+  MAX_YAML_DEPTH,
+  MAX_YAML_DOCUMENTS,
+  readYamlStream,
+  YamlDocument,
+  type YamlSyntaxIssue,
+} from './yaml-ast.js';
+
+/** The limits of a YAML body, for those who document or test them. */
+export { MAX_ALIAS_EXPANSION, MAX_YAML_DOCUMENTS };
 
 /** One validation problem in a bundle. */
 export interface BundleProblem {
@@ -28,7 +39,7 @@ export interface BundleProblem {
    * missing, invalid_type, invalid_value, invalid_format, too_big, too_small,
    * unrecognized_keys, invalid_key, duplicate_key, dangling_reference, cycle,
    * nul_character, invalid_unicode, too_many_problems; the importer adds taken; syntax:
-   * yaml_syntax, yaml_warning, json_invalid, too_large, too_deep.
+   * yaml_syntax, yaml_warning, json_invalid, too_large, too_deep, too_many_documents.
    */
   type: string;
   /** 1-based line (YAML; JSON syntax errors). */
@@ -206,10 +217,12 @@ function syntaxProblem(issue: YamlSyntaxIssue, at: (offset: number) => { line: n
  * Parses a multi-document YAML body, one bundle per document. Empty
  * documents are skipped but keep their index. Throws MALFORMED_REQUEST (with
  * every syntax problem, by document, line and column) when the text is not
- * YAML, nests too deeply, expands aliases beyond the budget (a YAML bomb), or
- * holds no document: then nothing in it can be trusted to be what the user
- * meant. Otherwise each document is validated on its own (a document with
- * problems has `bundle: null`), so each can be imported on its own.
+ * YAML, nests too deeply, holds more than MAX_YAML_DOCUMENTS documents,
+ * expands aliases beyond the budget (a YAML bomb: one document's, or the
+ * body's, its documents together), or holds no document: then nothing in it
+ * can be trusted to be what the user meant. Otherwise each document is
+ * validated on its own (a document with problems has `bundle: null`), so
+ * each can be imported on its own.
  */
 export function parseYamlBundles(text: string): ParsedDocument[] {
   const lineCounter = new LineCounter();
@@ -218,11 +231,15 @@ export function parseYamlBundles(text: string): ParsedDocument[] {
     return { line, column: col };
   };
   const stream = readYamlStream(text, lineCounter);
-  if ('offset' in stream) throw malformed('the YAML body nests too deeply', [syntaxProblem(stream, at)]);
+  if ('offset' in stream) {
+    const why = stream.type === 'too_many_documents' ? `holds more than ${MAX_YAML_DOCUMENTS} documents` : 'nests too deeply';
+    throw malformed(`the YAML body ${why}`, [syntaxProblem(stream, at)]);
+  }
 
   const syntax: BundleProblem[] = [];
   const documents: { index: number; yaml: YamlDocument }[] = [];
-  stream.docs.forEach((doc, index) => {
+  const budget = new AliasBudget();
+  for (const [index, doc] of stream.docs.entries()) {
     for (const e of doc.errors) {
       // A repeated key is a problem of the bundle, not of the text: reported with the document's other problems.
       if (e.code !== 'DUPLICATE_KEY') syntax.push({ doc: index, loc: [], msg: e.message, type: 'yaml_syntax', ...at(e.pos[0]) });
@@ -231,11 +248,15 @@ export function parseYamlBundles(text: string): ParsedDocument[] {
     const contents = doc.contents;
     const empty =
       contents === null || (isScalar(contents) && contents.value === null && !contents.source && !contents.anchor && !contents.tag);
-    if (empty && doc.errors.length === 0) return;
-    const yaml = new YamlDocument(doc, lineCounter);
-    if (yaml.expansionIssue) syntax.push(syntaxProblem({ ...yaml.expansionIssue, doc: index }, at));
+    if (empty && doc.errors.length === 0) continue;
+    const yaml = new YamlDocument(doc, lineCounter, budget);
+    const issue = yaml.expansionIssue;
+    if (issue) syntax.push(syntaxProblem({ ...issue, doc: index }, at));
+    // Past the body's budget the body is refused whatever the rest holds: reading on would only cost time.
+    if (issue?.body)
+      throw malformed(`the YAML body's aliases expand too far: by more than ${MAX_ALIAS_EXPANSION} nodes, its documents together`, syntax);
     documents.push({ index, yaml });
-  });
+  }
   if (syntax.length > 0) throw malformed(`the body is not valid YAML: ${syntax[0]!.msg}`, syntax);
   if (documents.length === 0) {
     const streamProblems = stream.streamIssues.map((issue) => syntaxProblem(issue, at));

@@ -11,8 +11,12 @@
 // - aliases: `*a` repeats the node anchored `&a`, so a few lines can stand
 //   for billions of nodes (the "billion laughs"). The expanded size and depth
 //   are computed from the syntax tree (each anchored node measured once) and
-//   refused above a budget, so no expansion ever happens. `toJS` keeps its
-//   own `maxAliasCount` check as a second guard.
+//   refused above a budget, so no expansion ever happens. The budget is the
+//   body's, shared by its documents: thousands of small bombs, each within
+//   it, are one big bomb. `toJS` keeps its own `maxAliasCount` check as a
+//   second guard.
+// - documents: each one costs its own composing and expansion, so a body
+//   holds at most MAX_YAML_DOCUMENTS of them, counted before any is composed.
 import {
   Composer,
   Parser,
@@ -31,8 +35,10 @@ import {
 
 /** The deepest nesting a bundle document may have (a bundle needs about ten levels, GeoJSON a few more). */
 export const MAX_YAML_DEPTH = 100;
-/** How many nodes aliases may add to one document, expanded. */
+/** How many nodes aliases may add to one body, expanded, its documents together (and so to one document). */
 export const MAX_ALIAS_EXPANSION = 1_000_000;
+/** How many documents one YAML body may hold, empty ones included. */
+export const MAX_YAML_DOCUMENTS = 1_000;
 
 /** A problem of the text itself, by offset; `doc` is the index of the document holding it, when known. */
 export interface YamlSyntaxIssue {
@@ -40,6 +46,8 @@ export interface YamlSyntaxIssue {
   offset: number;
   msg: string;
   type: string;
+  /** The limit broken is the body's, its documents together, rather than this document's alone. */
+  body?: true;
 }
 
 export interface YamlStream {
@@ -58,9 +66,22 @@ function sameKey(a: ParsedNode, b: ParsedNode): boolean {
   return a === b || (isScalar(a) && isScalar(b) && scalarKey(a) === scalarKey(b));
 }
 
-/** Parses `text` into its documents, or returns the first document nested too deeply to compose safely. */
+/**
+ * Parses `text` into its documents, or returns why it cannot be composed
+ * safely: the first document past MAX_YAML_DOCUMENTS (found while
+ * tokenising, so the rest is not even read), or the first document nested
+ * too deeply.
+ */
 export function readYamlStream(text: string, lineCounter: LineCounter): YamlStream | YamlSyntaxIssue {
-  const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text));
+  const tokens: CST.Token[] = [];
+  let documents = 0;
+  for (const token of new Parser(lineCounter.addNewLine).parse(text)) {
+    if (token.type === 'document' && ++documents > MAX_YAML_DOCUMENTS) {
+      const msg = `the body holds more than ${MAX_YAML_DOCUMENTS} documents`;
+      return { doc: documents - 1, offset: token.offset, msg, type: 'too_many_documents', body: true };
+    }
+    tokens.push(token);
+  }
   const tooDeep = deepestDocument(tokens);
   if (tooDeep) return tooDeep;
   const composer = new Composer({ uniqueKeys: sameKey });
@@ -93,14 +114,32 @@ function deepestDocument(tokens: CST.Token[]): YamlSyntaxIssue | undefined {
 
 type Loc = (string | number)[];
 
+/**
+ * The alias expansion left to one body, shared by its documents. A document
+ * refused on its own (over the budget alone, an unknown alias) spends
+ * nothing: the body is refused for it anyway, and its own refusal says why.
+ */
+export class AliasBudget {
+  private spent = 0;
+
+  get left(): number {
+    return MAX_ALIAS_EXPANSION - this.spent;
+  }
+
+  spend(nodes: number): void {
+    this.spent += nodes;
+  }
+}
+
 /** The key of a map entry as the bundle sees it (see normaliseKeys). */
 function keyText(pair: Pair): string {
   return isScalar(pair.key) ? scalarKey(pair.key) : String(pair.key);
 }
 
 /**
- * One composed document: checked against the alias budget, its keys made
- * strings, and indexed to map a bundle path back to a line and column.
+ * One composed document: checked against the alias budget (the body's, when
+ * the documents of one body share `budget`), its keys made strings, and
+ * indexed to map a bundle path back to a line and column.
  */
 export class YamlDocument {
   private readonly aliasTargets = new Map<Node, Node>();
@@ -111,26 +150,29 @@ export class YamlDocument {
   constructor(
     readonly doc: Document.Parsed,
     private readonly lineCounter: LineCounter,
+    budget: AliasBudget = new AliasBudget(),
   ) {
-    this.expansionIssue = this.measure();
+    this.expansionIssue = this.measure(budget);
   }
 
   /**
    * Walks the document once, in document order (the order anchors are
-   * defined in), and returns the first budget it breaks. On the way: makes
-   * every scalar key a string as written, because the core schema reads a
-   * key `001` as the number 1 (and `1e3` as 1000), which would silently
-   * change a member's or an asset's key; and records each alias's node.
+   * defined in), and returns the first budget it breaks: its own, or what
+   * is left of the body's (which it spends when within both). On the way:
+   * makes every scalar key a string as written, because the core schema
+   * reads a key `001` as the number 1 (and `1e3` as 1000), which would
+   * silently change a member's or an asset's key; and records each alias's
+   * node.
    */
-  private measure(): YamlSyntaxIssue | undefined {
+  private measure(budget: AliasBudget): YamlSyntaxIssue | undefined {
     const anchors = new Map<string, Node>();
     // Sizes and heights are kept only for anchored nodes: only they can be an alias's target.
     const measured = new Map<Node, [number, number]>();
     const open = new Set<Node>();
     let added = 0;
     let issue: YamlSyntaxIssue | undefined;
-    const fail = (node: Node, msg: string, type: string) => {
-      issue ??= { offset: node.range?.[0] ?? 0, msg, type };
+    const fail = (node: Node, msg: string, type: string, body?: true) => {
+      issue ??= { offset: node.range?.[0] ?? 0, msg, type, ...(body ? { body } : {}) };
     };
     // Returns [expanded size, expanded height]; the syntax tree is at most MAX_YAML_DEPTH deep, so recursion is safe.
     const visit = (node: Node | null | undefined): [number, number] => {
@@ -149,6 +191,8 @@ export class YamlDocument {
         const [size, height] = measured.get(target) ?? [1, 1];
         added += size - 1;
         if (added > MAX_ALIAS_EXPANSION) fail(node, `aliases expand the document by more than ${MAX_ALIAS_EXPANSION} nodes`, 'too_large');
+        else if (added > budget.left)
+          fail(node, `aliases expand the body by more than ${MAX_ALIAS_EXPANSION} nodes, its documents together`, 'too_large', true);
         return [size, height];
       }
       const anchored = !!node.anchor;
@@ -183,6 +227,7 @@ export class YamlDocument {
       return [size, height];
     };
     visit(this.doc.contents as Node | null);
+    if (!issue) budget.spend(added);
     return issue;
   }
 
