@@ -8,8 +8,8 @@ export const PROTOCOL_VERSION = 1;
 export const acceptedProtocolVersions = { min: 1, max: 1 } as const;
 
 /** The version of the synced rows' shape (the database schema as clients store it). */
-export const SCHEMA_VERSION = 3;
-export const acceptedSchemaVersions = { min: 3, max: 3 } as const;
+export const SCHEMA_VERSION = 4;
+export const acceptedSchemaVersions = { min: 4, max: 4 } as const;
 
 export const PULL_PAGE_LIMIT = 500;
 export const PUSH_BATCH_LIMIT = 500;
