@@ -53,6 +53,39 @@ describe.runIf(testEngines.includes('postgres'))('the registry lock comes first 
     await db?.dispose();
   });
 
+  /** A device's batch: a site created (which takes the change counter), then a member created (which takes the registry's lock). */
+  function siteThenMember(key: string, name: string, schema: SyncSchema = syncSchema) {
+    const clientId = randomUUID();
+    const clock = new HybridClock(clientId.replaceAll('-', ''), systemClock);
+    const member = randomUUID();
+    const mutations: Mutation[] = [
+      { seq: 1, table: 'sites', op: 'create', id: randomUUID(), organisationId: org.id, fields: { siteName: name }, hlc: clock.now() },
+      {
+        seq: 2,
+        table: 'community_members',
+        op: 'create',
+        id: member,
+        organisationId: org.id,
+        fields: { community_id: community.id, key, name, role: 'consumer', area: 'north', status: 'active' },
+        hlc: clock.now(),
+      },
+    ];
+    return {
+      member,
+      push: () => push(org.as.admin, { protocolVersion: PROTOCOL_VERSION, schemaVersion: SCHEMA_VERSION, clientId, mutations }, schema),
+    };
+  }
+
+  /** The batch's results, and the member it created. */
+  async function bothApplied(pushing: ReturnType<typeof push> | undefined, member: string, name: string): Promise<void> {
+    const { results } = await pushing!;
+    expect(results.map((r) => [r.seq, r.status, r.code])).toEqual([
+      [1, 'applied', null],
+      [2, 'applied', null],
+    ]);
+    expect((await getCommunityMember(org.as.admin, member)).name).toBe(name);
+  }
+
   it('an edit that checks nothing against other rows (a rename) waits for the lock before it locks its row', async () => {
     const member = await createCommunityMember(org.as.admin, {
       community_id: community.id,
@@ -75,25 +108,11 @@ describe.runIf(testEngines.includes('postgres'))('the registry lock comes first 
   });
 
   it('a push batch that creates a site and then writes the registry takes the lock before its first mutation', async () => {
-    const clientId = randomUUID();
-    const clock = new HybridClock(clientId.replaceAll('-', ''), systemClock);
-    const member = randomUUID();
-    const mutations: Mutation[] = [
-      { seq: 1, table: 'sites', op: 'create', id: randomUUID(), organisationId: org.id, fields: { siteName: 'Roof' }, hlc: clock.now() },
-      {
-        seq: 2,
-        table: 'community_members',
-        op: 'create',
-        id: member,
-        organisationId: org.id,
-        fields: { community_id: community.id, key: 'm-pushed', name: 'Pushed', role: 'consumer', area: 'north', status: 'active' },
-        hlc: clock.now(),
-      },
-    ];
+    const batch = siteThenMember('m-pushed', 'Pushed');
     let pushing: ReturnType<typeof push> | undefined;
     // Had the batch taken the change counter for the site first, the import's counter lock below would deadlock with it.
     await asImport(db, org.id, async () => {
-      pushing = push(org.as.admin, { protocolVersion: PROTOCOL_VERSION, schemaVersion: SCHEMA_VERSION, clientId, mutations });
+      pushing = batch.push();
       await someoneWaits(db);
       // The batch waits before its first mutation: it has not touched the change counters.
       const { rows } = await db.query<{ n: number }>(
@@ -102,12 +121,7 @@ describe.runIf(testEngines.includes('postgres'))('the registry lock comes first 
       );
       expect(rows[0]!.n).toBe(0);
     });
-    const { results } = await pushing!;
-    expect(results.map((r) => [r.seq, r.status, r.code])).toEqual([
-      [1, 'applied', null],
-      [2, 'applied', null],
-    ]);
-    expect((await getCommunityMember(org.as.admin, member)).name).toBe('Pushed');
+    await bothApplied(pushing, batch.member, 'Pushed');
   });
 
   it('a batch PostgreSQL aborts for a deadlock runs again, rather than refusing the mutation', async () => {
@@ -115,31 +129,12 @@ describe.runIf(testEngines.includes('postgres'))('the registry lock comes first 
     const unordered = new SyncSchema(
       syncSchema.tables.map((t) => (t.writes?.lockFirst ? { ...t, writes: { ...t.writes, lockFirst: undefined } } : t)),
     );
-    const clientId = randomUUID();
-    const clock = new HybridClock(clientId.replaceAll('-', ''), systemClock);
-    const member = randomUUID();
-    const mutations: Mutation[] = [
-      { seq: 1, table: 'sites', op: 'create', id: randomUUID(), organisationId: org.id, fields: { siteName: 'Shed' }, hlc: clock.now() },
-      {
-        seq: 2,
-        table: 'community_members',
-        op: 'create',
-        id: member,
-        organisationId: org.id,
-        fields: { community_id: community.id, key: 'm-retried', name: 'Retried', role: 'consumer', area: 'north', status: 'active' },
-        hlc: clock.now(),
-      },
-    ];
+    const batch = siteThenMember('m-retried', 'Retried', unordered);
     let pushing: ReturnType<typeof push> | undefined;
     await asImport(db, org.id, async () => {
-      pushing = push(org.as.admin, { protocolVersion: PROTOCOL_VERSION, schemaVersion: SCHEMA_VERSION, clientId, mutations }, unordered);
+      pushing = batch.push();
       await someoneWaits(db);
     });
-    const { results } = await pushing!;
-    expect(results.map((r) => [r.seq, r.status, r.code])).toEqual([
-      [1, 'applied', null],
-      [2, 'applied', null],
-    ]);
-    expect((await getCommunityMember(org.as.admin, member)).name).toBe('Retried');
+    await bothApplied(pushing, batch.member, 'Retried');
   });
 });
