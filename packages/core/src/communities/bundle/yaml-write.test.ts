@@ -134,6 +134,20 @@ describe('yamlText', () => {
     }
   });
 
+  it('writes an exponent with a dot in its mantissa, as a YAML 1.1 reader (PyYAML) needs to read a float', () => {
+    // yaml.org/type/int and yaml.org/type/float (YAML 1.1), without the sexagesimal forms.
+    const int11 = /^[-+]?(0|[1-9][0-9_]*)$/;
+    const float11 = /^[-+]?([0-9][0-9_]*)?\.[0-9.]*([eE][-+][0-9]+)?$/;
+    expect(yamlText({ x: 1e-7 })).toBe('x: 1.0e-7\n');
+    expect(yamlText({ x: 1e21 })).toBe('x: 1.0e+21\n');
+    expect(yamlText({ x: 1.5e-7 })).toBe('x: 1.5e-7\n');
+    for (const n of [0, 1, -1, 0.1, 1e21, -1e21, 1e-7, 2.5e-8, 5e-324, Number.MAX_VALUE, 123456789.123]) {
+      const written = yamlText({ x: n }).slice(3, -1);
+      expect(int11.test(written) || float11.test(written), written).toBe(true);
+      expect(readBoth(`x: ${written}\n`), written).toEqual([{ x: n }, { x: n }]);
+    }
+  });
+
   it('writes keys longer than YAML allows implicit keys as explicit keys', () => {
     const long = 'k'.repeat(2000);
     const value = { [long]: 'v', [`${long}2`]: { a: [1] } };

@@ -64,7 +64,10 @@ function scalar(v: unknown): string {
   if (typeof v === 'number') {
     if (Number.isNaN(v)) return '.nan';
     if (!Number.isFinite(v)) return v > 0 ? '.inf' : '-.inf';
-    return Object.is(v, -0) ? '-0' : String(v);
+    if (Object.is(v, -0)) return '-0';
+    // YAML 1.1's float needs a dot (PyYAML reads 1e-7 as a string): 1.0e-7, as JavaScript reads it too.
+    const n = String(v);
+    return /^-?\d+e/.test(n) ? n.replace('e', '.0e') : n;
   }
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   if (Array.isArray(v)) return '[]';
