@@ -8,7 +8,7 @@ import { AssetForm } from './asset-form.js';
 import { headlineOf } from './asset-properties.js';
 import { assetTypeLabels, labelOf, type Registry } from './community-labels.js';
 import { memberChoices } from './delivery-point-form.js';
-import { ALL, FilterSelect, matchesSearch, SearchField, shownCount, useEditor } from './tab-parts.js';
+import { ALL, EditCell, FilterSelect, matchesSearch, RegistryHead, SearchField, shownCount, useEditor } from './tab-parts.js';
 
 export function AssetsTab(props: { registry: Registry; sites: readonly Site[]; canEdit: boolean; onChanged(): void }) {
   const { registry, canEdit } = props;
@@ -77,23 +77,10 @@ export function AssetsTab(props: { registry: Registry; sites: readonly Site[]; c
         <p className="empty">{registry.assets.length === 0 ? 'No assets yet.' : 'No asset matches.'}</p>
       ) : (
         <table className="registry-table" aria-label="Assets">
-          <thead>
-            <tr>
-              <th scope="col">Asset</th>
-              <th scope="col">Key</th>
-              <th scope="col">Type</th>
-              <th scope="col">Owner</th>
-              <th scope="col">Sensor id</th>
-              <th scope="col">Delivery point</th>
-              <th scope="col">Power or capacity</th>
-              <th scope="col">Helio site</th>
-              {canEdit && (
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              )}
-            </tr>
-          </thead>
+          <RegistryHead
+            columns={['Asset', 'Key', 'Type', 'Owner', 'Sensor id', 'Delivery point', 'Power or capacity', 'Helio site']}
+            actions={canEdit}
+          />
           <tbody>
             {shown.map((a) => {
               const headline = headlineOf(a.asset_type, a.properties);
@@ -111,18 +98,7 @@ export function AssetsTab(props: { registry: Registry; sites: readonly Site[]; c
                   <td data-label="Helio site">
                     {a.site_id ? <a href={`#/sites/${a.site_id}`}>{siteNames.get(a.site_id) ?? 'A site not on this device'}</a> : '—'}
                   </td>
-                  {canEdit && (
-                    <td className="registry-actions">
-                      <button
-                        type="button"
-                        className="secondary"
-                        aria-label={`Edit ${a.name}`}
-                        onClick={() => editor.open({ kind: 'edit', id: a.id })}
-                      >
-                        Edit
-                      </button>
-                    </td>
-                  )}
+                  {canEdit && <EditCell label={`Edit ${a.name}`} onEdit={() => editor.open({ kind: 'edit', id: a.id })} />}
                 </tr>
               );
             })}

@@ -4,7 +4,7 @@
 import { useState } from 'react';
 import { deliveryPointTypeLabels, labelOf, type Registry } from './community-labels.js';
 import { DeliveryPointForm, memberChoices, nodeChoices } from './delivery-point-form.js';
-import { ALL, FilterSelect, matchesSearch, SearchField, shownCount, useEditor } from './tab-parts.js';
+import { ALL, EditCell, FilterSelect, matchesSearch, RegistryHead, SearchField, shownCount, useEditor } from './tab-parts.js';
 
 const activeChoices = { active: 'Active only', inactive: 'Inactive only' };
 
@@ -82,21 +82,7 @@ export function DeliveryPointsTab({ registry, canEdit, onChanged }: { registry: 
         <p className="empty">{registry.delivery_points.length === 0 ? 'No delivery points yet.' : 'No delivery point matches.'}</p>
       ) : (
         <table className="registry-table" aria-label="Delivery points">
-          <thead>
-            <tr>
-              <th scope="col">POD code</th>
-              <th scope="col">Member</th>
-              <th scope="col">Type</th>
-              <th scope="col">Active</th>
-              <th scope="col">Grid node</th>
-              <th scope="col">Address</th>
-              {canEdit && (
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              )}
-            </tr>
-          </thead>
+          <RegistryHead columns={['POD code', 'Member', 'Type', 'Active', 'Grid node', 'Address']} actions={canEdit} />
           <tbody>
             {shown.map((p) => (
               <tr key={p.id} aria-current={editor.isEditing(p.id) ? 'true' : undefined}>
@@ -110,18 +96,7 @@ export function DeliveryPointsTab({ registry, canEdit, onChanged }: { registry: 
                 </td>
                 <td data-label="Grid node">{p.topology_node ? (nodes[p.topology_node] ?? p.topology_node) : '—'}</td>
                 <td data-label="Address">{p.address ?? '—'}</td>
-                {canEdit && (
-                  <td className="registry-actions">
-                    <button
-                      type="button"
-                      className="secondary"
-                      aria-label={`Edit delivery point ${p.pod}`}
-                      onClick={() => editor.open({ kind: 'edit', id: p.id })}
-                    >
-                      Edit
-                    </button>
-                  </td>
-                )}
+                {canEdit && <EditCell label={`Edit delivery point ${p.pod}`} onEdit={() => editor.open({ kind: 'edit', id: p.id })} />}
               </tr>
             ))}
           </tbody>

@@ -4,7 +4,7 @@
 import { useState } from 'react';
 import { labelOf, roleLabels, statusLabels, type Registry } from './community-labels.js';
 import { areaChoices, MemberForm } from './member-form.js';
-import { ALL, FilterSelect, matchesSearch, SearchField, shownCount, useEditor } from './tab-parts.js';
+import { ALL, EditCell, FilterSelect, matchesSearch, RegistryHead, SearchField, shownCount, useEditor } from './tab-parts.js';
 
 export function MembersTab({ registry, canEdit, onChanged }: { registry: Registry; canEdit: boolean; onChanged(): void }) {
   const [query, setQuery] = useState('');
@@ -67,22 +67,7 @@ export function MembersTab({ registry, canEdit, onChanged }: { registry: Registr
         <p className="empty">{registry.members.length === 0 ? 'No members yet.' : 'No member matches.'}</p>
       ) : (
         <table className="registry-table" aria-label="Members">
-          <thead>
-            <tr>
-              <th scope="col">Member</th>
-              <th scope="col">Key</th>
-              <th scope="col">Role</th>
-              <th scope="col">Status</th>
-              <th scope="col">Area</th>
-              <th scope="col">Delivery points</th>
-              <th scope="col">Assets</th>
-              {canEdit && (
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              )}
-            </tr>
-          </thead>
+          <RegistryHead columns={['Member', 'Key', 'Role', 'Status', 'Area', 'Delivery points', 'Assets']} actions={canEdit} />
           <tbody>
             {shown.map((m) => {
               const owned = count(m.id);
@@ -102,18 +87,7 @@ export function MembersTab({ registry, canEdit, onChanged }: { registry: Registr
                   <td data-label="Area">{registry.community.areas[m.area]?.name ?? m.area}</td>
                   <td data-label="Delivery points">{owned.points}</td>
                   <td data-label="Assets">{owned.assets}</td>
-                  {canEdit && (
-                    <td className="registry-actions">
-                      <button
-                        type="button"
-                        className="secondary"
-                        aria-label={`Edit ${m.name}`}
-                        onClick={() => editor.open({ kind: 'edit', id: m.id })}
-                      >
-                        Edit
-                      </button>
-                    </td>
-                  )}
+                  {canEdit && <EditCell label={`Edit ${m.name}`} onEdit={() => editor.open({ kind: 'edit', id: m.id })} />}
                 </tr>
               );
             })}

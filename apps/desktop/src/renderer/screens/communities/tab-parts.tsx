@@ -81,3 +81,34 @@ export function shownCount(shown: number, total: number, one: string, many: stri
   const noun = total === 1 ? one : many;
   return shown === total ? `${total} ${noun}` : `${shown} of ${total} ${noun} shown`;
 }
+
+/** A tab's table head: its columns, and a hidden "Actions" column when rows can be edited. */
+export function RegistryHead(props: { columns: readonly string[]; actions: boolean }) {
+  return (
+    <thead>
+      <tr>
+        {props.columns.map((column) => (
+          <th key={column} scope="col">
+            {column}
+          </th>
+        ))}
+        {props.actions && (
+          <th scope="col">
+            <span className="visually-hidden">Actions</span>
+          </th>
+        )}
+      </tr>
+    </thead>
+  );
+}
+
+/** A row's Edit button, named for a screen reader by what it edits. */
+export function EditCell(props: { label: string; onEdit(): void }) {
+  return (
+    <td className="registry-actions">
+      <button type="button" className="secondary" aria-label={props.label} onClick={props.onEdit}>
+        Edit
+      </button>
+    </td>
+  );
+}
