@@ -19,48 +19,34 @@ export interface ExportOptions {
 /** The version a bundle header gets when the imported bundle named none (the published schema's default). */
 const DEFAULT_VERSION = '1.0';
 
-/** The object without its null and undefined values (a bundle leaves them out). */
-function present(values: JsonObject): JsonObject {
-  const out: JsonObject = {};
-  for (const [k, v] of Object.entries(values)) if (v !== null && v !== undefined) out[k] = v;
-  return out;
-}
-
-const nonEmpty = (o: JsonObject | unknown[]): boolean => (Array.isArray(o) ? o.length > 0 : Object.keys(o).length > 0);
-
-function communityOf(c: StoredCommunity): JsonObject {
-  const out: JsonObject = present({ id: c.key, name: c.name, description: c.description });
-  for (const field of ['legal', 'links', 'contact', 'settings', 'operators', 'areas', 'topology'] as const) {
-    if (nonEmpty(c[field])) out[field] = c[field];
-  }
-  return out;
-}
+// The bundles built here keep nulls and empty objects: the canonical form
+// (bundle/serialize.ts), which every export goes through, leaves them out.
 
 /** One community's bundle from its rows, not yet canonical. */
 function bundleOf(c: StoredCommunity, rows: StoredRegistry): RegistryBundleIn {
-  const members = new Map<string, { key: string; value: JsonObject; deliveryPoints: JsonObject[]; assets: Record<string, JsonObject> }>();
+  const members = new Map<string, JsonObject & { delivery_points: JsonObject[]; assets: Record<string, JsonObject> }>();
+  const bundleMembers: JsonObject = {};
   for (const m of rows.members) {
-    const value = present({ user_id: m.user_id, name: m.name, type: m.type, role: m.role, area: m.area, status: m.status });
-    members.set(m.id, { key: m.key, value, deliveryPoints: [], assets: {} });
+    const member = { user_id: m.user_id, name: m.name, type: m.type, role: m.role, area: m.area, status: m.status, delivery_points: [], assets: {} };
+    members.set(m.id, member);
+    bundleMembers[m.key] = member;
   }
   // A row whose member is not live has no place in a bundle (a member's removal takes its rows along in practice).
   for (const dp of rows.deliveryPoints) {
-    members.get(dp.member_id)?.deliveryPoints.push(
-      present({
-        id: dp.pod,
-        type: dp.type,
-        description: dp.description,
-        address: dp.address,
-        tariff: dp.tariff,
-        active: dp.active,
-        topology_node: dp.topology_node,
-      }),
-    );
+    members.get(dp.member_id)?.delivery_points.push({
+      id: dp.pod,
+      type: dp.type,
+      description: dp.description,
+      address: dp.address,
+      tariff: dp.tariff,
+      active: dp.active,
+      topology_node: dp.topology_node,
+    });
   }
   for (const a of rows.assets) {
     const member = members.get(a.member_id);
     if (!member) continue;
-    const asset: JsonObject = present({
+    (member.assets[a.asset_type] ??= {})[a.key] = {
       name: a.name,
       sensor_id: a.sensor_id,
       pod: a.pod,
@@ -68,27 +54,29 @@ function bundleOf(c: StoredCommunity, rows: StoredRegistry): RegistryBundleIn {
       component_id: a.component_id,
       plant_id: a.plant_id,
       ...a.properties,
-    });
-    if (nonEmpty(a.device)) asset['device'] = a.device;
-    if (nonEmpty(a.relationships)) asset['relationships'] = a.relationships;
-    (member.assets[a.asset_type] ??= {})[a.key] = asset;
-  }
-  const bundleMembers: JsonObject = {};
-  for (const m of members.values()) {
-    const value: JsonObject = { ...m.value };
-    if (m.deliveryPoints.length > 0) value['delivery_points'] = m.deliveryPoints;
-    if (nonEmpty(m.assets)) value['assets'] = m.assets;
-    bundleMembers[m.key] = value;
+      device: a.device,
+      relationships: a.relationships,
+    };
   }
   const header = c.bundle;
-  const bundle: JsonObject = {
-    version: header['version'] ?? DEFAULT_VERSION,
-    schema_version: header['schema_version'] ?? DEFAULT_VERSION,
-  };
-  if (header['metadata'] !== undefined && header['metadata'] !== null) bundle['metadata'] = header['metadata'];
-  bundle['community'] = communityOf(c);
-  if (nonEmpty(bundleMembers)) bundle['members'] = bundleMembers;
-  return bundle as RegistryBundleIn;
+  return {
+    version: (header['version'] as string | undefined) ?? DEFAULT_VERSION,
+    schema_version: (header['schema_version'] as string | undefined) ?? DEFAULT_VERSION,
+    metadata: header['metadata'],
+    community: {
+      id: c.key,
+      name: c.name,
+      description: c.description,
+      legal: c.legal,
+      links: c.links,
+      contact: c.contact,
+      settings: c.settings,
+      operators: c.operators,
+      areas: c.areas,
+      topology: c.topology,
+    },
+    members: bundleMembers,
+  } as RegistryBundleIn;
 }
 
 /** The bundles of exportBundles before their canonical form (which the YAML writer gives them itself). */

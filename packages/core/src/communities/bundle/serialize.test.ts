@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { parseJsonImport, parseJsonText, parseYamlBundles } from './parse.js';
 import type { RegistryBundleIn } from './schema.js';
 import { bundlesToYaml, bundleToJson, canonicalBundle } from './serialize.js';
@@ -11,6 +12,10 @@ function yamlRoundTrip(bundles: RegistryBundleIn[]): { first: string; second: st
   const docs = parseYamlBundles(first);
   for (const d of docs) expect(d.problems).toEqual([]);
   const parsed = docs.map((d) => d.bundle!);
+  // The writer writes the canonical form itself, without making it first: the
+  // text as read, before validation, has the canonical form's keys in its order.
+  const read = parseAllDocuments(first).map((d) => d.toJS() as unknown);
+  expect(read.map((r) => JSON.stringify(r))).toEqual(bundles.map((b) => JSON.stringify(canonicalBundle(b))));
   return { first, second: bundlesToYaml(parsed), parsed };
 }
 

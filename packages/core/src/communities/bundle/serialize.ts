@@ -17,7 +17,7 @@
 //   and kept.
 import { z } from 'zod';
 import { registryBundleIn, type RegistryBundleIn } from './schema.js';
-import { yamlText } from './yaml-write.js';
+import { YamlWriter } from './yaml-write.js';
 
 const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -47,75 +47,180 @@ function isEmpty(v: unknown): boolean {
   return true;
 }
 
-/** Writes the canonical form of one value, or undefined when it is to be left out. */
-type Canon = (value: unknown) => unknown;
+/**
+ * How a value of the schema is made canonical: an object (its fields in
+ * declared order), a map keyed by the user (sorted keys), a free-form map
+ * (sorted at every level, kept whole), a list, or a scalar.
+ */
+type Plan =
+  | { kind: 'object'; fields: (readonly [string, Plan])[]; alwaysActive: boolean }
+  | { kind: 'map'; value: Plan }
+  | { kind: 'free' }
+  | { kind: 'list'; element: Plan; byId: boolean }
+  | { kind: 'scalar' };
 
 /**
- * Builds the canonical writer of `schema` once, from the zod schema itself
- * (so a field added to the schema is written in its declared place with no
- * change here). `path` names the field, for the few fields with a rule of
- * their own. Values of the wrong shape (never, after validation) are passed through.
+ * The plan of `schema`, built once from the zod schema itself (so a field
+ * added to the schema is written in its declared place with no change here).
+ * `path` names the field, for the few fields with a rule of their own.
  */
-function compile(schema: z.ZodType, path: string): Canon {
+function planOf(schema: z.ZodType, path: string): Plan {
   const s = unwrap(schema);
-  const leaveOutEmpty =
-    (f: Canon): Canon =>
-    (value) => {
-      if (value === undefined || value === null) return undefined;
-      const out = f(value);
-      return isEmpty(out) ? undefined : out;
-    };
   if (s instanceof z.ZodObject) {
     const fields = Object.entries(s.shape as Record<string, z.ZodType>).map(
-      ([name, field]) => [name, compile(field, path ? `${path}.${name}` : name)] as const,
+      ([name, field]) => [name, planOf(field, path ? `${path}.${name}` : name)] as const,
     );
-    const alwaysActive = path === 'members.*.delivery_points.*';
-    return leaveOutEmpty((value) => {
-      if (!isRecord(value)) return value;
-      const obj: Record<string, unknown> = {};
-      for (const [name, canon] of fields) {
-        const v = canon(value[name]);
-        if (v !== undefined) obj[name] = v;
-      }
-      if (alwaysActive) obj.active ??= true;
-      return obj;
-    });
+    return { kind: 'object', fields, alwaysActive: path === 'members.*.delivery_points.*' };
   }
   if (s instanceof z.ZodRecord) {
     const valueSchema = s.valueType as z.ZodType;
-    if (unwrap(valueSchema) instanceof z.ZodUnknown) return leaveOutEmpty(sortedDeep);
-    const canon = compile(valueSchema, `${path}.*`);
-    return leaveOutEmpty((value) => {
-      if (!isRecord(value)) return value;
+    if (unwrap(valueSchema) instanceof z.ZodUnknown) return { kind: 'free' };
+    return { kind: 'map', value: planOf(valueSchema, `${path}.*`) };
+  }
+  if (s instanceof z.ZodArray) {
+    return { kind: 'list', element: planOf(s.element as z.ZodType, `${path}.*`), byId: path === 'members.*.delivery_points' };
+  }
+  return { kind: 'scalar' };
+}
+
+let rootPlan: Plan | undefined;
+
+/** The bundle with the header's defaults, ready for the root plan. */
+function withDefaults(b: RegistryBundleIn): { plan: Plan; value: RegistryBundleIn } {
+  rootPlan ??= planOf(registryBundleIn, '');
+  return { plan: rootPlan, value: { ...b, version: b.version ?? '1.0', schema_version: b.schema_version ?? '1.0' } };
+}
+
+/** Whether the value has the shape its plan is for. Values of another shape (never, after validation) are passed through as they are. */
+function shaped(plan: Plan, value: unknown): boolean {
+  return plan.kind === 'list' ? Array.isArray(value) : plan.kind !== 'scalar' && isRecord(value);
+}
+
+const sortedKeys = (obj: Record<string, unknown>) => Object.keys(obj).sort(byCodeUnits);
+
+/** The sort key of a delivery point: its id. */
+const idOf = (v: unknown) => String(isRecord(v) && v['id'] !== null ? v['id'] : undefined);
+
+const byId = (x: unknown, y: unknown) => byCodeUnits(idOf(x), idOf(y));
+
+/** The canonical form of `value`, or undefined when it is left out (absent, null, or empty once canonical). */
+function canonical(plan: Plan, value: unknown): unknown {
+  if (value === undefined || value === null) return undefined;
+  if (plan.kind === 'scalar') return value;
+  const out = shaped(plan, value) ? canonicalShaped(plan, value) : value;
+  return isEmpty(out) ? undefined : out;
+}
+
+function canonicalShaped(plan: Plan, shapedValue: unknown): unknown {
+  const value = shapedValue as Record<string, unknown>;
+  switch (plan.kind) {
+    case 'free':
+      return sortedDeep(value);
+    case 'object': {
       const obj: Record<string, unknown> = {};
-      for (const key of Object.keys(value).sort(byCodeUnits)) {
-        const v = canon(value[key]);
+      for (const [name, field] of plan.fields) {
+        const v = canonical(field, value[name]);
+        if (v !== undefined) obj[name] = v;
+      }
+      if (plan.alwaysActive) obj['active'] ??= true;
+      return obj;
+    }
+    case 'map': {
+      const obj: Record<string, unknown> = {};
+      for (const key of sortedKeys(value)) {
+        const v = canonical(plan.value, value[key]);
         if (v !== undefined) obj[key] = v;
       }
       return obj;
-    });
+    }
+    case 'list': {
+      const items = (shapedValue as unknown[]).map((v) => canonical(plan.element, v)).filter((v) => v !== undefined);
+      return plan.byId ? items.sort(byId) : items;
+    }
+    default:
+      return value;
   }
-  if (s instanceof z.ZodArray) {
-    const canon = compile(s.element as z.ZodType, `${path}.*`);
-    const byId = path === 'members.*.delivery_points';
-    return leaveOutEmpty((value) => {
-      if (!Array.isArray(value)) return value;
-      const items = value.map(canon).filter((v) => v !== undefined);
-      if (byId) items.sort((x, y) => byCodeUnits(String((x as { id?: unknown }).id), String((y as { id?: unknown }).id)));
-      return items;
-    });
-  }
-  return (value) => (value === null ? undefined : value);
 }
-
-let canonicalRoot: Canon | undefined;
 
 /** The bundle in canonical form (see the top of this file); the input is not changed. */
 export function canonicalBundle(b: RegistryBundleIn): RegistryBundleIn {
-  canonicalRoot ??= compile(registryBundleIn, '');
-  const withDefaults = { ...b, version: b.version ?? '1.0', schema_version: b.schema_version ?? '1.0' };
-  return canonicalRoot(withDefaults) as RegistryBundleIn;
+  const { plan, value } = withDefaults(b);
+  return canonical(plan, value) as RegistryBundleIn;
 }
+
+// The YAML writer goes through the same plan, writing as it goes rather than
+// making the canonical copy first: an export of tens of thousands of rows
+// spends less than half the time. `present` is whether `canonical` keeps a
+// value; the writers are given only values it keeps.
+
+function present(plan: Plan, v: unknown): boolean {
+  if (v === undefined || v === null) return false;
+  if (plan.kind === 'scalar') return true;
+  if (!shaped(plan, v)) return !isEmpty(v);
+  const value = v as Record<string, unknown>;
+  switch (plan.kind) {
+    case 'object':
+      if (plan.alwaysActive) return true;
+      for (const [name, field] of plan.fields) if (present(field, value[name])) return true;
+      return false;
+    case 'map':
+      for (const key in value) if (present(plan.value, value[key])) return true;
+      return false;
+    case 'list':
+      for (const item of v as unknown[]) if (present(plan.element, item)) return true;
+      return false;
+    default:
+      return !isEmpty(value);
+  }
+}
+
+function writeEntry(plan: Plan, key: string, value: unknown, indent: string, lead: string, out: YamlWriter): void {
+  if (!shaped(plan, value)) return out.entry(lead, indent, key, value, orderedKeys);
+  out.blockEntry(lead, indent, key);
+  writeBlock(plan, value, `${indent}  `, `${indent}  `, out);
+}
+
+function writeItem(plan: Plan, item: unknown, indent: string, lead: string, out: YamlWriter): void {
+  if (!shaped(plan, item)) return out.item(lead, indent, item, orderedKeys);
+  writeBlock(plan, item, `${indent}  `, `${lead}- `, out);
+}
+
+/** A value of its plan's shape, present, as a block at `indent`. */
+function writeBlock(plan: Plan, v: unknown, indent: string, lead: string, out: YamlWriter): void {
+  const value = v as Record<string, unknown>;
+  switch (plan.kind) {
+    case 'free':
+      return out.block(value, indent, lead, sortedKeys);
+    case 'object':
+      for (const [name, field] of plan.fields) {
+        const v = value[name];
+        if (!present(field, v)) continue;
+        writeEntry(field, name, v, indent, lead, out);
+        lead = indent;
+      }
+      if (plan.alwaysActive && (value['active'] === undefined || value['active'] === null)) out.scalarEntry(lead, indent, 'active', true);
+      return;
+    case 'map':
+      for (const key of sortedKeys(value)) {
+        const v = value[key];
+        if (!present(plan.value, v)) continue;
+        writeEntry(plan.value, key, v, indent, lead, out);
+        lead = indent;
+      }
+      return;
+    case 'list': {
+      const items = (v as unknown[]).filter((item) => present(plan.element, item));
+      if (plan.byId) items.sort(byId);
+      for (const item of items) {
+        writeItem(plan.element, item, indent, lead, out);
+        lead = indent;
+      }
+      return;
+    }
+  }
+}
+
+const INTEGER = /^(?:0|[1-9]\d*)$/;
 
 /**
  * A JavaScript object lists integer-like keys ("7", "10") first, in numeric
@@ -125,8 +230,8 @@ export function canonicalBundle(b: RegistryBundleIn): RegistryBundleIn {
  */
 function orderedKeys(obj: Record<string, unknown>): string[] {
   const keys = Object.keys(obj);
-  const integerLike = (k: string) => k.charCodeAt(0) <= 57 && /^(?:0|[1-9]\d*)$/.test(k);
-  return keys.some(integerLike) ? keys.sort(byCodeUnits) : keys;
+  for (const k of keys) if (k.charCodeAt(0) <= 57 && INTEGER.test(k)) return keys.sort(byCodeUnits);
+  return keys;
 }
 
 /**
@@ -138,7 +243,14 @@ function orderedKeys(obj: Record<string, unknown>): string[] {
  * yaml-write.ts), and the text ends with a newline. No bundles: the empty string.
  */
 export function bundlesToYaml(bundles: RegistryBundleIn[]): string {
-  return bundles.map((b) => `---\n${yamlText(canonicalBundle(b) as Record<string, unknown>, orderedKeys)}`).join('');
+  const out = new YamlWriter();
+  for (const b of bundles) {
+    const { plan, value } = withDefaults(b);
+    out.raw('---\n');
+    // The header's version is always there: a canonical bundle is never empty.
+    writeBlock(plan, value, '', '', out);
+  }
+  return out.text();
 }
 
 function writeJson(value: unknown, indent: string, out: string[]): void {

@@ -76,50 +76,118 @@ function scalar(v: unknown): string {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isNested = (v: unknown) => (Array.isArray(v) ? v.length > 0 : isObject(v) && Object.keys(v).length > 0);
+
+/** Whether the value is written as a block of its own (a list or an object that is not empty) rather than on its key's line. */
+function isNested(v: unknown): boolean {
+  if (Array.isArray(v)) return v.length > 0;
+  if (!isObject(v)) return false;
+  for (const _ in v) return true;
+  return false;
+}
 
 /** A YAML implicit key may be at most 1024 characters long (YAML 1.2 §7.4); longer ones are written explicit (`? key`). */
 const MAX_IMPLICIT_KEY = 1000;
 
-export type KeyOrder = (obj: Record<string, unknown>) => string[];
+/** The pending text is encoded once it is this long (characters). */
+const FLUSH_AT = 16_384;
 
-function writeMap(obj: Record<string, unknown>, indent: string, keys: KeyOrder, out: string[]): void {
-  for (const key of keys(obj)) {
-    const value = obj[key];
-    if (value === undefined) continue;
+/**
+ * Block-style YAML, written piece by piece. Short pieces are joined into a
+ * pending string, which is encoded to UTF-8 every few kilobytes: an export
+ * writes millions of pieces, and kept in a list to the end they would all
+ * outlive the young generation, so that the garbage collector would spend
+ * more time copying them than the writer spends making them.
+ *
+ * Each method that writes a line takes `lead`, what the line starts with in
+ * place of `indent`: a list item's first line goes on its dash's line
+ * (`- key: value`, `- - value`).
+ */
+export class YamlWriter {
+  private bytes = new Uint8Array(1 << 16);
+  private length = 0;
+  private pending = '';
+  private readonly encoder = new TextEncoder();
+
+  /** Text as it is (a document marker). */
+  raw(piece: string): void {
+    this.pending += piece;
+    if (this.pending.length >= FLUSH_AT) this.flush();
+  }
+
+  /** `key: value`, the value a scalar or an empty collection. */
+  scalarEntry(lead: string, indent: string, key: string, value: unknown): void {
     const k = text(key);
-    if (k.length > MAX_IMPLICIT_KEY) {
-      out.push(`${indent}? ${k}\n${indent}:`);
-      if (isNested(value)) {
-        out.push('\n');
-        writeNested(value, `${indent}  `, keys, out);
-      } else out.push(` ${scalar(value)}\n`);
-    } else if (isNested(value)) {
-      out.push(`${indent}${k}:\n`);
-      writeNested(value, `${indent}  `, keys, out);
-    } else out.push(`${indent}${k}: ${scalar(value)}\n`);
+    if (k.length > MAX_IMPLICIT_KEY) this.raw(`${lead}? ${k}\n${indent}: ${scalar(value)}\n`);
+    else this.raw(`${lead}${k}: ${scalar(value)}\n`);
+  }
+
+  /** `key:`, its value's block to be written next, at `indent` plus two spaces. */
+  blockEntry(lead: string, indent: string, key: string): void {
+    const k = text(key);
+    if (k.length > MAX_IMPLICIT_KEY) this.raw(`${lead}? ${k}\n${indent}:\n`);
+    else this.raw(`${lead}${k}:\n`);
+  }
+
+  /** `key: value`, any value, nested collections in the key order `keys` gives. */
+  entry(lead: string, indent: string, key: string, value: unknown, keys: KeyOrder): void {
+    if (isNested(value)) {
+      this.blockEntry(lead, indent, key);
+      this.block(value, `${indent}  `, `${indent}  `, keys);
+    } else this.scalarEntry(lead, indent, key, value);
+  }
+
+  /** `- value`, any value. */
+  item(lead: string, indent: string, value: unknown, keys: KeyOrder): void {
+    if (isNested(value)) this.block(value, `${indent}  `, `${lead}- `, keys);
+    else this.raw(`${lead}- ${scalar(value)}\n`);
+  }
+
+  /** A non-empty list or object as a block at `indent`. */
+  block(value: unknown, indent: string, lead: string, keys: KeyOrder): void {
+    if (Array.isArray(value)) {
+      for (const item of value) {
+        this.item(lead, indent, item, keys);
+        lead = indent;
+      }
+    } else {
+      const obj = value as Record<string, unknown>;
+      for (const key of keys(obj)) {
+        const v = obj[key];
+        if (v === undefined) continue;
+        this.entry(lead, indent, key, v, keys);
+        lead = indent;
+      }
+    }
+  }
+
+  get empty(): boolean {
+    return this.length === 0 && this.pending.length === 0;
+  }
+
+  private flush(): void {
+    // A UTF-16 code unit takes at most 3 bytes in UTF-8.
+    const needed = this.length + this.pending.length * 3;
+    if (needed > this.bytes.length) {
+      const grown = new Uint8Array(Math.max(needed, this.bytes.length * 2));
+      grown.set(this.bytes.subarray(0, this.length));
+      this.bytes = grown;
+    }
+    this.length += this.encoder.encodeInto(this.pending, this.bytes.subarray(this.length)).written;
+    this.pending = '';
+  }
+
+  /** Everything written so far. */
+  text(): string {
+    this.flush();
+    return new TextDecoder().decode(this.bytes.subarray(0, this.length));
   }
 }
 
-function writeSeq(items: unknown[], indent: string, keys: KeyOrder, out: string[]): void {
-  for (const item of items) {
-    if (isNested(item)) {
-      // The item's first line goes on the dash's line: `- key: value` or `- - value`.
-      const start = out.length;
-      writeNested(item, `${indent}  `, keys, out);
-      out[start] = `${indent}- ${out[start]!.slice(indent.length + 2)}`;
-    } else out.push(`${indent}- ${scalar(item)}\n`);
-  }
-}
-
-function writeNested(value: unknown, indent: string, keys: KeyOrder, out: string[]): void {
-  if (Array.isArray(value)) writeSeq(value, indent, keys, out);
-  else writeMap(value as Record<string, unknown>, indent, keys, out);
-}
+export type KeyOrder = (obj: Record<string, unknown>) => string[];
 
 /** `value` (an object) as a block-style YAML document body, keys in the order `keys` gives; ends with a newline. */
 export function yamlText(value: Record<string, unknown>, keys: KeyOrder = Object.keys): string {
-  const out: string[] = [];
-  writeMap(value, '', keys, out);
-  return out.length === 0 ? '{}\n' : out.join('');
+  const out = new YamlWriter();
+  out.block(value, '', '', keys);
+  return out.empty ? '{}\n' : out.text();
 }
