@@ -1,6 +1,6 @@
 // Every failure the CLI reports has a stable code: the domain codes from core,
 // plus the few that only exist at the command line. Mapped here, once.
-import { isDomainError, toDomainError, type ErrorCode, type ErrorDetail } from '@helio/core';
+import { isDomainError, toDomainError, type ErrorCode, type ErrorDetail } from '@helio/core/basics';
 import { DbError, MigrationMismatchError, translateDbError } from '@helio/db';
 import { DataDirLockedError } from '@helio/db/data-dir-lock';
 import { ConfigError } from '../config.js';

@@ -2,7 +2,7 @@
 // /api/v1/plants/{id}/provision` returns and `.../provision/download` saves):
 // where the gateway is, the plant's topics, and its credentials. Only what a
 // device needs is checked; other fields are kept as they are.
-import { parseInput, validationError, zodDetails, type ErrorDetail } from '@helio/core';
+import { parseInput, validationError, zodDetails, type ErrorDetail } from '@helio/core/basics';
 import { z } from 'zod';
 
 const pem = (what: string) => z.string().includes('-----BEGIN', { message: `${what} must be PEM text` });

@@ -1,4 +1,5 @@
-import { apiKeys, roles, type apiKeySchemas } from '@helio/core';
+import type { apiKeySchemas } from '@helio/core';
+import { roles } from '@helio/core/basics';
 import type { Command } from '../command.js';
 import { asSystem, requireOrganisation } from '../context.js';
 import { fields, table } from '../output.js';
@@ -20,7 +21,7 @@ export const apikeyCreate: Command = {
     'KEY=$(npx helio apikey create --org "$ORG" --name ci --json | jq -r .key)',
   ],
   run: (cx, args) =>
-    asSystem(cx, async (ctx) => {
+    asSystem(cx, async (ctx, { apiKeys }) => {
       const org = await requireOrganisation(ctx, args.required('org'));
       const created = await apiKeys.createApiKey(ctx, { organisationId: org.id, name: args.required('name'), role: args.string('role') });
       const text = [
@@ -52,7 +53,7 @@ export const apikeyList: Command = {
   forwardable: true,
   examples: ['npx helio apikey list', 'npx helio apikey list --org "$ORG" --json'],
   run: (cx, args) =>
-    asSystem(cx, async (ctx) => {
+    asSystem(cx, async (ctx, { apiKeys }) => {
       const org = args.string('org');
       const organisationId = org === undefined ? undefined : (await requireOrganisation(ctx, org)).id;
       const keys = await apiKeys.listApiKeys(ctx, organisationId ? { organisationId } : {});
@@ -68,7 +69,7 @@ export const apikeyRevoke: Command = {
   forwardable: true,
   examples: ['npx helio apikey revoke 0197a5b2-6c1e-7c3a-9d8e-2f4b5a6c7d8e'],
   run: (cx, args) =>
-    asSystem(cx, async (ctx) => {
+    asSystem(cx, async (ctx, { apiKeys }) => {
       const key = await apiKeys.revokeApiKey(ctx, args.positional(0));
       return {
         json: key,

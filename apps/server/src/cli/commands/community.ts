@@ -2,10 +2,11 @@
 // in and out from a shell, through the same services as POST
 // /admin/import(/yaml) and GET /admin/export, on the configured database.
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { communities, isDomainError, validationError, type ServiceContext } from '@helio/core';
+import type { communities, ServiceContext } from '@helio/core';
+import { isDomainError, validationError } from '@helio/core/basics';
 import { UsageError, type Args } from '../args.js';
 import type { Command, CommandContext } from '../command.js';
-import { asSystem, requireOrganisation } from '../context.js';
+import { asSystem, loadCore, requireOrganisation, type Core } from '../context.js';
 import { CliError } from '../errors.js';
 import { progressBar } from '../progress.js';
 import { failureMessage, importText, locateDetails } from './community-report.js';
@@ -91,7 +92,12 @@ async function targetOrganisation(ctx: ServiceContext, args: Args): Promise<stri
  * POST /admin/import takes it), reported like a YAML file of one document.
  * A refused bundle is a VALIDATION_ERROR, as importBundle's own checks are.
  */
-async function importJson(ctx: ServiceContext, text: string, options: communities.ImportOptions): Promise<communities.MultiImportReport> {
+async function importJson(
+  ctx: ServiceContext,
+  { communities }: Core,
+  text: string,
+  options: communities.ImportOptions,
+): Promise<communities.MultiImportReport> {
   // The text too: a key an object repeats is a problem, as in YAML (JSON.parse keeps the last one).
   const parsed = communities.parseJsonImport(communities.parseJsonText(text), text);
   const dryRun = options.dryRun === true || parsed.dryRun;
@@ -144,7 +150,8 @@ export const communityImport: Command = {
     const dryRun = args.flag('dry-run');
     const label = file === '-' ? 'standard input' : file;
 
-    const result = await asSystem(cx, async (ctx) => {
+    const result = await asSystem(cx, async (ctx, domain) => {
+      const { communities } = domain;
       const organisationId = await targetOrganisation(ctx, args);
       const progress = progressBar(cx.io, cx.json, dryRun ? 'checking ' : 'importing');
       const options: communities.ImportOptions = {
@@ -153,7 +160,7 @@ export const communityImport: Command = {
         onProgress: (p) => progress.update(p.done, p.total, p.phase),
       };
       try {
-        return /\.json$/i.test(file) ? await importJson(ctx, text, options) : await communities.importYaml(ctx, text, options);
+        return /\.json$/i.test(file) ? await importJson(ctx, domain, text, options) : await communities.importYaml(ctx, text, options);
       } catch (err) {
         // The system principal belongs to no organisation in particular: a new community needs one named.
         if (isDomainError(err) && err.code === 'VALIDATION_ERROR' && err.details.some((d) => d.path === 'organisationId')) {
@@ -180,6 +187,7 @@ export const communityImport: Command = {
     if (result.reports.length > 0) {
       cx.io.stdout(cx.json ? `${JSON.stringify(result, null, 2)}\n` : `${importText(result, label)}\n`);
     }
+    const { communities } = await loadCore();
     const details = result.failed.flatMap((f) => f.problems.map((p) => communities.problemToDetail({ ...p, doc: p.doc ?? f.doc })));
     throw new CliError('VALIDATION_ERROR', failureMessage(result), {
       details: locateDetails(details, label, cx.json),
@@ -209,8 +217,10 @@ export const communityExport: Command = {
   async run(cx, args) {
     const keys = args.strings('key');
     const out = args.string('out');
-    const bundles = await asSystem(cx, (ctx) => communities.exportBundles(ctx, keys.length > 0 ? { keys } : {}));
-    const yaml = communities.bundlesToYaml(bundles);
+    const { bundles, yaml } = await asSystem(cx, async (ctx, { communities }) => {
+      const exported = await communities.exportBundles(ctx, keys.length > 0 ? { keys } : {});
+      return { bundles: exported, yaml: communities.bundlesToYaml(exported) };
+    });
     if (out === undefined) {
       return cx.json ? { json: bundles, text: '' } : { json: null, text: yaml };
     }

@@ -4,19 +4,15 @@
 // --json); the totals come on standard output at the end.
 import { readFile } from 'node:fs/promises';
 import { unwatchFile, watchFile } from 'node:fs';
-import { isDomainError } from '@helio/core';
+import { isDomainError } from '@helio/core/basics';
+import { parseProvisioningPackage, parseTemplateSignals, type ProvisioningPackage, type SignalSpec } from '../../devices/package.js';
 import {
-  createDeviceSimulator,
   DeviceConnectError,
   DeviceSetupError,
-  parseProvisioningPackage,
-  parseTemplateSignals,
   type DeviceSimulator,
-  type ProvisioningPackage,
-  type SignalSpec,
   type SimulatorEvent,
   type SimulatorStats,
-} from '../../devices/index.js';
+} from '../../devices/simulator-types.js';
 import type { Args } from '../args.js';
 import type { Command } from '../command.js';
 import { CliError } from '../errors.js';
@@ -210,6 +206,8 @@ export const deviceSimulate: Command = {
 
     let sim: DeviceSimulator;
     try {
+      // Loaded here: MQTT.js is for this command only.
+      const { createDeviceSimulator } = await import('../../devices/simulator.js');
       sim = createDeviceSimulator(pkg, {
         ratePerSecond: rate,
         insecureHostCheck: args.flag('insecure-host-check'),

@@ -1,8 +1,9 @@
-import { notFound, roles, users, validationError, withArticle, type ServiceContext } from '@helio/core';
+import type { ServiceContext } from '@helio/core';
+import { notFound, roles, validationError, withArticle } from '@helio/core/basics';
 import { z } from 'zod';
 import type { Args } from '../args.js';
 import type { Command } from '../command.js';
-import { asSystem, requireOrganisation } from '../context.js';
+import { asSystem, loadCore, requireOrganisation } from '../context.js';
 import { fields } from '../output.js';
 
 const userOption = { type: 'string', value: 'email|id', required: true, description: 'The user, by email address or id' } as const;
@@ -10,6 +11,7 @@ const userOption = { type: 'string', value: 'email|id', required: true, descript
 /** The user a --user flag names, by email (anything with an @) or by id; `label` is how messages name them. */
 async function requireUser(ctx: ServiceContext, ref: string): Promise<{ id: string; label: string }> {
   if (ref.includes('@')) {
+    const { users } = await loadCore();
     const user = await users.findUserByEmail(ctx, ref);
     if (!user) throw notFound('user', ref);
     return { id: user.id, label: user.email };
@@ -41,7 +43,7 @@ export const memberAdd: Command = {
     'npx helio member add --org "$ORG" --user "$USER_ID" --role viewer --json',
   ],
   run: (cx, args) =>
-    asSystem(cx, async (ctx) => {
+    asSystem(cx, async (ctx, { users }) => {
       const { org, user } = await memberTarget(ctx, args);
       const membership = await users.addMember(ctx, { organisationId: org.id, userId: user.id, role: args.required('role') });
       const details = fields([
@@ -69,7 +71,7 @@ export const memberRemove: Command = {
     'npx helio member remove --org "$ORG" --user "$USER_ID" --json',
   ],
   run: (cx, args) =>
-    asSystem(cx, async (ctx) => {
+    asSystem(cx, async (ctx, { users }) => {
       const { org, user } = await memberTarget(ctx, args);
       const removed = await users.removeMember(ctx, { organisationId: org.id, userId: user.id });
       const details = fields([

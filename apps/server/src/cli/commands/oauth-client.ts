@@ -1,4 +1,4 @@
-import { oauth, oauthSchemas, roles } from '@helio/core';
+import { grantTypes, roles } from '@helio/core/basics';
 import type { Command } from '../command.js';
 import { asSystem, requireOrganisation } from '../context.js';
 import { fields } from '../output.js';
@@ -15,7 +15,7 @@ export const oauthClientCreate: Command = {
     grants: {
       type: 'string',
       value: 'list',
-      description: `Comma-separated grants from ${oauthSchemas.grantTypes.join(', ')} (default: password,refresh_token)`,
+      description: `Comma-separated grants from ${grantTypes.join(', ')} (default: password,refresh_token)`,
     },
     org: {
       type: 'string',
@@ -36,7 +36,7 @@ export const oauthClientCreate: Command = {
     'npx helio oauth-client create --name "Locus integration" --grants client_credentials --org "$ORG" --role viewer --concurrency 4',
   ],
   run: (cx, args) =>
-    asSystem(cx, async (ctx) => {
+    asSystem(cx, async (ctx, { oauth }) => {
       const org = args.string('org');
       const organisationId = org === undefined ? undefined : (await requireOrganisation(ctx, org)).id;
       const grants = args

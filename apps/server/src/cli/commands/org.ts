@@ -1,4 +1,3 @@
-import { organisations } from '@helio/core';
 import type { Command } from '../command.js';
 import { asSystem } from '../context.js';
 import { fields, table } from '../output.js';
@@ -16,7 +15,7 @@ export const orgCreate: Command = {
     'PARTNER=$(npx helio org create --name "Acme Solar" --json | jq -r .partnerId)',
   ],
   run: (cx, args) =>
-    asSystem(cx, async (ctx) => {
+    asSystem(cx, async (ctx, { organisations }) => {
       const org = await organisations.createOrganisation(ctx, { name: args.required('name') });
       return {
         json: org,
@@ -37,7 +36,7 @@ export const orgList: Command = {
   forwardable: true,
   examples: ['npx helio org list', 'npx helio org list --json'],
   run: (cx) =>
-    asSystem(cx, async (ctx) => {
+    asSystem(cx, async (ctx, { organisations }) => {
       const orgs = await organisations.listOrganisations(ctx);
       return {
         json: orgs,

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { readings, readingSchemas, splitCsv } from '@helio/core';
+import { MAX_ROWS_PER_REQUEST } from '@helio/core/basics';
 import type { Command } from '../command.js';
 import { asSystem } from '../context.js';
 import { CliError } from '../errors.js';
@@ -13,7 +13,7 @@ export const readingsImport: Command = {
   summary: "Import a component's readings from a CSV file",
   description:
     'Reads FILE (header `ts,W,Wh,...`, one row per time, as POST /api/components/{id}/readings takes it) and stores it in requests of ' +
-    `at most ${number(readingSchemas.MAX_ROWS_PER_REQUEST)} rows. The whole file is checked first: a bad row anywhere stops the import ` +
+    `at most ${number(MAX_ROWS_PER_REQUEST)} rows. The whole file is checked first: a bad row anywhere stops the import ` +
     'before anything is stored, naming its line and column. Importing a file again is safe: readings held with the same value are ' +
     'unchanged, others replaced. --component takes the component id or its nodeId (with --org when the nodeId is used in several ' +
     'organisations). On a terminal a progress bar shows the rows done.',
@@ -42,9 +42,8 @@ export const readingsImport: Command = {
         hint: 'a running server that holds the PGlite data directory runs this command and reads the file itself: give an absolute path',
       });
     }
-    const { rows, chunks } = splitCsv(text, readingSchemas.MAX_ROWS_PER_REQUEST);
-
-    return asSystem(cx, async (ctx) => {
+    return asSystem(cx, async (ctx, { readings, splitCsv }) => {
+      const { rows, chunks } = splitCsv(text, MAX_ROWS_PER_REQUEST);
       const component = await readings.resolveComponent(ctx, args.required('component'), args.string('org'));
       const bar = (label: string) => {
         const progress = progressBar(cx.io, cx.json, label);

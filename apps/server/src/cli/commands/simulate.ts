@@ -1,4 +1,5 @@
-import { simulate } from '@helio/core';
+import type { simulate } from '@helio/core';
+import { MAX_DAYS } from '@helio/core/basics';
 import type { Command } from '../command.js';
 import { asSystem } from '../context.js';
 import { CliError } from '../errors.js';
@@ -21,7 +22,7 @@ export const simulateCommand: Command = {
     'writes each interval as it ends, until Ctrl-C. See docs/cli.md for the model and its defaults.',
   options: {
     site: { type: 'string', value: 'id|locusId', required: true, description: "The site's id or its Locus id" },
-    days: { type: 'string', value: 'n', description: `Whole days before today to write (0-${simulate.MAX_DAYS}; default 7)` },
+    days: { type: 'string', value: 'n', description: `Whole days before today to write (0-${MAX_DAYS}; default 7)` },
     interval: { type: 'string', value: 'minutes', description: 'Minutes between readings: 1 or 5 (default 5)' },
     seed: { type: 'string', value: 'n', description: "Random seed, 0-4294967295 (default: from the site's id)" },
     live: { type: 'boolean', description: 'Afterwards, keep writing in real time until Ctrl-C' },
@@ -44,7 +45,7 @@ export const simulateCommand: Command = {
     const stopListening = live ? cx.io.onInterrupt?.(() => abort.abort()) : undefined;
     const progress = progressBar(cx.io, cx.json, 'simulate');
     try {
-      const summary = await asSystem(cx, async (ctx) => {
+      const summary = await asSystem(cx, async (ctx, { simulate }) => {
         let announced = false;
         return simulate.simulateSite(ctx, {
           site: args.required('site'),

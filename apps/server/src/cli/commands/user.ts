@@ -1,4 +1,4 @@
-import { roles, roleSchema, users, validationError, type Role } from '@helio/core';
+import { roles, roleSchema, validationError, type Role } from '@helio/core/basics';
 import type { Command } from '../command.js';
 import { asSystem, requireOrganisation } from '../context.js';
 import { fields } from '../output.js';
@@ -35,7 +35,7 @@ export const userCreate: Command = {
     if ((org === undefined) !== (role === undefined)) throw new UsageError('--org and --role go together', path);
     const password = args.flag('password-stdin') ? (await cx.io.readStdin()).replace(/\r?\n$/, '') : args.string('password');
 
-    return asSystem(cx, async (ctx) => {
+    return asSystem(cx, async (ctx, { users }) => {
       // The user and its membership are written in one transaction by core;
       // these checks only give the flags clearer messages.
       let membership: { organisationId: string; role: Role } | undefined;

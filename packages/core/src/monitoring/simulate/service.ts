@@ -21,13 +21,12 @@ import { intervalValues, isoWithOffset, outagesBetween, type Outage, type PlantP
 import { localMidnight, placeFor, sizeFromSite } from './site-defaults.js';
 import { defaultTree, planFor } from './tree.js';
 import { seedFromText, type Place } from './weather.js';
+import { INTERVALS, MAX_DAYS, type IntervalMinutes } from './limits.js';
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
 
-export const INTERVALS = [1, 5] as const;
-export type IntervalMinutes = (typeof INTERVALS)[number];
-export const MAX_DAYS = 366;
+export { INTERVALS, MAX_DAYS, type IntervalMinutes } from './limits.js';
 
 /** The Device Fault an outage reports. */
 export const OUTAGE_EVENT = {
