@@ -172,6 +172,12 @@ describe('npx helio device simulate', () => {
     expect(missing.status).toBe(1);
     expect(missing.stderr).toContain('helio: NOT_FOUND: cannot read package');
 
+    const latin1 = join(work, 'latin1.json');
+    writeFileSync(latin1, Buffer.concat([Buffer.from(packageJson(broker).replace(secret, 'caf')), Buffer.from([0xe9])]));
+    const notUtf8 = await helioInProcess(work, ['device', 'simulate', '--package', latin1]);
+    expect(notUtf8.status).toBe(1);
+    expect(notUtf8.stderr).toContain(`helio: VALIDATION_ERROR: package ${latin1} is not UTF-8 text`);
+
     pkgFile = write('plant.json', packageJson(broker));
     const rate = await helioInProcess(work, ['device', 'simulate', '--package', pkgFile, '--rate', 'fast']);
     expect(rate.status).toBe(1);

@@ -60,7 +60,9 @@ describe('the CLI at start-up', () => {
       join(root, 'apps/server/src/devices/simulator.ts'),
     ];
     expect(heavy.filter((f) => files.has(f))).toEqual([]);
-    expect([...packages].filter((p) => ['fastify', 'mqtt', 'aedes', 'pg', '@electric-sql/pglite', 'jose', '@trpc/server'].includes(p))).toEqual([]);
+    expect(
+      [...packages].filter((p) => ['fastify', 'mqtt', 'aedes', 'pg', '@electric-sql/pglite', 'jose', '@trpc/server'].includes(p)),
+    ).toEqual([]);
     // The walk did reach the commands.
     expect(files.has(join(root, 'apps/server/src/cli/commands/community.ts'))).toBe(true);
   });

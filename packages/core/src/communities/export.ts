@@ -27,7 +27,16 @@ function bundleOf(c: StoredCommunity, rows: StoredRegistry): RegistryBundleIn {
   const members = new Map<string, JsonObject & { delivery_points: JsonObject[]; assets: Record<string, JsonObject> }>();
   const bundleMembers: JsonObject = {};
   for (const m of rows.members) {
-    const member = { user_id: m.user_id, name: m.name, type: m.type, role: m.role, area: m.area, status: m.status, delivery_points: [], assets: {} };
+    const member = {
+      user_id: m.user_id,
+      name: m.name,
+      type: m.type,
+      role: m.role,
+      area: m.area,
+      status: m.status,
+      delivery_points: [],
+      assets: {},
+    };
     members.set(m.id, member);
     bundleMembers[m.key] = member;
   }

@@ -36,12 +36,24 @@ function positiveNumber(args: Args, name: string, whole: boolean, max = Infinity
   return value;
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 async function readJson(cx: { io: CliIo }, path: string, what: string): Promise<unknown> {
   let text: string;
-  try {
-    text = path === '-' ? await cx.io.readStdin() : await readFile(path, 'utf8');
-  } catch (err) {
-    throw new CliError('NOT_FOUND', `cannot read ${what} ${path}: ${(err as Error).message}`);
+  if (path === '-') text = await cx.io.readStdin();
+  else {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(path);
+    } catch (err) {
+      throw new CliError('NOT_FOUND', `cannot read ${what} ${path}: ${(err as Error).message}`);
+    }
+    // Strictly: read leniently, a bad byte in a secret would become U+FFFD and sign every message wrong.
+    try {
+      text = utf8.decode(bytes);
+    } catch {
+      throw new CliError('VALIDATION_ERROR', `${what} ${path} is not UTF-8 text`, { hint: 'use the file as Helio wrote it' });
+    }
   }
   try {
     return JSON.parse(text) as unknown;
@@ -249,11 +261,11 @@ export const deviceSimulate: Command = {
     const watching = packagePath !== '-';
     if (watching) {
       watchFile(packagePath, { interval: 1000 }, () => {
-        void readFile(packagePath, 'utf8').then(
-          (text) => {
+        void readFile(packagePath).then(
+          (bytes) => {
             let next: ProvisioningPackage;
             try {
-              next = parseProvisioningPackage(JSON.parse(text));
+              next = parseProvisioningPackage(JSON.parse(utf8.decode(bytes)));
             } catch {
               return say(`${packagePath} changed but is not a usable package: keeping the credentials in use`);
             }
