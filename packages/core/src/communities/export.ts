@@ -16,11 +16,9 @@ export interface ExportOptions {
   keys?: string[];
 }
 
-/** The version a bundle header gets when the imported bundle named none (the published schema's default). */
-const DEFAULT_VERSION = '1.0';
-
 // The bundles built here keep nulls and empty objects: the canonical form
-// (bundle/serialize.ts), which every export goes through, leaves them out.
+// (bundle/serialize.ts), which every export goes through, leaves them out and
+// gives a header without a version the published default.
 
 /** One community's bundle from its rows, not yet canonical. */
 function bundleOf(c: StoredCommunity, rows: StoredRegistry): RegistryBundleIn {
@@ -69,8 +67,8 @@ function bundleOf(c: StoredCommunity, rows: StoredRegistry): RegistryBundleIn {
   }
   const header = c.bundle;
   return {
-    version: (header['version'] as string | undefined) ?? DEFAULT_VERSION,
-    schema_version: (header['schema_version'] as string | undefined) ?? DEFAULT_VERSION,
+    version: header['version'],
+    schema_version: header['schema_version'],
     metadata: header['metadata'],
     community: {
       id: c.key,

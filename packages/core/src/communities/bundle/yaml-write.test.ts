@@ -176,4 +176,12 @@ describe('yamlText', () => {
       { numRuns: 1000 },
     );
   });
+
+  it('writes a text far longer than the pieces it encodes at a time, multi-byte characters and all', () => {
+    // Megabytes: the writer encodes every 16 Ki characters into a buffer it grows from 64 KiB.
+    const items = Array.from({ length: 60_000 }, (_, i) => `é€😀-${i}`);
+    const text = yamlText({ items, after: 'end' });
+    expect(text).toBe(`items:\n${items.map((s) => `  - ${s}\n`).join('')}after: end\n`);
+    expect(Buffer.byteLength(text)).toBeGreaterThan(1 << 20);
+  });
 });
