@@ -143,27 +143,31 @@ describe('energy communities in the desktop app', () => {
       await page.getByRole('link', { name: 'Solar Commons Valley' }).click();
       await page.getByRole('heading', { name: 'Solar Commons Valley' }).waitFor();
       expect(await text(page.locator('.community-facts'))).toContain('North district, South district');
-      expect(await rows(page, 'Members')).toEqual([
-        'Ada Lindqvist · m-ada · Consumer · Active · North district · 1 · 1',
-        'Bea Okafor · m-bea · Prosumer · Pending · North district · 1 · 2',
-        'Valley School · m-school · Producer · Active · South district · 1 · 2',
-      ]);
+      await expect
+        .poll(() => rows(page, 'Members'))
+        .toEqual([
+          'Ada Lindqvist · m-ada · Consumer · Active · North district · 1 · 1',
+          'Bea Okafor · m-bea · Prosumer · Pending · North district · 1 · 2',
+          'Valley School · m-school · Producer · Active · South district · 1 · 2',
+        ]);
       // Filters and search narrow the list; the count says how many are shown.
       await page.getByLabel('Area').selectOption({ label: 'North district (north)' });
       await page.getByLabel('Search members').fill('bea');
-      expect(await rows(page, 'Members')).toEqual(['Bea Okafor · m-bea · Prosumer · Pending · North district · 1 · 2']);
-      expect(await text(page.getByRole('status', { name: 'Members shown' }))).toBe('1 of 3 members shown');
+      await expect.poll(() => rows(page, 'Members')).toEqual(['Bea Okafor · m-bea · Prosumer · Pending · North district · 1 · 2']);
+      await expect.poll(() => text(page.getByRole('status', { name: 'Members shown' }))).toBe('1 of 3 members shown');
       await screenshot(page, 'desktop-communities-members-offline');
 
       await page.getByRole('tab', { name: /^Delivery points/ }).click();
       await page.getByLabel('Active', { exact: true }).selectOption({ label: 'Inactive only' });
-      expect(await rows(page, 'Delivery points')).toEqual(['solar-commons-1-POD-003 · Valley School · POD · Inactive · — · —']);
+      await expect.poll(() => rows(page, 'Delivery points')).toEqual(['solar-commons-1-POD-003 · Valley School · POD · Inactive · — · —']);
       await page.getByRole('tab', { name: /^Assets/ }).click();
       await page.getByLabel('Asset type').selectOption({ label: 'Meter' });
-      expect(await rows(page, 'Assets')).toEqual([
-        'Ada main meter · mt-ada · Meter · Ada Lindqvist · solar-commons-1-sens-001 · solar-commons-1-POD-001 · — · —',
-        'Bea meter · mt-bea · Meter · Bea Okafor · solar-commons-1-sens-002 · solar-commons-1-POD-002 · — · —',
-      ]);
+      await expect
+        .poll(() => rows(page, 'Assets'))
+        .toEqual([
+          'Ada main meter · mt-ada · Meter · Ada Lindqvist · solar-commons-1-sens-001 · solar-commons-1-POD-001 · — · —',
+          'Bea meter · mt-bea · Meter · Bea Okafor · solar-commons-1-sens-002 · solar-commons-1-POD-002 · — · —',
+        ]);
 
       // The member's edit, offline: her membership is confirmed and her name corrected.
       await page.getByRole('tab', { name: /^Members/ }).click();
@@ -173,7 +177,7 @@ describe('energy communities in the desktop app', () => {
       await form.getByLabel('Name').fill('Bea Okafor-Reyes');
       await form.getByRole('button', { name: 'Save member' }).click();
       await page.getByText('Saved Bea Okafor-Reyes. It reaches the server when Helio syncs.').waitFor();
-      expect(await rows(page, 'Members')).toContain('Bea Okafor-Reyes · m-bea · Prosumer · Active · North district · 1 · 2');
+      await expect.poll(() => rows(page, 'Members')).toContain('Bea Okafor-Reyes · m-bea · Prosumer · Active · North district · 1 · 2');
       await expect.poll(() => text(syncIndicator(page))).toBe('Offline · 1 pending change');
       expect((await serverRegistry(communityId)).members.find((m) => m.key === 'm-bea')).toMatchObject({
         name: 'Bea Okafor',
@@ -287,7 +291,9 @@ describe('energy communities in the desktop app', () => {
       await form.getByLabel('Address').fill('School Lane 4');
       await form.getByRole('button', { name: 'Save delivery point' }).click();
       await page.getByText('Saved delivery point solar-commons-2-POD-003.', { exact: false }).waitFor();
-      expect(await rows(page, 'Delivery points')).toContain('solar-commons-2-POD-003 · Valley School · POD · Active · — · School Lane 4');
+      await expect
+        .poll(() => rows(page, 'Delivery points'))
+        .toContain('solar-commons-2-POD-003 · Valley School · POD · Active · — · School Lane 4');
       await expect.poll(() => text(syncIndicator(page))).toBe('Offline · 4 pending changes');
       await screenshot(page, 'desktop-communities-delivery-point-offline');
 
@@ -350,7 +356,7 @@ describe('energy communities in the desktop app', () => {
         await checkTouchLayout(page, `technician, ${tab}`);
         await screenshot(page, `desktop-communities-tablet-${tab.toLowerCase().replace(' ', '-')}`);
       }
-      expect(await rows(page, 'Assets')).toHaveLength(5);
+      await expect.poll(() => rows(page, 'Assets')).toHaveLength(5);
     },
   );
 });
