@@ -650,9 +650,17 @@ for (const engine of testEngines) {
       const group = await createGroup(org.as.technician, { name: 'G' });
       await addPlantToGroup(org.as.technician, group.id, plant.id);
       for (const ctx of [org.as.owner, org.as.admin]) {
-        await expect(updatePlant(ctx, plant.id, { organizationId: target.id })).rejects.toMatchObject({ code: 'FORBIDDEN' });
-        await expect(updatePlant(ctx, plant.id, { organizationId: org.id })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+        await expect(updatePlant(ctx, plant.id, { organizationId: target.id, name: 'Moved' })).rejects.toMatchObject({
+          code: 'FORBIDDEN',
+        });
+        // Its own organisation named again moves nothing: accepted with the rest of the patch.
+        expect(await updatePlant(ctx, plant.id, { organizationId: org.id.toUpperCase(), name: 'M' })).toMatchObject({
+          organizationId: org.id,
+          siteId,
+          name: 'M',
+        });
       }
+      expect(await getPlant(org.as.viewer, plant.id)).toMatchObject({ name: 'M', organizationId: org.id });
       await expect(updatePlant(system, plant.id, { organizationId: '0190f0f0-0000-7000-8000-000000000000' })).rejects.toMatchObject({
         code: 'NOT_FOUND',
       });

@@ -282,8 +282,10 @@ export async function updatePlant(ctx: ServiceContext, id: string, input: unknow
   const result = await withSerialConflict(() =>
     ctx.db.transaction(async (tx) => {
       const current = await loadPlantForAction(tx, ctx, plantId, 'write');
-      // Checked once the plant is found: another organisation's plant is NOT_FOUND whatever the patch.
-      if (patch.organizationId !== undefined && ctx.principal.kind !== 'system') {
+      // Checked once the plant is found: another organisation's plant is NOT_FOUND whatever the patch. Its own
+      // organisation named again (a client sending the plant back whole) moves nothing, and is no move to refuse.
+      const moves = patch.organizationId !== undefined && patch.organizationId.toLowerCase() !== current.organisation_id;
+      if (moves && ctx.principal.kind !== 'system') {
         throw forbidden('only a server operator may move a plant to another organisation');
       }
       // The authentication method is a credential matter (admins), and changes only while no credential works.
@@ -299,7 +301,6 @@ export async function updatePlant(ctx: ServiceContext, id: string, input: unknow
         sets.push(`${column} = $${values.length + 1}`);
       };
       let organisationId = current.organisation_id;
-      const moves = patch.organizationId !== undefined && patch.organizationId.toLowerCase() !== current.organisation_id;
       if (moves) {
         organisationId = patch.organizationId!.toLowerCase();
         const { rows } = await tx.query('SELECT 1 FROM organisations WHERE id = $1 FOR SHARE', [organisationId]);

@@ -6,6 +6,7 @@ import { memberAdd, memberRemove } from './member.js';
 import { migrate } from './migrate.js';
 import { oauthClientCreate } from './oauth-client.js';
 import { orgCreate, orgList } from './org.js';
+import { plantMove } from './plant.js';
 import { readingsImport } from './readings.js';
 import { serve } from './serve.js';
 import { simulateCommand } from './simulate.js';
@@ -28,5 +29,6 @@ export const commands: readonly Command[] = [
   communityImport,
   communityExport,
   simulateCommand,
+  plantMove,
   deviceSimulate,
 ];

@@ -168,6 +168,12 @@ describeEachEngine('Plants API: credentials and lifecycle', (engine) => {
     expect((await asA('GET', `/plants/${plant.id}`)).json()).toMatchObject({
       certificateFingerprint: fingerprintOf(second.security.clientCert!),
     });
+
+    // A HEAD (a link checker, a proxy) is not served: it would replace the device's credentials and lose the new ones.
+    expect((await asA('HEAD', `/plants/${plant.id}/provision/download`)).statusCode).toBe(404);
+    expect((await asA('GET', `/plants/${plant.id}`)).json()).toMatchObject({
+      certificateFingerprint: fingerprintOf(second.security.clientCert!),
+    });
   });
 
   it("issues the certificate from the device's CSR: the device keeps its key, the CN is the plant id", async () => {

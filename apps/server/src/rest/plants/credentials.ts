@@ -182,7 +182,9 @@ export function credentialRoutes(app: FastifyInstance, services: AppServices): v
     return reply.header('cache-control', NO_STORE).send(await plants.provisionPlant(req.ctx, await env(), id, req.body));
   });
 
-  app.get('/plants/:id/provision/download', errorsOf(routeErrors.provision), async (req, reply) => {
+  // A download issues new credentials (there is no earlier package to give again): a HEAD, which Fastify would
+  // otherwise answer for every GET, must not replace a working device's credentials and throw the new ones away.
+  app.get('/plants/:id/provision/download', { ...errorsOf(routeErrors.provision), exposeHeadRoute: false }, async (req, reply) => {
     const id = pathId(req);
     const pkg = await plants.provisionPlant(req.ctx, await env(), id);
     return reply

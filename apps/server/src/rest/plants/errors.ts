@@ -63,8 +63,11 @@ export interface RouteErrors {
   invalidUuid?: { code: 'INVALID_UUID' | 'BAD_REQUEST'; message: string };
   /** The plant (or object) the route is about is missing or another organisation's. `message: null` keeps core's. */
   notFound: { code: 'PLANT_NOT_FOUND' | 'NOT_FOUND'; message: string | null };
-  /** Not found of something the body names (a site, a template on create): invalid input rather than 404. */
-  missingReferenceIsBadRequest?: true;
+  /**
+   * Not found of something the body names (a site, a template on create): invalid input rather than 404. `true`
+   * for every reference; a list for those fields only (PATCH: a missing template is the spec's 404, a site is not).
+   */
+  missingReferenceIsBadRequest?: true | readonly string[];
   /** A duplicate serial number. */
   serialConflict?: true;
 }
@@ -94,6 +97,7 @@ export const routeErrors = {
     badRequest: { code: 'BAD_REQUEST', message: MESSAGES.patchBadRequest },
     invalidUuid: { code: 'BAD_REQUEST', message: MESSAGES.patchBadRequest },
     notFound: { code: 'PLANT_NOT_FOUND', message: MESSAGES.plantOrTemplateNotFound },
+    missingReferenceIsBadRequest: ['siteId', 'componentId'],
     serialConflict: true,
   },
   sendCommand: badRequest(MESSAGES.commandBadRequest),
@@ -155,10 +159,10 @@ export function toPlantsErrorBody(err: unknown, route: RouteErrors = helioRouteE
       return body(400, route.badRequest.code, route.badRequest.message ?? helio.message, issues);
     }
     case 'NOT_FOUND':
-      if (route.missingReferenceIsBadRequest) {
-        return body(400, route.badRequest.code, route.badRequest.message ?? helio.message, [
-          { path: referencePath(helio.message), message: helio.message },
-        ]);
+      const reference = referencePath(helio.message);
+      const refs = route.missingReferenceIsBadRequest;
+      if (refs === true || (refs && refs.includes(reference))) {
+        return body(400, route.badRequest.code, route.badRequest.message ?? helio.message, [{ path: reference, message: helio.message }]);
       }
       if (route.notFound.message === null) {
         // Helio's routes keep core's message; a plant they name (a group member) is still PLANT_NOT_FOUND.

@@ -208,15 +208,33 @@ describeEachEngine('Plants API: plants', (engine) => {
     const moved = await asA('PATCH', `/plants/${plant.id}`, { organizationId: b.organisationId });
     expect(moved.statusCode).toBe(403);
     expect(moved.json()).toEqual(plantsError(403, 'FORBIDDEN', 'Forbidden'));
-    // Not even to its own organisation: reassignment is a server operator's.
-    expect((await caller(t, a, 'owner')('PATCH', `/plants/${plant.id}`, { organizationId: a.organisationId })).statusCode).toBe(403);
+    // Its own organisation named again moves nothing: accepted (reassignment is a server operator's, `helio plant move`).
+    expect((await caller(t, a, 'owner')('PATCH', `/plants/${plant.id}`, { organizationId: a.organisationId })).statusCode).toBe(200);
+
+    // A site the body names that is not there (or another organisation's) is bad input, as on create; nothing is written.
+    const siteOfB = await t.app.inject({
+      method: 'POST',
+      url: '/api/sites',
+      headers: { 'x-api-key': b.keys.admin },
+      payload: { siteName: 'Theirs' },
+    });
+    expect(siteOfB.statusCode).toBe(201);
+    for (const siteId of ['0190a0a0-0000-7000-8000-000000000000', siteOfB.json<Json>().id as string]) {
+      const unknownSite = await asA('PATCH', `/plants/${plant.id}`, { name: 'Not written', siteId });
+      expect(unknownSite.statusCode).toBe(400);
+      expect(unknownSite.json()).toMatchObject({ code: 'BAD_REQUEST', details: { issues: [{ path: 'siteId' }] } });
+    }
 
     const other = await createPlant(asA);
     const taken = await asA('PATCH', `/plants/${plant.id}`, { serialNumber: other.serialNumber });
     expect(taken.statusCode).toBe(409);
     expect(taken.json()).toEqual(plantsError(409, 'PLANT_ALREADY_EXISTS', 'Plant with this serial number already exists'));
 
-    expect((await asA('GET', `/plants/${plant.id}`)).json()).toMatchObject({ templateId: null, organizationId: a.organisationId });
+    expect((await asA('GET', `/plants/${plant.id}`)).json()).toMatchObject({
+      templateId: null,
+      organizationId: a.organisationId,
+      name: plant.name,
+    });
   });
 
   it('refuses an authMethod change once the plant holds credentials with PATCH’s 400, and a technician’s with 403', async () => {

@@ -3,7 +3,7 @@ import type { Role } from '@helio/core';
 import { expect } from 'vitest';
 import type { InjectResponse, TestApp, TestTenant } from '../../testing.js';
 
-export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+export type Method = 'GET' | 'HEAD' | 'POST' | 'PATCH' | 'DELETE';
 export type Call = (method: Method, url: string, payload?: unknown, headers?: Record<string, string>) => Promise<InjectResponse>;
 export type Json = Record<string, unknown>;
 
