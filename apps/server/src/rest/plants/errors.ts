@@ -158,7 +158,7 @@ export function toPlantsErrorBody(err: unknown, route: RouteErrors = helioRouteE
       const issues = details.length > 0 ? issuesOf(details) : [{ path: '', message: helio.message }];
       return body(400, route.badRequest.code, route.badRequest.message ?? helio.message, issues);
     }
-    case 'NOT_FOUND':
+    case 'NOT_FOUND': {
       const reference = referencePath(helio.message);
       const refs = route.missingReferenceIsBadRequest;
       if (refs === true || (refs && refs.includes(reference))) {
@@ -169,6 +169,7 @@ export function toPlantsErrorBody(err: unknown, route: RouteErrors = helioRouteE
         return body(404, helio.message === MESSAGES.plantNotFound ? 'PLANT_NOT_FOUND' : route.notFound.code, helio.message);
       }
       return body(404, route.notFound.code, route.notFound.message);
+    }
     case 'CONFLICT':
       if (route.serialConflict && helio.message === MESSAGES.plantExists) return body(409, 'PLANT_ALREADY_EXISTS', MESSAGES.plantExists);
       return body(409, 'CONFLICT', helio.message, issuesOf(details));
