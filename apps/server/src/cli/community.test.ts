@@ -3,19 +3,16 @@
 // byte for byte; dry runs; every problem of a refused document, placed by
 // file, line, column and document; a multi-document file with one bad
 // document; JSON files; the progress bar; usage and file errors.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createUuidV7Generator, organisations, systemClock, systemPrincipal, type ServiceContext } from '@helio/core';
+import { organisations } from '@helio/core';
 import type { Engine } from '@helio/db';
-import { freshTestDb, type TestDb } from '@helio/db/testing';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { loadConfig, type Config } from '../config.js';
-import { openMigratedDatabase } from '../open-database.js';
+import { beforeAll, expect, it } from 'vitest';
 import { describeEachEngine } from '../test-engines.js';
 import type { CliIo } from './output.js';
 import { run } from './run.js';
 import { helioInProcess } from './spawn-helio.js';
+import { cliTarget } from './test-target.js';
 
 const TIMEOUT = 120_000;
 const sample = resolve(import.meta.dirname, '../../../../examples/communities/solar-commons.yaml');
@@ -88,24 +85,12 @@ function smallBundle(tag: string, members = 2): string {
 }
 
 describeEachEngine('npx helio community', (engine: Engine) => {
-  let work: string;
-  let config: Config;
-  let target: string[];
-  let pg: TestDb | undefined;
+  const target = cliTarget(engine, 'community', TIMEOUT);
   let orgId: string;
-
-  async function asSystem<T>(fn: (ctx: ServiceContext) => Promise<T>): Promise<T> {
-    const db = await openMigratedDatabase(config, { autoMigrate: true });
-    try {
-      return await fn({ db, clock: systemClock, ids: createUuidV7Generator(), principal: systemPrincipal });
-    } finally {
-      await db.close();
-    }
-  }
 
   /** Live communities by key, with their members' count. */
   const stored = () =>
-    asSystem(async (ctx) => {
+    target.asSystem(async (ctx) => {
       const { rows } = await ctx.db.query<{ key: string; members: number }>(
         `SELECT c.key, (SELECT count(*)::int FROM community_members m WHERE m.community_id = c.id AND m.deleted_at IS NULL) AS members
            FROM communities c WHERE c.deleted_at IS NULL ORDER BY c.key COLLATE "C"`,
@@ -113,27 +98,16 @@ describeEachEngine('npx helio community', (engine: Engine) => {
       return rows;
     });
 
-  const helio = (...args: string[]) => helioInProcess(work, [...args, ...target]);
+  const helio = (...args: string[]) => helioInProcess(target.work, [...args, ...target.args]);
   const file = (name: string, text: string) => {
-    const path = join(work, name);
+    const path = join(target.work, name);
     writeFileSync(path, text);
     return path;
   };
 
   beforeAll(async () => {
-    work = mkdtempSync(join(tmpdir(), 'helio-community-'));
-    target = ['--data-dir', join(work, 'data')];
-    if (engine === 'postgres') {
-      pg = await freshTestDb('postgres', { migrated: false });
-      target.push('--database-url', pg.connectionString!);
-    }
-    config = loadConfig({ env: {}, overrides: { dataDir: join(work, 'data'), databaseUrl: pg?.connectionString } });
-    orgId = await asSystem(async (ctx) => (await organisations.createOrganisation(ctx, { name: 'Valle Verde' })).id);
+    orgId = await target.asSystem(async (ctx) => (await organisations.createOrganisation(ctx, { name: 'Valle Verde' })).id);
   }, TIMEOUT);
-  afterAll(async () => {
-    await pg?.dispose();
-    rmSync(work, { recursive: true, force: true });
-  });
 
   it(
     'imports the sample bundle, then again without a change, and exports it so that export, import, export gives the same bytes',
@@ -161,7 +135,7 @@ describeEachEngine('npx helio community', (engine: Engine) => {
       const exported = await helio('community', 'export');
       expect(exported.status, exported.stderr).toBe(0);
       expect(exported.stdout.startsWith('---\n')).toBe(true);
-      const out = join(work, 'export.yaml');
+      const out = join(target.work, 'export.yaml');
       const toFile = await helio('community', 'export', '--key', 'solar-commons', '--out', out, '--json');
       expect(toFile.status, toFile.stderr).toBe(0);
       expect(JSON.parse(toFile.stdout)).toEqual({
@@ -295,7 +269,7 @@ describeEachEngine('npx helio community', (engine: Engine) => {
       expect(unknownOrg.status).toBe(1);
       expect(unknownOrg.stderr).toMatch(/^helio: NOT_FOUND: /);
 
-      const missing = await helio('community', 'import', join(work, 'nope.yaml'));
+      const missing = await helio('community', 'import', join(target.work, 'nope.yaml'));
       expect(missing.status).toBe(1);
       expect(missing.stderr).toMatch(/^helio: VALIDATION_ERROR: cannot read .*nope\.yaml/);
 
@@ -320,7 +294,7 @@ describeEachEngine('npx helio community', (engine: Engine) => {
       const offset = text.indexOf('\xe9');
       const line = text.slice(0, offset).split('\n').length;
       const column = offset - text.lastIndexOf('\n', offset);
-      const latin1 = join(work, 'latin1.yaml');
+      const latin1 = join(target.work, 'latin1.yaml');
       writeFileSync(latin1, Buffer.from(text, 'latin1'));
 
       const res = await helio('community', 'import', '--organisation', orgId, latin1);
@@ -340,7 +314,7 @@ describeEachEngine('npx helio community', (engine: Engine) => {
 
       // A JSON file too, and a bad byte in the middle of a character (the bytes of "é" cut short).
       const before = Buffer.from('{"community": {"id": "cut-one", "name": "Caf');
-      const cut = join(work, 'cut.json');
+      const cut = join(target.work, 'cut.json');
       writeFileSync(cut, Buffer.concat([before, Buffer.from([0xc3]), Buffer.from('", "areas": {}}}')]));
       const badJson = await helio('community', 'import', '--organisation', orgId, cut);
       expect(badJson.status).toBe(1);
@@ -399,7 +373,7 @@ describeEachEngine('npx helio community', (engine: Engine) => {
       expect(twice.stderr).toContain(`${repeated}:3:3 members.m-1: duplicate key "m-1"`);
       expect((await stored()).map((c) => c.key)).not.toContain('rep');
 
-      const fromStdin = await helioInProcess(work, ['community', 'import', '-', '--json', ...target], smallBundle('a-one'));
+      const fromStdin = await helioInProcess(target.work, ['community', 'import', '-', '--json', ...target.args], smallBundle('a-one'));
       expect(fromStdin.status, fromStdin.stderr).toBe(0);
       expect(JSON.parse(fromStdin.stdout)).toMatchObject({ reports: [{ community_key: 'a-one', updated: counts(1, 0, 0, 0) }] });
     },
@@ -419,7 +393,7 @@ describeEachEngine('npx helio community', (engine: Engine) => {
         readStdin: () => Promise.resolve(''),
         stderrIsTTY: true,
       };
-      const status = await run(['community', 'import', '--organisation', orgId, big, ...target], io);
+      const status = await run(['community', 'import', '--organisation', orgId, big, ...target.args], io);
       expect(status, stderr).toBe(0);
       expect(stderr).toMatch(/^\rimporting \[[#.]{30}\] \d+\/\d+/);
       expect(stderr.endsWith('\r\x1b[K')).toBe(true);

@@ -1,63 +1,34 @@
 // `helio member add|remove` on each engine, and its argument checks; both run
 // the dispatcher in this process (cli.test.ts spawns the real launcher).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createUuidV7Generator, organisations, systemClock, systemPrincipal, users, type ServiceContext } from '@helio/core';
+import { organisations, users } from '@helio/core';
 import type { Engine } from '@helio/db';
-import { freshTestDb, type TestDb } from '@helio/db/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, type Config } from '../config.js';
-import { openMigratedDatabase } from '../open-database.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { describeEachEngine } from '../test-engines.js';
 import type { CliIo } from './output.js';
 import { run } from './run.js';
 import { helioInProcess } from './spawn-helio.js';
+import { cliTarget } from './test-target.js';
 
 const TIMEOUT = 90_000;
 
 describeEachEngine('npx helio member', (engine: Engine) => {
-  let work: string;
-  let config: Config;
-  let target: string[];
-  let pg: TestDb | undefined;
+  const target = cliTarget(engine, 'member');
   let orgId: string;
   let owner: { id: string };
   let bob: { id: string };
 
-  /** The database the CLI works on, opened in this process as the system principal. */
-  async function asSystem<T>(fn: (ctx: ServiceContext) => Promise<T>): Promise<T> {
-    const db = await openMigratedDatabase(config, { autoMigrate: true });
-    try {
-      return await fn({ db, clock: systemClock, ids: createUuidV7Generator(), principal: systemPrincipal });
-    } finally {
-      await db.close();
-    }
-  }
-
   beforeAll(async () => {
-    work = mkdtempSync(join(tmpdir(), 'helio-member-'));
-    target = ['--data-dir', join(work, 'data')];
-    if (engine === 'postgres') {
-      pg = await freshTestDb('postgres', { migrated: false });
-      target.push('--database-url', pg.connectionString!);
-    }
-    config = loadConfig({ env: {}, overrides: { dataDir: join(work, 'data'), databaseUrl: pg?.connectionString } });
-    await asSystem(async (ctx) => {
+    await target.asSystem(async (ctx) => {
       orgId = (await organisations.createOrganisation(ctx, { name: 'Acme Solar' })).id;
       owner = await users.createUser(ctx, { email: 'ada@example.com', name: 'Ada', organisationId: orgId, role: 'owner' });
       bob = await users.createUser(ctx, { email: 'bob@example.com', name: 'Bob' });
     });
   });
-  afterAll(async () => {
-    await pg?.dispose();
-    rmSync(work, { recursive: true, force: true });
-  });
 
   it(
     'adds a user by email, removes them by id, and refuses to remove the last owner',
     async () => {
-      const added = await helioInProcess(work, [
+      const added = await helioInProcess(target.work, [
         'member',
         'add',
         '--org',
@@ -67,21 +38,30 @@ describeEachEngine('npx helio member', (engine: Engine) => {
         '--role',
         'technician',
         '--json',
-        ...target,
+        ...target.args,
       ]);
       expect(added.status, added.stderr).toBe(0);
       expect(JSON.parse(added.stdout)).toMatchObject({ organisationId: orgId, userId: bob.id, role: 'technician' });
 
-      const removed = await helioInProcess(work, ['member', 'remove', '--org', orgId, '--user', bob.id, ...target]);
+      const removed = await helioInProcess(target.work, ['member', 'remove', '--org', orgId, '--user', bob.id, ...target.args]);
       expect(removed.status, removed.stderr).toBe(0);
       expect(removed.stdout).toMatch(new RegExp(`^Removed user ${bob.id} \\(technician\\) from organisation "Acme Solar"\\n`));
 
-      const lastOwner = await helioInProcess(work, ['member', 'remove', '--org', orgId, '--user', 'ada@example.com', '--json', ...target]);
+      const lastOwner = await helioInProcess(target.work, [
+        'member',
+        'remove',
+        '--org',
+        orgId,
+        '--user',
+        'ada@example.com',
+        '--json',
+        ...target.args,
+      ]);
       expect(lastOwner.status).toBe(1);
       expect(lastOwner.stdout).toBe('');
       expect(JSON.parse(lastOwner.stderr)).toMatchObject({ error: { code: 'CONFLICT', message: expect.stringContaining('last owner') } });
 
-      await asSystem(async (ctx) => {
+      await target.asSystem(async (ctx) => {
         expect(await users.membershipsOf(ctx, bob.id)).toEqual(new Map());
         expect(await users.membershipsOf(ctx, owner.id)).toEqual(new Map([[orgId, 'owner']]));
       });

@@ -1,55 +1,27 @@
 // `helio oauth-client create --concurrency`, on each engine: the dispatcher
 // runs in this process (cli.test.ts spawns the real launcher).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createUuidV7Generator, organisations, systemClock, systemPrincipal, type ServiceContext } from '@helio/core';
+import { organisations } from '@helio/core';
 import type { Engine } from '@helio/db';
-import { freshTestDb, type TestDb } from '@helio/db/testing';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { loadConfig, type Config } from '../config.js';
-import { openMigratedDatabase } from '../open-database.js';
+import { beforeAll, expect, it } from 'vitest';
 import { describeEachEngine } from '../test-engines.js';
 import { helioInProcess } from './spawn-helio.js';
+import { cliTarget } from './test-target.js';
 
 const TIMEOUT = 90_000;
 
 describeEachEngine('npx helio oauth-client create --concurrency', (engine: Engine) => {
-  let work: string;
-  let config: Config;
-  let target: string[];
-  let pg: TestDb | undefined;
+  const target = cliTarget(engine, 'oauth-client', TIMEOUT);
   let orgId: string;
 
-  async function asSystem<T>(fn: (ctx: ServiceContext) => Promise<T>): Promise<T> {
-    const db = await openMigratedDatabase(config, { autoMigrate: true });
-    try {
-      return await fn({ db, clock: systemClock, ids: createUuidV7Generator(), principal: systemPrincipal });
-    } finally {
-      await db.close();
-    }
-  }
-
   beforeAll(async () => {
-    work = mkdtempSync(join(tmpdir(), 'helio-oauth-client-'));
-    target = ['--data-dir', join(work, 'data')];
-    if (engine === 'postgres') {
-      pg = await freshTestDb('postgres', { migrated: false });
-      target.push('--database-url', pg.connectionString!);
-    }
-    config = loadConfig({ env: {}, overrides: { dataDir: join(work, 'data'), databaseUrl: pg?.connectionString } });
-    orgId = await asSystem(async (ctx) => (await organisations.createOrganisation(ctx, { name: 'Acme Solar' })).id);
+    orgId = await target.asSystem(async (ctx) => (await organisations.createOrganisation(ctx, { name: 'Acme Solar' })).id);
   }, TIMEOUT);
-  afterAll(async () => {
-    await pg?.dispose();
-    rmSync(work, { recursive: true, force: true });
-  });
 
   it(
     'stores the limit given, leaves it unset without the option, and refuses a limit that is no whole number from 1',
     async () => {
       const create = (...extra: string[]) =>
-        helioInProcess(work, [
+        helioInProcess(target.work, [
           'oauth-client',
           'create',
           '--name',
@@ -61,7 +33,7 @@ describeEachEngine('npx helio oauth-client create --concurrency', (engine: Engin
           '--role',
           'viewer',
           ...extra,
-          ...target,
+          ...target.args,
         ]);
       const four = await create('--concurrency', '4', '--json');
       expect(four.status, four.stderr).toBe(0);
@@ -79,7 +51,7 @@ describeEachEngine('npx helio oauth-client create --concurrency', (engine: Engin
         });
       }
 
-      const stored = await asSystem(
+      const stored = await target.asSystem(
         async (ctx) =>
           (
             await ctx.db.query<{ concurrency_limit: number | null }>(

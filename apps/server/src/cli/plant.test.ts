@@ -1,53 +1,22 @@
 // `helio plant move` on each engine: the server operator's way to move a plant
 // to another organisation, which the Plants API refuses to every caller. Runs
 // the dispatcher in this process (cli.test.ts spawns the real launcher).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createUuidV7Generator, organisations, plants, sites, systemClock, systemPrincipal, type ServiceContext } from '@helio/core';
+import { organisations, plants, sites } from '@helio/core';
 import type { Engine } from '@helio/db';
-import { freshTestDb, type TestDb } from '@helio/db/testing';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { loadConfig, type Config } from '../config.js';
-import { openMigratedDatabase } from '../open-database.js';
+import { expect, it } from 'vitest';
 import { describeEachEngine } from '../test-engines.js';
 import { helioInProcess } from './spawn-helio.js';
+import { cliTarget } from './test-target.js';
 
 const TIMEOUT = 90_000;
 
 describeEachEngine('npx helio plant move', (engine: Engine) => {
-  let work: string;
-  let config: Config;
-  let target: string[];
-  let pg: TestDb | undefined;
-
-  async function asSystem<T>(fn: (ctx: ServiceContext) => Promise<T>): Promise<T> {
-    const db = await openMigratedDatabase(config, { autoMigrate: true });
-    try {
-      return await fn({ db, clock: systemClock, ids: createUuidV7Generator(), principal: systemPrincipal });
-    } finally {
-      await db.close();
-    }
-  }
-
-  beforeAll(async () => {
-    work = mkdtempSync(join(tmpdir(), 'helio-plant-'));
-    target = ['--data-dir', join(work, 'data')];
-    if (engine === 'postgres') {
-      pg = await freshTestDb('postgres', { migrated: false });
-      target.push('--database-url', pg.connectionString!);
-    }
-    config = loadConfig({ env: {}, overrides: { dataDir: join(work, 'data'), databaseUrl: pg?.connectionString } });
-  });
-  afterAll(async () => {
-    await pg?.dispose();
-    rmSync(work, { recursive: true, force: true });
-  });
+  const target = cliTarget(engine, 'plant');
 
   it(
     'moves a plant off its site into another organisation, and refuses a taken serial number or an unknown plant',
     async () => {
-      const { from, to, plant, twin } = await asSystem(async (ctx) => {
+      const { from, to, plant, twin } = await target.asSystem(async (ctx) => {
         const from = await organisations.createOrganisation(ctx, { name: 'Old owner' });
         const to = await organisations.createOrganisation(ctx, { name: 'Rooftop Power' });
         const site = await sites.createSite(ctx, { organisationId: from.id, siteName: 'Roof' });
@@ -66,30 +35,30 @@ describeEachEngine('npx helio plant move', (engine: Engine) => {
       });
       expect(plant.siteId).not.toBeNull();
 
-      const moved = await helioInProcess(work, ['plant', 'move', '--plant', plant.id, '--org', to.id, ...target]);
+      const moved = await helioInProcess(target.work, ['plant', 'move', '--plant', plant.id, '--org', to.id, ...target.args]);
       expect(moved.status, moved.stderr).toBe(0);
       expect(moved.stdout).toMatch(/^Plant "Roof inverter" now belongs to organisation "Rooftop Power"\n/);
       expect(moved.stdout).toContain(`plant:         ${plant.id}`);
-      await asSystem(async (ctx) => {
+      await target.asSystem(async (ctx) => {
         expect(await plants.getPlant(ctx, plant.id)).toMatchObject({ organizationId: to.id, siteId: null, componentId: null });
       });
 
       // The serial number is taken in the target organisation: nothing moves.
-      const taken = await helioInProcess(work, ['plant', 'move', '--plant', twin.id, '--org', to.id, '--json', ...target]);
+      const taken = await helioInProcess(target.work, ['plant', 'move', '--plant', twin.id, '--org', to.id, '--json', ...target.args]);
       expect(taken.status).toBe(1);
       expect(JSON.parse(taken.stderr)).toMatchObject({ error: { code: 'CONFLICT' } });
-      const unknown = await helioInProcess(work, [
+      const unknown = await helioInProcess(target.work, [
         'plant',
         'move',
         '--plant',
         '0190f0f0-0000-7000-8000-000000000000',
         '--org',
         to.id,
-        ...target,
+        ...target.args,
       ]);
       expect(unknown.status).toBe(1);
       expect(unknown.stderr).toMatch(/NOT_FOUND/);
-      await asSystem(async (ctx) => {
+      await target.asSystem(async (ctx) => {
         expect(await plants.getPlant(ctx, twin.id)).toMatchObject({ organizationId: from.id });
       });
     },

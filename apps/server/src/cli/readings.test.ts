@@ -1,42 +1,27 @@
 // `helio readings import` on each engine, through the dispatcher in this
 // process (cli.test.ts spawns the real launcher for what concerns the process).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { components, createUuidV7Generator, organisations, sites, systemClock, systemPrincipal, type ServiceContext } from '@helio/core';
+import { components, organisations, sites } from '@helio/core';
 import type { Engine } from '@helio/db';
-import { freshTestDb, type TestDb } from '@helio/db/testing';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { loadConfig, type Config } from '../config.js';
-import { openMigratedDatabase } from '../open-database.js';
+import { beforeAll, expect, it } from 'vitest';
 import { describeEachEngine } from '../test-engines.js';
 import type { CliIo } from './output.js';
 import { run } from './run.js';
 import { helioInProcess } from './spawn-helio.js';
+import { cliTarget } from './test-target.js';
 
 const TIMEOUT = 90_000;
 
 describeEachEngine('npx helio readings import', (engine: Engine) => {
-  let work: string;
-  let config: Config;
-  let target: string[];
-  let pg: TestDb | undefined;
+  const target = cliTarget(engine, 'readings', TIMEOUT);
   let orgId: string;
   let otherOrgId: string;
   let meter: string;
   let twin: string;
 
-  async function asSystem<T>(fn: (ctx: ServiceContext) => Promise<T>): Promise<T> {
-    const db = await openMigratedDatabase(config, { autoMigrate: true });
-    try {
-      return await fn({ db, clock: systemClock, ids: createUuidV7Generator(), principal: systemPrincipal });
-    } finally {
-      await db.close();
-    }
-  }
-
   const readingsOf = (componentId: string) =>
-    asSystem(async (ctx) => {
+    target.asSystem(async (ctx) => {
       const { rows } = await ctx.db.query<{ field: number; ts: Date; value: number }>(
         'SELECT field, ts, value FROM readings WHERE component_id = $1 ORDER BY field, ts',
         [componentId],
@@ -51,20 +36,13 @@ describeEachEngine('npx helio readings import', (engine: Engine) => {
       const ts = new Date(Date.UTC(2024, 0, 1) + i * 60_000).toISOString();
       lines.push(i === badRow ? `${ts},oops,1` : `${ts},${i % 500},${(i % 7) / 2}`);
     }
-    const file = join(work, name);
+    const file = join(target.work, name);
     writeFileSync(file, `${lines.join('\r\n')}\r\n`);
     return file;
   }
 
   beforeAll(async () => {
-    work = mkdtempSync(join(tmpdir(), 'helio-readings-'));
-    target = ['--data-dir', join(work, 'data')];
-    if (engine === 'postgres') {
-      pg = await freshTestDb('postgres', { migrated: false });
-      target.push('--database-url', pg.connectionString!);
-    }
-    config = loadConfig({ env: {}, overrides: { dataDir: join(work, 'data'), databaseUrl: pg?.connectionString } });
-    await asSystem(async (ctx) => {
+    await target.asSystem(async (ctx) => {
       orgId = (await organisations.createOrganisation(ctx, { name: 'Acme Solar' })).id;
       otherOrgId = (await organisations.createOrganisation(ctx, { name: 'Other Solar' })).id;
       const site = await sites.createSite(ctx, { siteName: 'Plant', organisationId: orgId });
@@ -74,16 +52,12 @@ describeEachEngine('npx helio readings import', (engine: Engine) => {
       twin = (await components.createComponent(ctx, { siteId: otherSite.id, nodeId: 'SHARED', name: 'Shared B', nodeType: 'INVERTER' })).id;
     });
   }, TIMEOUT);
-  afterAll(async () => {
-    await pg?.dispose();
-    rmSync(work, { recursive: true, force: true });
-  });
 
   it(
     'imports a file in requests of at most 10,000 rows, by nodeId, and again without double counting',
     async () => {
       const file = csvFile('history.csv', 10_050);
-      const first = await helioInProcess(work, ['readings', 'import', '--component', 'MTR-1', file, '--json', ...target]);
+      const first = await helioInProcess(target.work, ['readings', 'import', '--component', 'MTR-1', file, '--json', ...target.args]);
       expect(first.status, first.stderr).toBe(0);
       expect(first.stderr).toBe('');
       expect(JSON.parse(first.stdout)).toEqual({
@@ -98,7 +72,7 @@ describeEachEngine('npx helio readings import', (engine: Engine) => {
         from: '2024-01-01T00:00:00.000Z',
         to: new Date(Date.UTC(2024, 0, 1) + 10_049 * 60_000).toISOString(),
       });
-      const again = await helioInProcess(work, ['readings', 'import', '--component', meter, file, ...target]);
+      const again = await helioInProcess(target.work, ['readings', 'import', '--component', meter, file, ...target.args]);
       expect(again.status, again.stderr).toBe(0);
       expect(again.stdout).toMatch(
         /^Imported 10,050 rows from .*history\.csv into component "Main meter" \(MTR-1\): 0 values stored, 20,100 unchanged, 0 replaced\n/,
@@ -106,7 +80,7 @@ describeEachEngine('npx helio readings import', (engine: Engine) => {
       const held = await readingsOf(meter);
       expect(held).toHaveLength(20_100);
       expect(held[10_050 + 3]).toBe(`2 ${new Date(Date.UTC(2024, 0, 1) + 3 * 60_000).toISOString()} 1.5`);
-      const sums = await asSystem(async (ctx) => {
+      const sums = await target.asSystem(async (ctx) => {
         const { rows } = await ctx.db.query<{ field: number; level: number; n: number; count: number; sum: number }>(
           'SELECT field, level, count(*)::int AS n, sum(count)::int AS count, sum(sum) AS sum FROM reading_rollups WHERE component_id = $1 GROUP BY field, level ORDER BY field, level',
           [meter],
@@ -131,7 +105,7 @@ describeEachEngine('npx helio readings import', (engine: Engine) => {
     'stops before storing anything when a row anywhere in the file is bad, naming its line',
     async () => {
       const file = csvFile('bad.csv', 12_000, 11_500);
-      const res = await helioInProcess(work, [
+      const res = await helioInProcess(target.work, [
         'readings',
         'import',
         '--component',
@@ -140,7 +114,7 @@ describeEachEngine('npx helio readings import', (engine: Engine) => {
         otherOrgId,
         file,
         '--json',
-        ...target,
+        ...target.args,
       ]);
       expect(res.status).toBe(1);
       expect(res.stdout).toBe('');
@@ -156,19 +130,26 @@ describeEachEngine('npx helio readings import', (engine: Engine) => {
     'refuses a nodeId used in several organisations without --org, an unknown component and a missing file',
     async () => {
       const file = csvFile('small.csv', 3);
-      const ambiguous = await helioInProcess(work, ['readings', 'import', '--component', 'SHARED', file, ...target]);
+      const ambiguous = await helioInProcess(target.work, ['readings', 'import', '--component', 'SHARED', file, ...target.args]);
       expect(ambiguous.status).toBe(1);
       expect(ambiguous.stderr).toMatch(/^helio: VALIDATION_ERROR: nodeId SHARED names components in 2 organisations/);
-      const unknown = await helioInProcess(work, ['readings', 'import', '--component', 'NOPE', file, ...target]);
+      const unknown = await helioInProcess(target.work, ['readings', 'import', '--component', 'NOPE', file, ...target.args]);
       expect(unknown.stderr).toMatch(/^helio: NOT_FOUND: component NOPE not found/);
-      const missing = await helioInProcess(work, ['readings', 'import', '--component', 'MTR-1', join(work, 'nope.csv'), ...target]);
+      const missing = await helioInProcess(target.work, [
+        'readings',
+        'import',
+        '--component',
+        'MTR-1',
+        join(target.work, 'nope.csv'),
+        ...target.args,
+      ]);
       expect(missing.status).toBe(1);
       expect(missing.stderr).toMatch(/cannot read .*nope\.csv/);
-      const empty = join(work, 'empty.csv');
+      const empty = join(target.work, 'empty.csv');
       writeFileSync(empty, '');
-      const noHeader = await helioInProcess(work, ['readings', 'import', '--component', 'MTR-1', empty, '--json', ...target]);
+      const noHeader = await helioInProcess(target.work, ['readings', 'import', '--component', 'MTR-1', empty, '--json', ...target.args]);
       expect(JSON.parse(noHeader.stderr).error).toMatchObject({ details: [{ issue: 'missing_header' }] });
-      const usage = await helioInProcess(work, ['readings', 'import', file, ...target]);
+      const usage = await helioInProcess(target.work, ['readings', 'import', file, ...target.args]);
       expect(usage.status).toBe(2);
     },
     TIMEOUT,
@@ -187,7 +168,7 @@ describeEachEngine('npx helio readings import', (engine: Engine) => {
         readStdin: () => Promise.resolve(''),
         stderrIsTTY: true,
       };
-      const status = await run(['readings', 'import', '--component', twin, file, ...target], io);
+      const status = await run(['readings', 'import', '--component', twin, file, ...target.args], io);
       expect(status, stderr).toBe(0);
       expect(stderr).toContain('importing [#############################.] 10000/10500 rows 95%');
       expect(stderr).toContain('10500/10500 rows 100%');

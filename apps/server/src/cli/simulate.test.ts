@@ -2,41 +2,23 @@
 // a day of demo data for a bare site, read back from the database and the
 // data service; the summary in text and JSON; the progress bar on a
 // terminal; --live stopped by Ctrl-C; and refusals.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { components, createUuidV7Generator, organisations, sites, systemClock, systemPrincipal, type ServiceContext } from '@helio/core';
+import { components, organisations, sites } from '@helio/core';
 import type { Engine } from '@helio/db';
-import { freshTestDb, type TestDb } from '@helio/db/testing';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { loadConfig, type Config } from '../config.js';
-import { openMigratedDatabase } from '../open-database.js';
+import { beforeAll, expect, it } from 'vitest';
 import { describeEachEngine } from '../test-engines.js';
 import type { CliIo } from './output.js';
 import { run } from './run.js';
 import { helioInProcess } from './spawn-helio.js';
+import { cliTarget } from './test-target.js';
 
 const TIMEOUT = 180_000;
 
 describeEachEngine('npx helio simulate', (engine: Engine) => {
-  let work: string;
-  let config: Config;
-  let target: string[];
-  let pg: TestDb | undefined;
+  const target = cliTarget(engine, 'simulate');
   let orgId: string;
 
-  /** The database the CLI works on, opened in this process as the system principal. */
-  async function asSystem<T>(fn: (ctx: ServiceContext) => Promise<T>): Promise<T> {
-    const db = await openMigratedDatabase(config, { autoMigrate: true });
-    try {
-      return await fn({ db, clock: systemClock, ids: createUuidV7Generator(), principal: systemPrincipal });
-    } finally {
-      await db.close();
-    }
-  }
-
   const newSite = (siteName: string, fields: Record<string, unknown> = {}) =>
-    asSystem((ctx) => sites.createSite(ctx, { organisationId: orgId, siteName, ...fields }));
+    target.asSystem((ctx) => sites.createSite(ctx, { organisationId: orgId, siteName, ...fields }));
 
   /** The dispatcher with an io of the test's making: a terminal, an interrupt key. */
   async function runWith(argv: string[], extra: Partial<CliIo>, onStderr?: (text: string) => void) {
@@ -52,30 +34,19 @@ describeEachEngine('npx helio simulate', (engine: Engine) => {
       readStdin: () => Promise.resolve(''),
       ...extra,
     };
-    const status = await run([...argv, ...target], io);
+    const status = await run([...argv, ...target.args], io);
     return { status, stdout, stderr };
   }
 
   beforeAll(async () => {
-    work = mkdtempSync(join(tmpdir(), 'helio-simulate-'));
-    target = ['--data-dir', join(work, 'data')];
-    if (engine === 'postgres') {
-      pg = await freshTestDb('postgres', { migrated: false });
-      target.push('--database-url', pg.connectionString!);
-    }
-    config = loadConfig({ env: {}, overrides: { dataDir: join(work, 'data'), databaseUrl: pg?.connectionString } });
-    orgId = (await asSystem((ctx) => organisations.createOrganisation(ctx, { name: 'Demo Solar' }))).id;
-  });
-  afterAll(async () => {
-    await pg?.dispose();
-    rmSync(work, { recursive: true, force: true });
+    orgId = (await target.asSystem((ctx) => organisations.createOrganisation(ctx, { name: 'Demo Solar' }))).id;
   });
 
   it(
     'writes a day of demo data for a site named by its Locus id, read back from the database as sensible energy',
     async () => {
       const site = await newSite('Demo park', { latitude: 37.39, longitude: -5.98, timezone: 'Europe/Madrid' });
-      const r = await helioInProcess(work, [
+      const r = await helioInProcess(target.work, [
         'simulate',
         '--site',
         String(site.locusId),
@@ -84,7 +55,7 @@ describeEachEngine('npx helio simulate', (engine: Engine) => {
         '--seed',
         '17',
         '--json',
-        ...target,
+        ...target.args,
       ]);
       expect(r.status, r.stderr).toBe(0);
       expect(r.stderr).toBe('');
@@ -107,7 +78,7 @@ describeEachEngine('npx helio simulate', (engine: Engine) => {
         siteUpdates: { sizeKw: 50 },
       });
 
-      await asSystem(async (ctx) => {
+      await target.asSystem(async (ctx) => {
         const tree = await components.listComponents(ctx, { siteId: site.id });
         expect(tree.map((c) => c.nodeType).sort()).toEqual([
           'INVERTER',
@@ -135,7 +106,7 @@ describeEachEngine('npx helio simulate', (engine: Engine) => {
       });
 
       // Again, in text: the tree stands, and values already held are unchanged.
-      const again = await helioInProcess(work, ['simulate', '--site', site.id, '--days', '1', '--seed', '17', ...target]);
+      const again = await helioInProcess(target.work, ['simulate', '--site', site.id, '--days', '1', '--seed', '17', ...target.args]);
       expect(again.status, again.stderr).toBe(0);
       expect(again.stdout).toMatch(
         new RegExp(
@@ -186,18 +157,18 @@ describeEachEngine('npx helio simulate', (engine: Engine) => {
     const site = await newSite('Refusals');
     const json = (text: string) => (JSON.parse(text) as { error: { code: string; message: string; details: { path?: string }[] } }).error;
 
-    const days = await helioInProcess(work, ['simulate', '--site', site.id, '--days', 'many', '--json', ...target]);
+    const days = await helioInProcess(target.work, ['simulate', '--site', site.id, '--days', 'many', '--json', ...target.args]);
     expect(days.status).toBe(1);
     expect(json(days.stderr)).toMatchObject({ code: 'VALIDATION_ERROR', details: [{ path: 'days' }] });
 
-    const interval = await helioInProcess(work, ['simulate', '--site', site.id, '--interval', '15', '--json', ...target]);
+    const interval = await helioInProcess(target.work, ['simulate', '--site', site.id, '--interval', '15', '--json', ...target.args]);
     expect(json(interval.stderr)).toMatchObject({ code: 'VALIDATION_ERROR', details: [{ path: 'interval' }] });
 
-    const missing = await helioInProcess(work, ['simulate', '--json', ...target]);
+    const missing = await helioInProcess(target.work, ['simulate', '--json', ...target.args]);
     expect(missing.status).toBe(2);
     expect(json(missing.stderr)).toMatchObject({ code: 'USAGE_ERROR', message: 'missing required option --site <id|locusId>' });
 
-    const unknown = await helioInProcess(work, ['simulate', '--site', '987654321', '--json', ...target]);
+    const unknown = await helioInProcess(target.work, ['simulate', '--site', '987654321', '--json', ...target.args]);
     expect(json(unknown.stderr)).toMatchObject({ code: 'NOT_FOUND' });
 
     // As a server runs it for the CLI: no Ctrl-C reaches it.
@@ -205,7 +176,7 @@ describeEachEngine('npx helio simulate', (engine: Engine) => {
     expect(forwarded.status).toBe(1);
     expect(json(forwarded.stderr)).toMatchObject({ code: 'DATA_DIR_LOCKED' });
 
-    await asSystem(async (ctx) => {
+    await target.asSystem(async (ctx) => {
       expect(await components.listComponents(ctx, { siteId: site.id })).toEqual([]);
       expect((await sites.getSite(ctx, site.id)).sizeKw).toBeNull();
     });
