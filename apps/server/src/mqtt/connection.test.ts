@@ -1,6 +1,6 @@
 import * as mqttPacket from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
-import { connectLevel, FrameScanner } from './connection.js';
+import { connectLevel, FrameScanner, hasMalformedFilter } from './connection.js';
 
 const connect = (protocolVersion: 3 | 4 | 5) =>
   mqttPacket.generate({
@@ -53,5 +53,30 @@ describe('the frame scanner', () => {
     const scanner = new FrameScanner(1 << 30);
     expect(scanner.feed(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01]))).toBe(false);
     expect(scanner.malformed).toBe(true);
+  });
+
+  it('keeps the bodies of UNSUBSCRIBE packets, also when they arrive one byte at a time', () => {
+    const unsubscribe = mqttPacket.generate({ cmd: 'unsubscribe', messageId: 7, unsubscriptions: ['plants/a/commands', 'b'] });
+    const stream = Buffer.concat([publish(10), unsubscribe, mqttPacket.generate({ cmd: 'pingreq' })]);
+    const scanner = new FrameScanner(1000);
+    const bodies: Buffer[] = [];
+    for (let i = 0; i < stream.length; i++) {
+      expect(scanner.feed(stream.subarray(i, i + 1))).toBe(true);
+      bodies.push(...scanner.takeUnsubscribes());
+    }
+    expect(bodies).toEqual([unsubscribe.subarray(2)]);
+    expect(hasMalformedFilter(bodies[0]!)).toBe(false);
+  });
+});
+
+describe('an UNSUBSCRIBE’s topic filters [MQTT-1.5.3-1]', () => {
+  const body = (...filters: Buffer[]) =>
+    Buffer.concat([Buffer.from([0, 7]), ...filters.flatMap((f) => [Buffer.from([f.length >> 8, f.length & 0xff]), f])]);
+
+  it('are malformed when one is not UTF-8, holds U+0000, or is cut short', () => {
+    expect(hasMalformedFilter(body(Buffer.from('ok'), Buffer.from([0x61, 0xff, 0x62])))).toBe(true);
+    expect(hasMalformedFilter(body(Buffer.from([0x61, 0x00])))).toBe(true);
+    expect(hasMalformedFilter(body(Buffer.from('plants/a/commands')).subarray(0, 8))).toBe(true);
+    expect(hasMalformedFilter(body(Buffer.from('plants/é/commands')))).toBe(false);
   });
 });

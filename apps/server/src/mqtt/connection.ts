@@ -8,11 +8,15 @@
 //    (QoS 1 at most, no retain, no wildcards, no shared subscriptions, the
 //    largest packet), PUBACK reason codes for messages that were not stored,
 //    and a DISCONNECT with its reason before the gateway closes a connection.
-//    3.1.1 and 3.1 connections pass through untouched.
+//    3.1.1 and 3.1 connections pass through untouched, but for one check:
+//  - closes a connection that unsubscribes from a topic filter that is not
+//    well-formed UTF-8 [MQTT-1.5.3-1] (aedes has no hook for UNSUBSCRIBE; the
+//    PUBLISH and SUBSCRIBE topics are checked in hooks/authorize.ts).
 import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import * as mqttPacket from 'mqtt-packet';
+import { isMalformedTopic } from './topics.js';
 
 /** MQTT 5 reason codes the gateway uses (MQTT 5.0 §2.4). */
 export const REASON = {
@@ -173,6 +177,12 @@ export class MqttConnection extends Duplex {
       this.mode = level === 5 ? 'mqtt5' : 'passthrough';
       if (this.mode === 'mqtt5') this.startTranslating();
     }
+    const unsubscribes = this.frames.takeUnsubscribes();
+    // MQTT 5: checked once parsed (fromClient).
+    if (this.mode === 'passthrough' && unsubscribes.some(hasMalformedFilter)) {
+      this.destroy();
+      return;
+    }
     if (this.mode === 'mqtt5') this.inParser!.parse(chunk);
     else this.toBroker(chunk);
   }
@@ -242,6 +252,7 @@ export class MqttConnection extends Duplex {
         out = { cmd: 'subscribe', messageId: p.messageId, subscriptions: p.subscriptions.map((s) => ({ topic: s.topic, qos: s.qos })) };
         break;
       case 'unsubscribe':
+        if (p.unsubscriptions.some(isMalformedTopic)) return this.protocolViolation(REASON.malformedPacket);
         if (p.messageId !== undefined) this.unsubscribeCounts.set(p.messageId, p.unsubscriptions.length);
         out = { cmd: 'unsubscribe', messageId: p.messageId, unsubscriptions: p.unsubscriptions };
         break;
@@ -359,9 +370,32 @@ export function connectLevel(bytes: Buffer): number | 'more' | null {
 }
 
 /**
+ * Whether the variable header and payload of an MQTT 3.1.1 (or 3.1)
+ * UNSUBSCRIBE name a topic filter that is not well-formed UTF-8 [MQTT-1.5.3-1]
+ * (or is cut short).
+ */
+export function hasMalformedFilter(body: Buffer): boolean {
+  let at = 2; // the packet identifier
+  while (at < body.length) {
+    if (at + 2 > body.length) return true;
+    const length = body.readUInt16BE(at);
+    at += 2;
+    if (at + length > body.length) return true;
+    if (isMalformedTopic(body.toString('utf8', at, at + length))) return true;
+    at += length;
+  }
+  return false;
+}
+
+/** The MQTT control packet type of UNSUBSCRIBE [MQTT-2.2.1]. */
+const UNSUBSCRIBE = 10;
+
+/**
  * Follows packet boundaries in a byte stream by their fixed headers alone
  * (type byte, Remaining Length [MQTT-2.2.3]) and refuses a packet whose
- * announced length is over the limit, before its bytes are buffered.
+ * announced length is over the limit, before its bytes are buffered. Keeps
+ * the bodies of UNSUBSCRIBE packets (rare and small) for their topic filters
+ * to be checked.
  */
 export class FrameScanner {
   private skip = 0;
@@ -369,7 +403,19 @@ export class FrameScanner {
   private lengthBytes = -1;
   private length = 0;
   private multiplier = 1;
+  private type = 0;
+  /** The parts of the UNSUBSCRIBE being read, or null. */
+  private body: Buffer[] | null = null;
+  private unsubscribes: Buffer[] = [];
   malformed = false;
+
+  /** The bodies of the UNSUBSCRIBE packets completed since the last call. */
+  takeUnsubscribes(): Buffer[] {
+    if (this.unsubscribes.length === 0) return this.unsubscribes;
+    const taken = this.unsubscribes;
+    this.unsubscribes = [];
+    return taken;
+  }
 
   constructor(private readonly max: number) {}
 
@@ -379,8 +425,10 @@ export class FrameScanner {
     while (i < chunk.length) {
       if (this.skip > 0) {
         const n = Math.min(this.skip, chunk.length - i);
+        this.body?.push(chunk.subarray(i, i + n));
         this.skip -= n;
         i += n;
+        if (this.skip === 0) this.packetEnd();
         continue;
       }
       const byte = chunk[i++]!;
@@ -388,6 +436,7 @@ export class FrameScanner {
         this.lengthBytes = 0;
         this.length = 0;
         this.multiplier = 1;
+        this.type = byte >> 4;
         continue;
       }
       this.length += (byte & 0x7f) * this.multiplier;
@@ -403,7 +452,17 @@ export class FrameScanner {
       if (this.length > this.max) return false;
       this.skip = this.length;
       this.lengthBytes = -1;
+      if (this.type === UNSUBSCRIBE) {
+        this.body = [];
+        if (this.length === 0) this.packetEnd();
+      }
     }
     return true;
+  }
+
+  private packetEnd(): void {
+    if (!this.body) return;
+    this.unsubscribes.push(Buffer.concat(this.body));
+    this.body = null;
   }
 }

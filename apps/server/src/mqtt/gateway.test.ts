@@ -4,7 +4,7 @@
 // answers from plants, and lifecycle changes taking effect on live connections.
 import { plants } from '@helio/core';
 import type { MqttClient } from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { describeEachEngine } from '../test-engines.js';
 import {
   closed,
@@ -287,6 +287,105 @@ describeEachEngine('MQTT gateway', (engine) => {
     );
     // The will is a signed message like any other: accepted, not dropped.
     expect(plant.droppedMessageCount).toBe(0);
+  });
+
+  /** The plant's connection gone from the gateway, and a moment for what its leaving set off (its will) to be written. */
+  const settledAfterLeaving = async (pkg: Package) => {
+    await eventually(async () => !f.server.mqtt!.connectedPlants().includes(pkg.plantId), 5000, 'the connection gone');
+    await new Promise((r) => setTimeout(r, 1000));
+  };
+  const dropConnection = (client: MqttClient) => (client as unknown as { stream: { destroy(): void } }).stream.destroy();
+
+  it('leaves a plant whose connection was lost OFFLINE, whatever status its will names', async () => {
+    for (const status of ['FAULT', 'ONLINE']) {
+      const pkg = await f.plant('PASSWORD');
+      const lost = signed(pkg.security.hmacSecret, { status, faults: [{ code: 'LINK_LOST', active: true }] });
+      const will = { topic: pkg.mqtt.topics.status, payload: Buffer.from(lost), qos: 1 as const, retain: false };
+      const client = track(await connectPlant(pkg, { protocolVersion: 4, will }));
+      await eventually(async () => (await plantOf(pkg)).status === 'ONLINE', 5000, 'ONLINE');
+      dropConnection(client);
+      await eventually(async () => (await plantOf(pkg)).alerts.length === 1, 5000, 'the will’s fault');
+      await settledAfterLeaving(pkg);
+      expect((await plantOf(pkg)).status, `a will of ${status}`).toBe('OFFLINE');
+    }
+  }, 30_000);
+
+  it('drops a will whose fault the database cannot store (U+0000), counting it', async () => {
+    const pkg = await f.plant('PASSWORD');
+    const lost = signed(pkg.security.hmacSecret, { status: 'FAULT', faults: [{ code: 'LINK\u0000LOST', active: true }] });
+    const will = { topic: pkg.mqtt.topics.status, payload: Buffer.from(lost), qos: 1 as const, retain: false };
+    const client = track(await connectPlant(pkg, { protocolVersion: 4, will }));
+    await eventually(async () => (await plantOf(pkg)).status === 'ONLINE', 5000, 'ONLINE');
+    dropConnection(client);
+    const plant = await eventually(async () => {
+      const p = await plantOf(pkg);
+      return p.droppedMessageCount === 1 && p;
+    });
+    // The will skips the status handler's checks (it is handled from the plant's row as it is now): recordStatus refuses it.
+    expect(plant.lastDropReason).toMatch(/^status: bad/);
+    expect(plant.alerts).toEqual([]);
+  });
+
+  it('ignores the will of a plant revoked or suspended while it was connected', async () => {
+    for (const change of ['revoke', 'suspend'] as const) {
+      const pkg = await f.plant('PASSWORD');
+      const lost = signed(pkg.security.hmacSecret, { status: 'FAULT', faults: [{ code: 'LINK_LOST', active: true }] });
+      const will = { topic: pkg.mqtt.topics.status, payload: Buffer.from(lost), qos: 1 as const, retain: false };
+      const client = track(await connectPlant(pkg, { protocolVersion: 4, will }));
+      await eventually(async () => (await plantOf(pkg)).status === 'ONLINE', 5000, 'ONLINE');
+      const gone = closed(client);
+      if (change === 'revoke') await plants.revokePlant(f.system, f.env, pkg.plantId);
+      else await plants.suspendPlant(f.system, pkg.plantId);
+      await gone;
+      await settledAfterLeaving(pkg);
+      const plant = await plantOf(pkg);
+      expect(plant.alerts, `the will of a plant after ${change}`).toEqual([]);
+      expect(plant.status).toBe('OFFLINE');
+    }
+  }, 30_000);
+
+  it('accepts a status signed with a secret rotated a moment ago, before the connection’s re-check saw the rotation', async () => {
+    const pkg = await f.plant('PASSWORD');
+    const client = track(await connectPlant(pkg, { protocolVersion: 5 }));
+    // As on another server: this one hears nothing of the rotation.
+    const listeners = plants.plantEvents.rawListeners('changed') as ((plantId: string) => void)[];
+    plants.plantEvents.removeAllListeners('changed');
+    let rotated: { hmacSecret: string };
+    try {
+      rotated = await plants.rotateSecret(f.system, f.env, pkg.plantId);
+    } finally {
+      for (const l of listeners) plants.plantEvents.on('changed', l);
+    }
+    const fault = signed(rotated.hmacSecret, { status: 'FAULT', faults: [{ code: 'ROTATED', active: true }] });
+    expect(await publishAcked(client, pkg.mqtt.topics.status, fault)).toBe(0);
+    const plant = await plantOf(pkg);
+    expect(plant.droppedMessageCount).toBe(0);
+    expect(plant.alerts).toHaveLength(1);
+  });
+
+  it('logs what the broker reports with no connection to report it on (a will of a server gone that failed), and goes on', async () => {
+    const pkg = await f.plant('PASSWORD');
+    const broker = f.server.mqtt!.broker as unknown as {
+      persistence: {
+        putWill(client: { id: string }, packet: object): Promise<void>;
+        delWill(client: { id: string }): Promise<unknown>;
+      };
+      _clearWillInterval: { _onTimeout(): void };
+    };
+    const logged = vi.spyOn(f.server.app.log, 'error');
+    // A will left by a server that died; its topic is one the gateway refuses for a will.
+    const orphan = { cmd: 'publish', topic: pkg.mqtt.topics.telemetry, payload: Buffer.from('x'), qos: 0, retain: false, brokerId: '' };
+    await broker.persistence.putWill({ id: pkg.mqtt.clientId }, orphan);
+    orphan.brokerId = 'a-server-gone';
+    try {
+      // aedes' sweep for such wills, now rather than four heartbeats (minutes) from now.
+      broker._clearWillInterval._onTimeout();
+      await eventually(async () => logged.mock.calls.some((c) => c[1] === 'mqtt: broker error'), 5000, 'the error logged');
+    } finally {
+      logged.mockRestore();
+      await broker.persistence.delWill({ id: pkg.mqtt.clientId });
+    }
+    track(await connectPlant(pkg, { protocolVersion: 4 }));
   });
 
   it('speaks MQTT 5 beyond publishing: keepalive pings, unsubscribing, and DISCONNECT with the will', async () => {

@@ -5,9 +5,10 @@
 // handler (handlers/); commands go out from the database (commands.ts); the
 // supervisor keeps connected plants in line with the database (supervisor.ts).
 import { randomUUID } from 'node:crypto';
+import type { EventEmitter } from 'node:events';
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { plants } from '@helio/core';
+import { plants, systemPrincipal } from '@helio/core';
 import type { Aedes, Client, Subscription } from 'aedes';
 import { plantEnvironment } from '../plant-environment.js';
 import { PortInUseError, type PortSetting } from '../port-in-use.js';
@@ -17,6 +18,7 @@ import { CommandDispatcher } from './commands.js';
 import { MqttConnection } from './connection.js';
 import { workTracker, type GatewayContext, type GatewayLog } from './context.js';
 import { handleAck } from './handlers/ack.js';
+import { drop, openSessionSigned, openSigned } from './handlers/envelope.js';
 import { handleStatus } from './handlers/status.js';
 import { handleTelemetry } from './handlers/telemetry.js';
 import { authenticateHooks, FailureTracker } from './hooks/authenticate.js';
@@ -78,24 +80,69 @@ export async function startGateway(services: AppServices, options: GatewayOption
   const commands = new CommandDispatcher(cx);
   const auth = authenticateHooks(cx, new FailureTracker(settings.authFailureDelayMs));
 
+  // ---- connection state, per plant, in the order it happened: ONLINE when
+  // registered, OFFLINE when gone, status messages and wills between them. A
+  // will is handled while aedes unregisters its connection: written out of
+  // turn, it could undo the OFFLINE that follows it, or a new connection's ONLINE.
+  const stateWrites = new Map<string, Promise<void>>();
+  const inTurn = <T>(plantId: string, write: () => Promise<T>): Promise<T> => {
+    const result = (stateWrites.get(plantId) ?? Promise.resolve()).then(write);
+    const next = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    stateWrites.set(plantId, next);
+    void work.track(next).finally(() => {
+      if (stateWrites.get(plantId) === next) stateWrites.delete(plantId);
+    });
+    return result;
+  };
+  const setOnline = (plantId: string, online: boolean) => {
+    const now = cx.clock.now();
+    inTurn(plantId, () => plants.setConnection(cx.db, plantId, online, now)).catch((err: unknown) =>
+      log.error({ err, plantId }, 'mqtt: connection state not recorded'),
+    );
+  };
+
   const handleUplink: UplinkHandler = (session, kind, payload, now) => {
     switch (kind) {
       case 'telemetry':
         return handleTelemetry(cx, session, payload, now);
       case 'status':
-        return handleStatus(cx, session.row, sessions.secrets(session), payload, now);
+        return inTurn(session.plantId, async () => {
+          // As telemetry and acks: a signature by a secret rotated since the session's row was read is checked against the row as it is now.
+          const opened = await openSessionSigned(cx, session, 'status', payload, now);
+          if (!opened.ok) return opened.code;
+          return handleStatus(cx, session.row, sessions.secrets(session), payload, now);
+        });
       case 'ack':
         return handleAck(cx, session, payload, now);
     }
   };
-  const handleWill: WillHandler = async (plantId, session, payload, now) => {
-    const row = session?.row ?? (await plants.plantRow(cx.db, plantId));
-    if (!row || row.deleted_at !== null) return;
-    await handleStatus(cx, row, session ? sessions.secrets(session) : plants.plantSecrets(env, row), payload, now);
-  };
-
   // A plant that reconnected to another server: this one's old connection closing does not make it OFFLINE.
   const movedAway = new Set<string>();
+  const handleWill: WillHandler = (plantId, session, payload, now) => {
+    // Before aedes' clientDisconnect for the same connection, which forgets it.
+    const elsewhere = movedAway.has(plantId);
+    return inTurn(plantId, async () => {
+      // The plant as it is now, not as it was at CONNECT: a plant revoked, suspended or deleted
+      // since leaves no will, and the signature is checked against its current secrets.
+      const row = await plants.plantRow(cx.db, plantId);
+      if (!row || row.deleted_at !== null || !plants.CONNECTABLE.has(row.lifecycle_status)) {
+        log.info({ plantId, lifecycle: row?.lifecycle_status ?? 'deleted' }, 'mqtt: will of a plant that may not connect ignored');
+        return;
+      }
+      const opened = await openSigned(cx, plantId, plants.plantSecrets(env, row), 'status', payload, now);
+      if (!opened.ok) return;
+      // The connection is gone (a will never marks a plant online), unless the plant is back already.
+      const current = sessions.connected(plantId);
+      const back = elsewhere || (current !== undefined && current !== session);
+      const ctx = { db: cx.db, clock: cx.clock, ids: cx.ids, principal: systemPrincipal };
+      const result = await plants.recordStatus(ctx, row, opened.text, now, { connection: back ? 'unchanged' : 'lost' });
+      if (!result.ok) await drop(cx, plantId, `status: ${result.reason}`, now);
+    });
+  };
+
   const brokerId = randomUUID();
   const broker = await createBroker({
     id: brokerId,
@@ -115,19 +162,10 @@ export async function startGateway(services: AppServices, options: GatewayOption
       if (registeredOn !== brokerId && sessions.connected(clientId)) movedAway.add(clientId);
     },
   });
+  // aedes reports here what has no connection to report it on: a will of a server gone
+  // that could not be published (Redis down, the database down). Unheard, it would end the process.
+  (broker as EventEmitter).on('error', (err: Error) => log.error({ err }, 'mqtt: broker error'));
 
-  // ---- connection state: ONLINE when registered, OFFLINE when gone (in order, per plant).
-  const stateWrites = new Map<string, Promise<void>>();
-  const setOnline = (plantId: string, online: boolean) => {
-    const now = cx.clock.now();
-    const next = (stateWrites.get(plantId) ?? Promise.resolve())
-      .then(() => plants.setConnection(cx.db, plantId, online, now))
-      .catch((err: unknown) => log.error({ err, plantId }, 'mqtt: connection state not recorded'));
-    stateWrites.set(plantId, next);
-    void work.track(next).finally(() => {
-      if (stateWrites.get(plantId) === next) stateWrites.delete(plantId);
-    });
-  };
   const mq = (
     broker as unknown as {
       mq: {

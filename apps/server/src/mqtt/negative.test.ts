@@ -112,6 +112,9 @@ describeEachEngine('MQTT gateway refuses', (engine) => {
   const plantOf = (pkg: Package) => plants.getPlant(f.system, pkg.plantId);
   const db = () => f.server.services.db;
   const now = () => new Date();
+  /** 'closed' once `gone` settles, 'still open' after 5 seconds. */
+  const within = (gone: Promise<void>) =>
+    Promise.race([gone.then(() => 'closed'), new Promise<string>((r) => setTimeout(() => r('still open'), 5000).unref())]);
   const minuteAgo = (m: number) => new Date(Math.floor(Date.now() / 60_000) * 60_000 - m * 60_000).toISOString();
 
   describe('certificates', () => {
@@ -338,6 +341,30 @@ describeEachEngine('MQTT gateway refuses', (engine) => {
       sub.sendBytes(Buffer.concat([Buffer.from([0x82]), remainingLength(body.length), body]));
       await sub.closed;
       expect(sub.packets.some((p) => p.cmd === 'suback')).toBe(false);
+    });
+
+    it('malformed UTF-8 in an unsubscribed topic filter, over MQTT 3.1.1 and 5 [MQTT-1.5.3-1]', async () => {
+      const pkg = await f.plant('PASSWORD');
+      const malformed = Buffer.from([0x61, 0xff, 0x62]);
+      const raw = await RawClient.connect(f.server.mqtt!.port, pkg);
+      // A well-formed one is answered; the connection stays.
+      raw.send({ cmd: 'unsubscribe', messageId: 6, unsubscriptions: [pkg.mqtt.topics.commands] });
+      expect(await raw.next('unsuback')).toMatchObject({ messageId: 6 });
+      const body = Buffer.concat([Buffer.from([0, 7, 0, malformed.length]), malformed]);
+      raw.sendBytes(Buffer.concat([Buffer.from([0xa2]), remainingLength(body.length), body]));
+      expect(await within(raw.closed)).toBe('closed');
+      expect(raw.packets.filter((p) => p.cmd === 'unsuback')).toHaveLength(1);
+
+      // MQTT 5 (a property length of 0 after the packet identifier): told why, then closed.
+      const v5 = track(await connectPlant(pkg, { protocolVersion: 5 }));
+      const reason = new Promise<number | undefined>((resolve) => v5.once('disconnect', (p) => resolve(p.reasonCode)));
+      let unsubacks = 0;
+      v5.on('packetreceive', (p) => void (p.cmd === 'unsuback' && unsubacks++));
+      const body5 = Buffer.concat([Buffer.from([0, 8, 0, 0, malformed.length]), malformed]);
+      (v5 as unknown as { stream: { write(b: Buffer): void } }).stream.write(Buffer.concat([Buffer.from([0xa2, body5.length]), body5]));
+      expect(await within(closed(v5))).toBe('closed');
+      expect(await reason).toBe(0x81);
+      expect(unsubacks).toBe(0);
     });
 
     it('another plant’s topics, its own commands topic, QoS 2 and retained messages', async () => {

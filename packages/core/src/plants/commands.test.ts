@@ -273,6 +273,71 @@ function describeCommands(engine: Engine): void {
       expect((await listCommands(org.as.viewer, id)).data[0]).toMatchObject({ state: 'queued', ackedAt: null });
     });
 
+    it('refuses an answer whose cmdId or response the database cannot store, recording nothing', async () => {
+      const id = await plant();
+      const c = (await sendCommand(org.as.technician, id, { command: 'x' }, { ttlSeconds: TTL })).command;
+      const t = new Date(NOW);
+      // 20 000 levels: jsonb input runs out of stack (PostgreSQL's default max_stack_depth).
+      const deep = `${'['.repeat(20_000)}1${']'.repeat(20_000)}`;
+      const cases: [string | object, RegExp][] = [
+        [{ cmdId: `${c.cmdId}\u0000`, status: 'done' }, /^bad ack: cmdId must not contain the NUL character \(U\+0000\)/],
+        [{ cmdId: 'x\ud800', status: 'done' }, /^bad ack: cmdId must not contain a lone UTF-16 surrogate/],
+        [{ cmdId: c.cmdId, status: 'done', response: 'a\u0000' }, /^bad ack: response must not contain the NUL character \(U\+0000\)/],
+        [
+          { cmdId: c.cmdId, status: 'done', response: { ok: { 'k\u0000': 1 } } },
+          /^bad ack: response ok key k. must not contain the NUL character \(U\+0000\)/,
+        ],
+        [{ cmdId: c.cmdId, status: 'done', response: { log: ['fine', 'bad\udc00'] } }, /^bad ack: response log\.1 must not contain a lone/],
+        [`{"cmdId": "${c.cmdId}", "status": "done", "response": ${deep}}`, /^bad ack: response (\d+\.)+0 is nested deeper than 32 levels/],
+      ];
+      for (const [message, reason] of cases) {
+        const r = await recordAck(db, id, typeof message === 'string' ? message : JSON.stringify(message), t);
+        expect(r).toMatchObject({ ok: false, reason: expect.stringMatching(reason) });
+      }
+      expect((await listCommands(org.as.viewer, id)).data[0]).toMatchObject({ state: 'queued', ackedAt: null, response: null });
+      // What the database can store is taken: a surrogate pair, and nesting within the limit.
+      let nested: unknown = '😀';
+      for (let i = 0; i < 31; i++) nested = { n: nested };
+      expect(await recordAck(db, id, JSON.stringify({ cmdId: c.cmdId, status: 'done', response: nested }), t)).toMatchObject({ ok: true });
+      expect((await listCommands(org.as.viewer, id)).data[0]).toMatchObject({ state: 'done', response: nested });
+    });
+
+    it('never shows a command sent after the plant answered it, whichever of the PUBACK and the answer is written first', async () => {
+      const id = await plant();
+      const send = async (command: string) => (await sendCommand(org.as.technician, id, { command }, { ttlSeconds: TTL })).command;
+      const at = (ms: number) => new Date(NOW + ms);
+      const answer = (cmdId: string, status: string) => JSON.stringify({ cmdId, status });
+      const shown = async (cmdId: string) => (await listCommands(org.as.viewer, id)).data.find((c) => c.cmdId === cmdId)!;
+
+      // The PUBACK, timed after the answer arrived, is written first.
+      const done = await send('done-first');
+      expect(await markSent(db, done.cmdId, at(2000))).toBe(true);
+      expect(await recordAck(db, id, answer(done.cmdId, 'done'), at(1000))).toMatchObject({ ok: true, state: 'done' });
+      expect(await shown(done.cmdId)).toMatchObject({ state: 'done', sentAt: at(1000).toISOString(), ackedAt: at(1000).toISOString() });
+
+      const acked = await send('acked-first');
+      expect(await markSent(db, acked.cmdId, at(2000))).toBe(true);
+      expect(await recordAck(db, id, answer(acked.cmdId, 'acked'), at(1000))).toMatchObject({ ok: true, state: 'acked' });
+      expect(await recordAck(db, id, answer(acked.cmdId, 'done'), at(3000))).toMatchObject({ ok: true, state: 'done' });
+      expect(await shown(acked.cmdId)).toMatchObject({
+        sentAt: at(1000).toISOString(),
+        ackedAt: at(1000).toISOString(),
+        completedAt: at(3000).toISOString(),
+      });
+
+      // The answer is written first: the later PUBACK changes nothing.
+      const answered = await send('answered-first');
+      await recordAck(db, id, answer(answered.cmdId, 'done'), at(1000));
+      expect(await markSent(db, answered.cmdId, at(2000))).toBe(false);
+      expect(await shown(answered.cmdId)).toMatchObject({ sentAt: at(1000).toISOString(), ackedAt: at(1000).toISOString() });
+
+      // A PUBACK for a command recorded acked without a sentAt (an older row) takes the earlier time.
+      const older = await send('older');
+      await db.query(`UPDATE plant_commands SET state = 'acked', acked_at = $2 WHERE cmd_id = $1`, [older.cmdId, at(1000)]);
+      expect(await markSent(db, older.cmdId, at(2000))).toBe(true);
+      expect(await shown(older.cmdId)).toMatchObject({ state: 'acked', sentAt: at(1000).toISOString(), ackedAt: at(1000).toISOString() });
+    });
+
     it('expires only commands not delivered in time; a delivered one stays sent, and a late answer is still recorded', async () => {
       const id = await plant();
       clockMs = NOW;

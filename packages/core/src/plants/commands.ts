@@ -34,6 +34,7 @@ import { notifyCommand } from './events.js';
 import { actorOf } from './lifecycle.js';
 import { pageMeta, pageQuery, type Page } from './schema.js';
 import { loadPlantForAction } from './service.js';
+import { unstorableJson, unstorableString } from './telemetry-decode.js';
 
 export const commandStates = ['queued', 'sent', 'acked', 'done', 'failed', 'declined', 'expired'] as const;
 export type CommandState = (typeof commandStates)[number];
@@ -92,9 +93,23 @@ export interface OutgoingCommand {
 
 /** The plant's answer on `plants/{id}/ack`, inside the signed envelope. */
 export const ackMessage = z.object({
-  cmdId: z.string().min(1).max(100),
+  cmdId: z
+    .string()
+    .min(1)
+    .max(100)
+    .superRefine((s, c) => {
+      const why = unstorableString(s);
+      if (why !== null) c.addIssue({ code: 'custom', message: why });
+    }),
   status: z.enum(ackStatuses),
-  response: z.unknown().optional(),
+  // Stored as jsonb: every key and string must be storable, and its nesting shallow.
+  response: z
+    .unknown()
+    .optional()
+    .superRefine((v, c) => {
+      const why = unstorableJson(v);
+      if (why !== null) c.addIssue({ code: 'custom', message: why });
+    }),
 });
 
 interface CommandRow {
@@ -278,10 +293,15 @@ function toOutgoing(r: CommandRow): OutgoingCommand {
  * does one that expired while its publish was in flight (it was delivered
  * after all); one the plant answered already keeps its state. False when
  * sentAt was recorded already (a redelivery, or an answer came first).
+ *
+ * sentAt is never later than ackedAt, here or in recordAck: the plant's
+ * answer can arrive (and be timed) before its PUBACK is handled, or be
+ * written after a PUBACK timed later; either way the plant had the command
+ * when it answered, so the earlier time is the honest one.
  */
 export async function markSent(db: Queryable, cmdId: string, now: Date): Promise<boolean> {
   const { rowCount } = await db.query(
-    `UPDATE plant_commands SET sent_at = $2, updated_at = $2,
+    `UPDATE plant_commands SET sent_at = LEAST($2, COALESCE(acked_at, $2)), updated_at = $2,
        state = CASE WHEN state IN ('queued', 'expired') THEN 'sent' ELSE state END
      WHERE cmd_id = $1 AND sent_at IS NULL`,
     [cmdId, now],
@@ -322,7 +342,7 @@ export async function recordAck(db: Queryable, plantId: string, payloadText: str
     // Received: recorded once; later states (an answer that overtook it) stay.
     const { rows: updated } = await db.query<{ state: CommandState }>(
       `UPDATE plant_commands SET state = CASE WHEN state IN ('queued', 'sent', 'expired') THEN 'acked' ELSE state END,
-         acked_at = COALESCE(acked_at, $3), sent_at = COALESCE(sent_at, $3), updated_at = $3
+         acked_at = COALESCE(acked_at, $3), sent_at = LEAST(COALESCE(sent_at, $3), $3), updated_at = $3
        WHERE cmd_id = $1 AND plant_id = $2 AND acked_at IS NULL
        RETURNING state`,
       [cmdId, plantId, now],
@@ -333,7 +353,7 @@ export async function recordAck(db: Queryable, plantId: string, payloadText: str
   // A final answer: once. The same one again is a redelivery.
   const { rows: updated } = await db.query<{ state: CommandState }>(
     `UPDATE plant_commands SET state = $3, response = $4::jsonb, response_status = $3, completed_at = $5,
-       acked_at = COALESCE(acked_at, $5), sent_at = COALESCE(sent_at, $5), updated_at = $5
+       acked_at = COALESCE(acked_at, $5), sent_at = LEAST(COALESCE(sent_at, $5), COALESCE(acked_at, $5)), updated_at = $5
      WHERE cmd_id = $1 AND plant_id = $2 AND state IN ('queued', 'sent', 'acked', 'expired')
      RETURNING state`,
     [cmdId, plantId, status, response, now],

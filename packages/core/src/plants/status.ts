@@ -1,8 +1,8 @@
 // A plant's connection state and the status messages it reports.
 //
 // The gateway calls `setConnection` when a plant connects and when it goes
-// (a clean disconnect, a dropped connection, its will message). A status
-// message `{"status": "ONLINE"|"OFFLINE"|"FAULT"|..., "faults"?: [...], "ts"?}`
+// (a clean disconnect, a dropped connection). A status message
+// `{"status": "ONLINE"|"OFFLINE"|"FAULT"|..., "faults"?: [...], "ts"?}`
 // updates the same state, and its faults open and close Device Fault alerts
 // on the plant's component through the monitoring events (alerts/events.ts):
 // `active: true` opens (or updates) the fault's alert, `active: false`
@@ -15,6 +15,7 @@ import { withPrincipal, type ServiceContext } from '../context.js';
 import { isDomainError } from '../errors.js';
 import { recordEvents } from '../monitoring/alerts/events.js';
 import type { PlantRow } from './rows.js';
+import { unstorableString } from './telemetry-decode.js';
 
 /** Marks a plant online (connected) or offline, and when it was last seen. */
 export async function setConnection(db: Queryable, plantId: string, online: boolean, now: Date): Promise<void> {
@@ -25,13 +26,20 @@ export async function setConnection(db: Queryable, plantId: string, online: bool
   ]);
 }
 
+/** Text the database can store: no U+0000, no lone surrogate (a write of it would fail each time the plant sent it again). */
+const storable = <T extends z.ZodType<string>>(schema: T) =>
+  schema.superRefine((text, issues) => {
+    const why = unstorableString(text);
+    if (why !== null) issues.addIssue({ code: 'custom', message: why });
+  });
+
 /** A fault as a plant reports it. */
 export const reportedFault = z.strictObject({
-  code: z.string().trim().min(1).max(100),
-  message: z.string().trim().max(4000).optional(),
+  code: storable(z.string().trim().min(1).max(100)),
+  message: storable(z.string().trim().max(4000)).optional(),
   active: z.boolean(),
   /** Helio: High, Medium (the default) or Low, any case, as monitoring events take it. */
-  priority: z.string().max(20).optional(),
+  priority: storable(z.string().max(20)).optional(),
 });
 
 /** The payload of a status message. */
@@ -60,16 +68,34 @@ export type StatusResult =
     }
   | { ok: false; reason: string };
 
+export interface RecordStatusOptions {
+  /**
+   * What the message says of the connection. `reported` (the default): the
+   * plant sent it, so it is there: OFFLINE marks it offline, any other
+   * status online. `lost`: its will message, published because the
+   * connection is gone, whatever status it names: offline. `unchanged`: a
+   * will of a plant already connected again (here or on another server): its
+   * faults count, the connection state is left alone.
+   */
+  connection?: 'reported' | 'lost' | 'unchanged';
+}
+
 /**
  * Applies a plant's status message (the envelope's payload text): the
  * connection state (OFFLINE marks it offline; any other status means it is
- * there and talking: online), last seen, and its faults as Device Fault
- * events of its component. `ok: false` (with the reason, for the drop
+ * there and talking: online; a will message: see `opts.connection`), last
+ * seen, and its faults as Device Fault events of its component. `ok: false` (with the reason, for the drop
  * counter) for a message that is not one; nothing is changed then. Faults
  * from a plant without a site (no component to raise them on) are ignored,
  * the rest applied: the answer says `faultsIgnored: 'no-site'`.
  */
-export async function recordStatus(ctx: ServiceContext, plant: PlantRow, payloadText: string, now: Date): Promise<StatusResult> {
+export async function recordStatus(
+  ctx: ServiceContext,
+  plant: PlantRow,
+  payloadText: string,
+  now: Date,
+  opts: RecordStatusOptions = {},
+): Promise<StatusResult> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(payloadText);
@@ -107,6 +133,8 @@ export async function recordStatus(ctx: ServiceContext, plant: PlantRow, payload
       throw err;
     }
   }
-  await setConnection(ctx.db, plant.id, status !== 'OFFLINE', now);
+  const connection = opts.connection ?? 'reported';
+  // A will never marks a plant online: it is published because the connection is gone.
+  if (connection !== 'unchanged') await setConnection(ctx.db, plant.id, connection === 'reported' && status !== 'OFFLINE', now);
   return { ok: true, status, faults: faults.length, ...counts, ...(faultsIgnored ? { faultsIgnored: 'no-site' as const } : {}) };
 }

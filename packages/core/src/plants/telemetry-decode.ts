@@ -58,8 +58,9 @@ const BASE: Decoder = { key: '', field: '', scale: 1, counter: false };
  * A key is a signal of the template (its field × its scale; a counter signal
  * goes to `counters`) or a stored base field's name. The whole message is
  * refused (`ok: false`, with the reason) for an unknown key, a value that is
- * not a finite number, two keys naming one field, or a bad timestamp (no
- * offset, more than a day ahead of `now`, before 1970).
+ * not a finite number, two keys naming one field, a bad timestamp (no
+ * offset, more than a day ahead of `now`, before 1970), or a device or key
+ * that could not be stored (`unstorableString`).
  */
 export function decodeTelemetry(template: Template | null, payloadText: string, now: Date): DecodeResult {
   let message: unknown;
@@ -83,6 +84,8 @@ export function decodeTelemetry(template: Template | null, payloadText: string, 
     if (typeof d !== 'string' || d.trim().length === 0 || d.trim().length > 200) {
       return { ok: false, reason: 'bad device: a nodeId of 1 to 200 characters' };
     }
+    const unstorable = unstorableString(d);
+    if (unstorable !== null) return { ok: false, reason: `bad device: ${unstorable}` };
     device = d.trim();
   }
   const values = m['values'];
@@ -91,6 +94,10 @@ export function decodeTelemetry(template: Template | null, payloadText: string, 
   }
   const keys = Object.keys(values);
   if (keys.length > MAX_TELEMETRY_VALUES) return { ok: false, reason: `too many values: ${keys.length}, at most ${MAX_TELEMETRY_VALUES}` };
+  for (const key of keys) {
+    const unstorable = unstorableString(key);
+    if (unstorable !== null) return { ok: false, reason: `bad values: key ${key} ${unstorable}` };
+  }
 
   const signals = template ? decoderOf(template) : undefined;
   const out: Record<string, number> = {};
@@ -138,12 +145,70 @@ export function decodeTelemetry(template: Template | null, payloadText: string, 
   return { ok: true, ts: parsed.ms, device, values: out, counters, counterSources };
 }
 
+// ---------------------------------------------------------------- strings a plant sends
+
+// PostgreSQL (and PGlite) store no U+0000 in text and refuse `\u0000` and a
+// lone surrogate escape (`\ud800`) in jsonb. A message carrying one would
+// fail its write each time the plant resends it (and a failed write is taken
+// for an unavailable database: no PUBACK), so every string taken from a
+// plant's message is checked first and the message refused as a drop.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Why a string from a plant cannot be stored (U+0000, a lone surrogate), or null when it can. */
+export function unstorableString(s: string): string | null {
+  if (s.includes('\u0000')) return 'must not contain the NUL character (U+0000)';
+  if (LONE_SURROGATE.test(s)) return 'must not contain a lone UTF-16 surrogate';
+  return null;
+}
+
+/** Nesting a plant's JSON value may have (jsonb input recurses; PostgreSQL runs out of stack at some thousands). */
+export const MAX_PLANT_JSON_DEPTH = 32;
+
+/**
+ * The first place in a parsed JSON value from a plant (an object key or a
+ * string) that cannot be stored, as `[<path> ]<why>`, or null when all can.
+ * Iterative, so a deeply nested value is reported rather than overflowing.
+ */
+export function unstorableJson(value: unknown): string | null {
+  const stack: { v: unknown; path: string; depth: number }[] = [{ v: value, path: '', depth: 0 }];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const { v, path, depth } = item;
+    const where = path === '' ? '' : `${path} `;
+    if (typeof v === 'string') {
+      const why = unstorableString(v);
+      if (why !== null) return `${where}${why}`;
+    } else if (typeof v === 'object' && v !== null) {
+      if (depth >= MAX_PLANT_JSON_DEPTH) return `${where}is nested deeper than ${MAX_PLANT_JSON_DEPTH} levels`;
+      const at = (k: string) => (path === '' ? k : `${path}.${k}`);
+      if (Array.isArray(v)) {
+        v.forEach((e, i) => stack.push({ v: e, path: at(String(i)), depth: depth + 1 }));
+      } else {
+        for (const [k, e] of Object.entries(v)) {
+          const why = unstorableString(k);
+          if (why !== null) return `${where}key ${k} ${why}`;
+          stack.push({ v: e, path: at(k), depth: depth + 1 });
+        }
+      }
+    }
+  }
+  return null;
+}
+
+/** `s` as text PostgreSQL stores: U+0000 written out as `\u0000`, a lone surrogate as U+FFFD. */
+function storableText(s: string): string {
+  return s.replaceAll('\u0000', '\\u0000').replace(new RegExp(LONE_SURROGATE.source, 'g'), '\uFFFD');
+}
+
 // ---------------------------------------------------------------- drops
 
-/** A message refused before storage (bad signature, bad JSON, bad shape): counted on the plant, never stored. */
+/**
+ * A message refused before storage (bad signature, bad JSON, bad shape):
+ * counted on the plant, never stored. The reason may quote what the plant
+ * sent (an unknown key), so a NUL in it is written out.
+ */
 export async function recordDrop(db: Queryable, plantId: string, reason: string, now: Date): Promise<void> {
   await db.query(
     `UPDATE plants SET dropped_message_count = dropped_message_count + 1, last_dropped_at = $2, last_drop_reason = $3 WHERE id = $1`,
-    [plantId, now, reason.slice(0, 500)],
+    [plantId, now, storableText(reason).slice(0, 500)],
   );
 }

@@ -125,6 +125,23 @@ describe('decodeTelemetry', () => {
       if (!r.ok) expect(r.reason, payload).toMatch(reason);
     }
   });
+
+  it('refuses a device or key the database cannot store (U+0000, a lone surrogate)', () => {
+    const ts = '2024-06-15T11:00:00Z';
+    const cases: [string, RegExp][] = [
+      [text({ ts, values: { W: 1 }, device: 'a\u0000b' }), /^bad device: must not contain the NUL character \(U\+0000\)/],
+      [text({ ts, values: { W: 1 }, device: 'a\ud800b' }), /^bad device: must not contain a lone UTF-16 surrogate/],
+      [text({ ts, values: { W: 1, 'p_\u0000': 2 } }), /^bad values: key p_. must not contain the NUL character \(U\+0000\)/],
+      [text({ ts, values: { W: 1, '\udc00': 2 } }), /^bad values: key \udc00 must not contain a lone UTF-16 surrogate/],
+    ];
+    for (const [payload, reason] of cases) {
+      const r = decodeTelemetry(template, payload, now);
+      expect(r.ok, payload).toBe(false);
+      if (!r.ok) expect(r.reason, payload).toMatch(reason);
+    }
+    // A surrogate pair is a character like any other.
+    expect(decoded({ ts, values: { W: 1 }, device: 'INV-😀' }).device).toBe('INV-😀');
+  });
 });
 
 /** A Db whose transactions are counted, and whose statements can be made to fail. */
@@ -581,6 +598,15 @@ function describeWriter(engine: Engine): void {
         dropped_message_count: 2,
         last_dropped_at: new Date(NOW + 1000),
         last_drop_reason: 'malformed JSON',
+      });
+    });
+
+    it('counts a drop whose reason quotes a NUL or a lone surrogate the plant sent, writing them out', async () => {
+      const p = await plant();
+      await recordDrop(db, p.id, 'telemetry: unknown keys: a\u0000b, c\ud800', now);
+      expect(await row(p.id)).toMatchObject({
+        dropped_message_count: 1,
+        last_drop_reason: 'telemetry: unknown keys: a\\u0000b, c\ufffd',
       });
     });
   });

@@ -7,7 +7,8 @@
 // MQTT 5 clients are told why in a DISCONNECT first). It subscribes only to
 // its own commands topic: every other filter, wildcards included, gets the
 // SUBACK failure code. A topic that is not well-formed UTF-8 closes the
-// connection [MQTT-1.5.3-1].
+// connection [MQTT-1.5.3-1] (an UNSUBSCRIBE's, for which aedes has no hook,
+// in connection.ts).
 //
 // Accepted messages are handled before aedes sends the PUBACK (aedes runs
 // authorizePublish, then writes the PUBACK): a telemetry PUBACK leaves only
@@ -46,7 +47,10 @@ export function publishRefusal(
 /** Handles one accepted uplink message; resolves to the PUBACK's MQTT 5 reason code (0: stored), rejects when it could not be handled now. */
 export type UplinkHandler = (session: PlantSession, kind: UplinkKind, payload: Buffer, now: Date) => Promise<number>;
 
-/** A will published after its client left (or, with Redis, after another server died): handled from its topic. */
+/**
+ * A will published after its client left (or, with Redis, after another
+ * server died): handled from its topic, against the plant's row as it is now.
+ */
 export type WillHandler = (plantId: string, session: PlantSession | undefined, payload: Buffer, now: Date) => Promise<void>;
 
 export function authorizePublishHook(cx: GatewayContext, handle: UplinkHandler, handleWill: WillHandler): AuthorizePublishHandler {
