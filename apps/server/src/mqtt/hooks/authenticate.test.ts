@@ -19,6 +19,20 @@ describe('slowing down repeated failures', () => {
     expect(tracker.fail('a', 6 + 10 * 60_000)).toBe(0);
   });
 
+  it('remembers a bounded number of sources, forgetting the one quiet longest, however many addresses fail', () => {
+    const tracker = new FailureTracker(100, 3);
+    for (let i = 0; i < 4; i++) tracker.fail('a', i);
+    for (const [i, source] of ['b', 'c', 'd', 'e'].entries()) tracker.fail(source, 10 + i);
+    expect(tracker.size).toBe(3);
+    // 'a' was quiet longest: forgotten, so it starts again; 'e' is remembered.
+    expect(tracker.fail('a', 20)).toBe(0);
+    tracker.fail('e', 21);
+    expect(tracker.fail('e', 22)).toBe(100);
+    // Those quiet for the whole window go as soon as anything fails.
+    tracker.fail('f', 22 + 10 * 60_000);
+    expect(tracker.size).toBe(1);
+  });
+
   it('never waits when the delay is turned off', () => {
     const tracker = new FailureTracker(0);
     for (let i = 0; i < 20; i++) expect(tracker.fail('a', i)).toBe(0);

@@ -23,26 +23,37 @@ const MAX_DELAY_MS = 10_000;
 
 /** Failed CONNECTs per source address in a sliding window. */
 export class FailureTracker {
+  /** By source, oldest last failure first (each failure moves its source to the end). */
   private readonly failures = new Map<string, { count: number; last: number }>();
 
-  constructor(private readonly baseDelayMs: number) {}
+  /** `maxSources`: sources remembered at most; beyond it the one quiet longest is forgotten, so memory stays bounded however many addresses fail. */
+  constructor(
+    private readonly baseDelayMs: number,
+    private readonly maxSources = 10_000,
+  ) {}
 
   /** Counts a failure; the delay the refusal waits, in ms. */
   fail(source: string, nowMs: number): number {
     const seen = this.failures.get(source);
     const count = seen && nowMs - seen.last < WINDOW_MS ? seen.count + 1 : 1;
+    this.failures.delete(source);
     this.failures.set(source, { count, last: nowMs });
-    if (this.failures.size > 10_000) this.prune(nowMs);
+    // From the oldest: those quiet for the whole window, and beyond the cap the oldest. Stops at the first kept.
+    for (const [old, { last }] of this.failures) {
+      if (this.failures.size <= this.maxSources && nowMs - last < WINDOW_MS) break;
+      this.failures.delete(old);
+    }
     return this.delayFor(count);
+  }
+
+  /** Sources remembered now. */
+  get size(): number {
+    return this.failures.size;
   }
 
   delayFor(failures: number): number {
     if (this.baseDelayMs === 0 || failures <= FREE_FAILURES) return 0;
     return Math.min(this.baseDelayMs * 2 ** (failures - FREE_FAILURES - 1), MAX_DELAY_MS);
-  }
-
-  private prune(nowMs: number): void {
-    for (const [source, seen] of this.failures) if (nowMs - seen.last >= WINDOW_MS) this.failures.delete(source);
   }
 }
 
