@@ -21,7 +21,7 @@ export function caller(t: TestApp, tenant: TestTenant | null, role: Role = 'admi
 
 let serial = 0;
 
-/** A unique serial number (serials are unique among live plants across organisations). */
+/** A serial number no other test has used (serials are unique among the live plants of an organisation). */
 export function nextSerial(prefix = 'SN'): string {
   return `${prefix}-${process.pid}-${Date.now().toString(36)}-${++serial}`;
 }
