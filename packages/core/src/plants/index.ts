@@ -4,6 +4,7 @@ export * from './events.js';
 export * from './environment.js';
 export * from './schema.js';
 export * from './service.js';
+export * from './history.js';
 export * from './templates.js';
 export * from './groups.js';
 export * from './stats.js';

@@ -16,11 +16,11 @@ import {
   getPlant,
   listPlants,
   loadPlantForAction,
-  plantTransitions,
   reactivatePlant,
   suspendPlant,
   updatePlant,
 } from './service.js';
+import { plantTransitions } from './history.js';
 import { createTemplate, SYSTEM_TEMPLATE_IDS } from './templates.js';
 
 const SPEC_PLANT_KEYS = [

@@ -26,7 +26,6 @@ import { notifyPlantChanged } from './events.js';
 import { actorOf, recordCreation, transition, type LifecycleAction, type LifecycleStatus } from './lifecycle.js';
 import {
   GROUP_COLUMNS,
-  iso,
   PLANT_COLUMNS,
   plantColumns,
   templateColumns,
@@ -433,34 +432,4 @@ export function reactivatePlant(ctx: ServiceContext, id: string): Promise<{ mess
 /** Deletes a plant: decommissioned, kept for history, its serial number freed. */
 export function decommissionPlant(ctx: ServiceContext, id: string): Promise<{ message: string }> {
   return lifecycleAction(ctx, id, 'decommission');
-}
-
-/** The recorded lifecycle transitions of a plant, oldest first. */
-export async function plantTransitions(
-  ctx: ServiceContext,
-  id: string,
-): Promise<
-  { from: string | null; to: string; action: string; actorKind: string; actorId: string | null; at: string; reason: string | null }[]
-> {
-  const row = await loadPlantForAction(ctx.db, ctx, id, 'read');
-  const { rows } = await ctx.db.query<{
-    from_status: string | null;
-    to_status: string;
-    action: string;
-    actor_kind: string;
-    actor_id: string | null;
-    at: Date;
-    reason: string | null;
-  }>('SELECT from_status, to_status, action, actor_kind, actor_id, at, reason FROM plant_transitions WHERE plant_id = $1 ORDER BY at, id', [
-    row.id,
-  ]);
-  return rows.map((r) => ({
-    from: r.from_status,
-    to: r.to_status,
-    action: r.action,
-    actorKind: r.actor_kind,
-    actorId: r.actor_id,
-    at: iso(r.at)!,
-    reason: r.reason,
-  }));
 }

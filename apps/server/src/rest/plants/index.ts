@@ -63,6 +63,7 @@ export const plantsOperations: OperationDoc[] = [
   credentialOperations.suspend,
   commandOperations.list,
   commandOperations.send,
+  plantOperations.transitions,
   ...Object.values(templateOperations),
   ...Object.values(groupOperations),
 ];

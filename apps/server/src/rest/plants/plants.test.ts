@@ -395,6 +395,35 @@ describeEachEngine('Plants API: plants', (engine) => {
     expect(energy.json()).toEqual({ date: today, exported: 1, imported: 0.5, produced: 4, selfConsumptionPct: 75 });
   });
 
+  it('shows the lifecycle history, newest first, with who did each step and when, to every member only', async () => {
+    const plant = await createPlant(asA, { authMethod: 'PASSWORD' });
+    for (const action of ['provision', 'suspend', 'reactivate']) {
+      const res = await asA('POST', `/plants/${plant.id}/${action}`);
+      expect(res.statusCode, res.body).toBe(200);
+    }
+    const viewer = caller(t, a, 'viewer');
+    const history = await viewer('GET', `/plants/${plant.id}/transitions`);
+    expect(history.statusCode, history.body).toBe(200);
+    const { data, meta } = history.json<{ data: Json[]; meta: Json }>();
+    expect(meta).toEqual({ limit: 20, page: 1, total: 4, totalPages: 1 });
+    expect(data.map((d) => [d.action, d.fromStatus, d.toStatus])).toEqual([
+      ['reactivate', 'SUSPENDED', 'PROVISIONED'],
+      ['suspend', 'PROVISIONED', 'SUSPENDED'],
+      ['provision', 'PENDING', 'PROVISIONED'],
+      ['create', null, 'PENDING'],
+    ]);
+    for (const d of data) {
+      expect(d).toMatchObject({ actor: { kind: 'apiKey', id: expect.any(String) }, at: expect.any(String), reason: null });
+      expect(Date.parse(d.at as string)).toBeGreaterThan(Date.now() - 60_000);
+    }
+    const second = await viewer('GET', `/plants/${plant.id}/transitions?limit=3&page=2`);
+    expect(second.json()).toMatchObject({ data: [{ action: 'create' }], meta: { limit: 3, page: 2, total: 4, totalPages: 2 } });
+
+    expect((await asB('GET', `/plants/${plant.id}/transitions`)).json()).toEqual(plantsError(404, 'PLANT_NOT_FOUND', 'Plant not found'));
+    expect((await asA('GET', '/plants/not-a-uuid/transitions')).json()).toMatchObject({ code: 'INVALID_UUID' });
+    expect((await asA('GET', `/plants/${plant.id}/transitions?limit=101`)).json()).toMatchObject({ code: 'VALIDATION_ERROR' });
+  });
+
   it('answers an unknown /api/v1 route 404 in the Plants API body', async () => {
     const res = await asA('GET', '/nothing-here');
     expect(res.statusCode).toBe(404);

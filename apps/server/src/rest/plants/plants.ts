@@ -122,6 +122,27 @@ export const plantOperations = {
       ...plantsErrors({ ...invalidId, ...notFound }),
     },
   },
+  transitions: {
+    method: 'get',
+    path: '/api/v1/plants/{id}/transitions',
+    tag: TAG,
+    summary: "The plant's lifecycle history (Helio)",
+    description:
+      'Every transition of the lifecycle, and every credential action recorded beside them (provision, mqtt-token, rotate-secret, a change of authMethod), with who did it and when; newest first. Every member of the organisation.',
+    auth: 'credentials',
+    params: plantIdParams,
+    query: plants.listTransitionsQuery,
+    responses: {
+      200: {
+        description: 'A page of transitions',
+        schema: pageOf(plants.plantTransition.meta({ id: 'PlantTransition' }), 'PlantTransitionPage'),
+      },
+      ...plantsErrors({
+        400: `The id is not a UUID: INVALID_UUID "${MESSAGES.invalidUuid}"; a bad page or limit: VALIDATION_ERROR`,
+        ...notFound,
+      }),
+    },
+  },
 } satisfies Record<string, OperationDoc>;
 
 export function plantRoutes(app: FastifyInstance): void {
@@ -141,4 +162,6 @@ export function plantRoutes(app: FastifyInstance): void {
   app.delete('/plants/:id', errorsOf(routeErrors.byId), (req) => plants.decommissionPlant(req.ctx, pathId(req)));
 
   app.get('/plants/:id/energy/today', errorsOf(routeErrors.byId), (req) => plants.energyToday(req.ctx, pathId(req)));
+
+  app.get('/plants/:id/transitions', errorsOf(routeErrors.byId), (req) => plants.listTransitions(req.ctx, pathId(req), req.query ?? {}));
 }
