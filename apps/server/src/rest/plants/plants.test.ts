@@ -24,6 +24,18 @@ describeEachEngine('Plants API: plants', (engine) => {
   });
   afterAll(() => t.close());
 
+  /** A site of the tenant's, made through the Alentis API; its id. */
+  async function createSite(tenant: TestTenant, siteName: string): Promise<string> {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/sites',
+      headers: { 'x-api-key': tenant.keys.admin },
+      payload: { siteName },
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    return res.json<Json>().id as string;
+  }
+
   it('creates a plant PENDING with the spec fields, and reads it back with the detail fields', async () => {
     const serialNumber = nextSerial();
     const res = await asA('POST', '/plants', { name: 'Inverter 1', serialNumber, type: 'CONTROLLER', metadata: { floor: 2 } });
@@ -212,14 +224,7 @@ describeEachEngine('Plants API: plants', (engine) => {
     expect((await caller(t, a, 'owner')('PATCH', `/plants/${plant.id}`, { organizationId: a.organisationId })).statusCode).toBe(200);
 
     // A site the body names that is not there (or another organisation's) is bad input, as on create; nothing is written.
-    const siteOfB = await t.app.inject({
-      method: 'POST',
-      url: '/api/sites',
-      headers: { 'x-api-key': b.keys.admin },
-      payload: { siteName: 'Theirs' },
-    });
-    expect(siteOfB.statusCode).toBe(201);
-    for (const siteId of ['0190a0a0-0000-7000-8000-000000000000', siteOfB.json<Json>().id as string]) {
+    for (const siteId of ['0190a0a0-0000-7000-8000-000000000000', await createSite(b, 'Theirs')]) {
       const unknownSite = await asA('PATCH', `/plants/${plant.id}`, { name: 'Not written', siteId });
       expect(unknownSite.statusCode).toBe(400);
       expect(unknownSite.json()).toMatchObject({ code: 'BAD_REQUEST', details: { issues: [{ path: 'siteId' }] } });
@@ -359,14 +364,7 @@ describeEachEngine('Plants API: plants', (engine) => {
   });
 
   it("sums today's produced, imported and exported energy from the plant's readings (UTC day)", async () => {
-    const site = await t.app.inject({
-      method: 'POST',
-      url: '/api/sites',
-      headers: { 'x-api-key': a.keys.admin },
-      payload: { siteName: 'Roof' },
-    });
-    expect(site.statusCode).toBe(201);
-    const plant = await createPlant(asA, { siteId: site.json<Json>().id, templateId: PV_INVERTER, type: 'CONTROLLER' });
+    const plant = await createPlant(asA, { siteId: await createSite(a, 'Roof'), templateId: PV_INVERTER, type: 'CONTROLLER' });
     expect(plant.componentId).toEqual(expect.any(String));
 
     const empty = await asA('GET', `/plants/${plant.id}/energy/today`);
