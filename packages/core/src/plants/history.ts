@@ -14,12 +14,12 @@ export const listTransitionsQuery = z.object({ ...pageQuery });
 
 /** One line of a plant's lifecycle history: who did what, from which state to which, and when. */
 export const plantTransition = z.object({
-  action: z.enum([...lifecycleActions, 'change-auth-method']),
+  action: z.enum([...lifecycleActions, 'change-auth-method', 'move']),
   fromStatus: z.enum(lifecycleStatuses).nullable(),
   toStatus: z.enum(lifecycleStatuses),
   actor: z.object({
     kind: z.enum(['user', 'apiKey', 'client', 'system']),
-    /** The user, API key or OAuth client; null for the server itself (the gateway, the CLI). */
+    /** The user, API key or OAuth client; null for the server itself (the gateway, the CLI), and for those of an organisation the plant was moved from. */
     id: z.string().nullable(),
   }),
   at: z.iso.datetime({ offset: true }),
@@ -42,7 +42,10 @@ export async function listTransitions(ctx: ServiceContext, id: string, query: un
       at: Date;
       reason: string | null;
     }>(
-      `SELECT action, from_status, to_status, actor_kind, actor_id, at, reason FROM plant_transitions
+      // Who acted before the plant's last move to another organisation was that organisation's: their kind is told, not their id.
+      `SELECT action, from_status, to_status, actor_kind, at, reason,
+         CASE WHEN at < (SELECT max(m.at) FROM plant_transitions m WHERE m.plant_id = $1 AND m.action = 'move') THEN NULL ELSE actor_id END AS actor_id
+       FROM plant_transitions
        WHERE plant_id = $1 ORDER BY at DESC, id DESC LIMIT $2 OFFSET $3`,
       [plant.id, limit, (page - 1) * limit],
     ),

@@ -20,7 +20,7 @@ import {
   suspendPlant,
   updatePlant,
 } from './service.js';
-import { plantTransitions } from './history.js';
+import { listTransitions, plantTransitions } from './history.js';
 import { createTemplate, SYSTEM_TEMPLATE_IDS } from './templates.js';
 
 const SPEC_PLANT_KEYS = [
@@ -668,6 +668,19 @@ for (const engine of testEngines) {
       expect(moved).toMatchObject({ organizationId: target.id, siteId: null, componentId: null });
       await expect(getPlant(org.as.viewer, plant.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
       expect((await getPlant(target.as.viewer, plant.id)).plantGroups).toEqual([]);
+      // The move is in the history; who acted for the old organisation is told by kind only.
+      const before = await plantTransitions(system, plant.id);
+      expect(before.find((h) => h.action === 'create')?.actorId).toEqual(expect.any(String));
+      const { data } = await listTransitions(target.as.viewer, plant.id);
+      expect(data.map((d) => [d.action, d.actor])).toEqual([
+        ['move', { kind: 'system', id: null }],
+        ['create', { kind: before.find((h) => h.action === 'create')!.actorKind, id: null }],
+      ]);
+      expect(data[0]).toMatchObject({
+        fromStatus: 'PENDING',
+        toStatus: 'PENDING',
+        reason: 'moved from another organisation by a server operator',
+      });
     });
 
     it('walks the lifecycle: suspend, reactivate and decommission, refusing illegal transitions with the spec’s message', async () => {

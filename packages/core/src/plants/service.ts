@@ -365,13 +365,17 @@ export async function updatePlant(ctx: ServiceContext, id: string, input: unknow
         `UPDATE plants SET ${['updated_at = $' + (values.length + 2), ...sets].join(', ')} WHERE id = $1 RETURNING ${PLANT_COLUMNS}`,
         [plantId, ...values, now],
       );
-      if (authMethodChange) {
-        // In the plant's history beside its transitions (the state stays).
+      // In the plant's history beside its transitions (the state stays). A move names neither organisation: the
+      // new one reads the history and has no business with the old one's id.
+      const recorded: [action: string, reason: string | null][] = [];
+      if (authMethodChange) recorded.push(['change-auth-method', `${current.auth_method} → ${patch.authMethod}`]);
+      if (moves) recorded.push(['move', 'moved from another organisation by a server operator']);
+      for (const [action, reason] of recorded) {
         const actor = actorOf(ctx.principal);
         await tx.query(
           `INSERT INTO plant_transitions (id, plant_id, from_status, to_status, action, actor_kind, actor_id, at, reason)
-           VALUES ($1, $2, $3, $3, 'change-auth-method', $4, $5, $6, $7)`,
-          [ctx.ids.uuid(), plantId, current.lifecycle_status, actor.kind, actor.id, now, `${current.auth_method} → ${patch.authMethod}`],
+           VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8)`,
+          [ctx.ids.uuid(), plantId, current.lifecycle_status, action, actor.kind, actor.id, now, reason],
         );
         notify = true;
       }
