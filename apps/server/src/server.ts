@@ -5,6 +5,7 @@ import { buildApp } from './app.js';
 import { describeConfig, type Config } from './config.js';
 import { startAlertJob } from './jobs/alerts.js';
 import { startCommandExpiryJob } from './jobs/commands.js';
+import { startRollupJob } from './jobs/rollups.js';
 import { startGateway, type Gateway } from './mqtt/gateway.js';
 import { describeDatabase, openMigratedDatabase } from './open-database.js';
 import { PortInUseError } from './port-in-use.js';
@@ -21,6 +22,8 @@ export interface RunningServer {
 
 /** Seconds between runs of command expiry. */
 const COMMAND_EXPIRY_INTERVAL_SECONDS = 5;
+/** Readings stored with a mark are summed into their rollups at least this often (reads settle their own at once). */
+const ROLLUP_SETTLE_INTERVAL_SECONDS = 30;
 
 /** Opens the database (migrating it), builds the app, listens, and starts the MQTT gateway. */
 export async function startServer(config: Config, options: { logger?: boolean } = {}): Promise<RunningServer> {
@@ -59,6 +62,7 @@ export async function startServer(config: Config, options: { logger?: boolean } 
   const adminChannel = config.databaseUrl ? undefined : await openAdminChannel(services, app.log);
   const alertJob = startAlertJob(services, { intervalSeconds: config.alertsIntervalSeconds, log: app.log });
   const commandJob = startCommandExpiryJob(services, { intervalSeconds: COMMAND_EXPIRY_INTERVAL_SECONDS, log: app.log });
+  const rollupJob = startRollupJob(services, { intervalSeconds: ROLLUP_SETTLE_INTERVAL_SECONDS, log: app.log });
   let closing: Promise<void> | undefined;
   return {
     app,
@@ -70,6 +74,7 @@ export async function startServer(config: Config, options: { logger?: boolean } 
         // Before the database closes: plants' last messages and runs under way finish first.
         await mqtt?.close();
         await commandJob.stop();
+        await rollupJob.stop();
         await alertJob?.stop();
         await adminChannel?.close();
         await app.close();

@@ -16,6 +16,8 @@ export interface OutMessage {
   text: string;
   /** PUBLISH packets written for it so far. */
   attempts: number;
+  /** Telemetry: the reading's time, as in `text`. */
+  ts?: string;
 }
 
 /** A first-in, first-out queue with cheap removal at the front. */

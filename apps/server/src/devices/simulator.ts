@@ -193,8 +193,8 @@ export function createDeviceSimulator(pkg: ProvisioningPackage, options: DeviceS
     return new Date(ms);
   }
 
-  function enqueue(kind: MessageKind, topic: string, text: string, front = false): OutMessage {
-    const message: OutMessage = { seq: ++seq, kind, topic, text, attempts: 0 };
+  function enqueue(kind: MessageKind, topic: string, text: string, front = false, ts?: string): OutMessage {
+    const message: OutMessage = { seq: ++seq, kind, topic, text, attempts: 0, ...(ts === undefined ? {} : { ts }) };
     // A status announced on connecting goes before what waited for the connection.
     noteDropped(front ? outbox.requeue([message]) : outbox.push(message));
     pump();
@@ -242,7 +242,7 @@ export function createDeviceSimulator(pkg: ProvisioningPackage, options: DeviceS
     else if (message.kind === 'ack') stats.acksDelivered += 1;
     else {
       stats.telemetry.acked += 1;
-      const ts = (JSON.parse(message.text) as { ts: string }).ts;
+      const ts = message.ts ?? (JSON.parse(message.text) as { ts: string }).ts;
       emit({ type: 'telemetry-acked', seq: message.seq, ts, attempts: message.attempts });
       // The backlog is replayed once nothing older than the connection waits or flies.
       const mark = replay?.lastSeq;
@@ -296,7 +296,7 @@ export function createDeviceSimulator(pkg: ProvisioningPackage, options: DeviceS
     const body = { ts: at.toISOString(), values: values ?? generator.next(at, 1 / rate), ...(device ? { device } : {}) };
     stats.telemetry.generated += 1;
     if (!connected) stats.telemetry.buffered += 1;
-    return enqueue('telemetry', topics.telemetry, JSON.stringify(body)).seq;
+    return enqueue('telemetry', topics.telemetry, JSON.stringify(body), false, body.ts).seq;
   }
 
   function flush(timeoutMs = Infinity, signal?: AbortSignal): Promise<boolean> {

@@ -3,7 +3,15 @@
 // then started again. Every reading whose PUBACK the client received is
 // stored, and none twice (its rollups count it once).
 import { createServer, type AddressInfo } from 'node:net';
-import { createUuidV7Generator, organisations, plants, sites, systemClock, systemPrincipal } from '@helio/core';
+import {
+  createUuidV7Generator,
+  organisations,
+  plants,
+  readings as readingsService,
+  sites,
+  systemClock,
+  systemPrincipal,
+} from '@helio/core';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openMigratedDatabase } from '../open-database.js';
@@ -127,6 +135,8 @@ describeEachEngine('a server killed during QoS 1 telemetry', (engine) => {
         'SELECT ts, value FROM readings WHERE component_id = $1 AND field = 1 ORDER BY ts',
         [componentId],
       );
+      // What a reader sees: the readings stored with marks, settled into their rollups first.
+      await readingsService.settleRollups(database, [componentId]);
       const rollups = await database.query<{ n: number }>(
         'SELECT COALESCE(sum(count), 0)::int AS n FROM reading_rollups WHERE component_id = $1 AND field = 1 AND level = 1',
         [componentId],

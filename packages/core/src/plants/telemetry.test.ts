@@ -9,6 +9,7 @@ import type * as EvaluateModule from '../monitoring/alerts/evaluate.js';
 import { evaluateAfterIngest, evaluateSite } from '../monitoring/alerts/evaluate.js';
 import { createComponent } from '../monitoring/components/service.js';
 import { ingestReadings } from '../monitoring/readings/service.js';
+import { settleRollups } from '../monitoring/readings/settle.js';
 import { createSite } from '../sites/service.js';
 import { seedOrganisation, type TestOrganisation } from '../testing.js';
 import { PLANT_COLUMNS, type PlantRow } from './rows.js';
@@ -215,6 +216,7 @@ function describeWriter(engine: Engine): void {
     }
 
     async function rollups(componentId: string): Promise<string[]> {
+      await settleRollups(db, [componentId]);
       const { rows } = await db.query<{ level: number; field: number; bucket: Date; sum: number; count: number; min: number; max: number }>(
         'SELECT level, field, bucket, sum, count, min, max FROM reading_rollups WHERE component_id = $1 ORDER BY level, field, bucket',
         [componentId],

@@ -8,6 +8,7 @@ import rejectedByUser from './0007-rejected-by-user.js';
 import monitoring from './0008-monitoring.js';
 import plants from './0009-plants.js';
 import communities from './0010-communities.js';
+import rollupMarks from './0011-rollup-marks.js';
 
 export interface Migration {
   /** Stable, ordered name; never renamed once released. */
@@ -27,4 +28,5 @@ export const migrations: readonly Migration[] = [
   { id: '0008-monitoring', sql: monitoring },
   { id: '0009-plants', sql: plants },
   { id: '0010-communities', sql: communities },
+  { id: '0011-rollup-marks', sql: rollupMarks },
 ];

@@ -4,6 +4,7 @@ import type { Queryable } from '@helio/db';
 import { expectedTable } from '../data/entities.js';
 import { MODEL_SETTING_COLUMNS, modelOfSite, type ModelSettingRow, type ModelSettings } from '../data/model.js';
 import { storedField } from '../fields.js';
+import { settleRollups } from '../readings/settle.js';
 import { resolveAlertSettings, type AlertSettings } from './settings.js';
 
 export interface SiteInfo {
@@ -153,6 +154,7 @@ export async function windowTotals(
 ): Promise<WindowTotals> {
   const totals: WindowTotals = new Map();
   if (componentIds.length === 0) return totals;
+  await settleRollups(q, componentIds);
   const { rows } = await q.query<{ component_id: string; field: number; sum: number; count: number; min: number; max: number }>(
     `SELECT component_id, field, sum(sum) AS sum, sum(count) AS count, min(min) AS min, max(max) AS max
      FROM reading_rollups
@@ -182,6 +184,7 @@ export async function completeBuckets(
   to: Date,
 ): Promise<BucketValue[]> {
   if (componentIds.length === 0) return [];
+  await settleRollups(q, componentIds);
   const { rows } = await q.query<{ component_id: string; field: number; bucket: Date; sum: number; count: number }>(
     `SELECT component_id, field, bucket, sum, count FROM reading_rollups
      WHERE level = 1 AND component_id = ANY($1::uuid[]) AND field = ANY($2::smallint[]) AND bucket >= $3 AND bucket <= $4`,

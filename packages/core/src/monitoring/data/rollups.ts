@@ -8,6 +8,7 @@
 // read rollups only, by pieces (pieces.ts); 1-minute buckets and `latest`
 // read raw readings, bounded by time (raw.ts).
 import type { Queryable } from '@helio/db';
+import { settleRollups } from '../readings/settle.js';
 import { decompose, decomposeSigned, type SignedPiece } from './pieces.js';
 
 export interface Interval {
@@ -37,6 +38,13 @@ export const list = (values: readonly (number | string)[]) => `{${values.join(',
 
 /** `to_timestamp` of a float8 expression of epoch milliseconds. */
 export const tsOf = (ms: string) => `to_timestamp(${ms} / 1000.0)`;
+
+/** Every read of rollups first settles its components' readings stored without them (settle.ts). */
+const settleMembers = (q: Queryable, members: readonly Member[]) =>
+  settleRollups(
+    q,
+    members.map((m) => m.componentId),
+  );
 
 export const aggregateKey = (idx: number, group: number, field: number) => `${idx}:${group}:${field}`;
 
@@ -257,6 +265,7 @@ export async function aggregateRollups(
   opts: { sumsOnly?: boolean } = {},
 ): Promise<Map<string, Aggregate>> {
   if (intervals.length === 0 || members.length === 0 || fields.length === 0) return new Map();
+  await settleMembers(q, members);
   const signed = opts.sumsOnly === true;
   const src = sources(pieceRows(intervals, 3, signed), members, fields, true);
   const { rows: out } = await q.query<AggregateRow>(`WITH ${src.sql}, ${GROUPED('src')}`, src.params);
@@ -282,6 +291,7 @@ export async function summedExtremes(
   fields: readonly number[],
 ): Promise<Map<string, Extremes>> {
   if (intervals.length === 0 || members.length === 0 || fields.length === 0) return new Map();
+  await settleMembers(q, members);
   const src = sources(stepRows(intervals), members, fields, false);
   const { rows: out } = await q.query<{ idx: number; grp: number; field: number; hi: number; lo: number }>(
     `WITH ${src.sql}, steps AS (SELECT idx, grp, field, at, sum(s / c) AS v FROM src GROUP BY idx, grp, field, at)
@@ -328,6 +338,7 @@ export async function weatherSteps(
   codes: WeatherCodes,
 ): Promise<WeatherStep[]> {
   if (intervals.length === 0 || members.length === 0) return [];
+  await settleMembers(q, members);
   const src = sources(stepRows(intervals), members, Object.values(codes), false);
   const { rows: out } = await q.query<Omit<WeatherStep, 'hours'> & { grp: number }>(
     `WITH ${src.sql} SELECT idx, grp, ${weatherColumns(codes, 'field', 's', 'c')} FROM src GROUP BY idx, grp, at`,
@@ -350,6 +361,7 @@ export async function insolation(
   field: number,
 ): Promise<Map<string, number>> {
   if (intervals.length === 0 || members.length === 0) return new Map();
+  await settleMembers(q, members);
   const rows = pieceRows(intervals, 2);
   const withRaw = rows.some((r) => r.level === 0);
   const src = sources(
@@ -387,6 +399,7 @@ export async function insolation(
 /** Per group: the start of the first 5-minute step holding an energy reading of its components. */
 export async function firstReadings(q: Queryable, members: readonly Member[], field: number): Promise<Map<number, number>> {
   if (members.length === 0) return new Map();
+  await settleMembers(q, members);
   const { rows } = await q.query<{ grp: number; first: Date }>(
     `SELECT m.grp, min(f.bucket) AS first
      FROM unnest($1::text::uuid[], $2::text::int[]) AS m(component_id, grp)
@@ -406,6 +419,7 @@ export async function storedFieldsOf(
 ): Promise<Map<string, Set<number>>> {
   const out = new Map<string, Set<number>>(componentIds.map((id) => [id, new Set()]));
   if (componentIds.length === 0 || fields.length === 0) return out;
+  await settleRollups(q, componentIds);
   const { rows } = await q.query<{ id: string; code: number }>(
     // One index probe per (component, field): a LATERAL with LIMIT 1 keeps the planner from hashing
     // the whole rollups table for what is a handful of lookups.

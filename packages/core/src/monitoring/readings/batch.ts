@@ -1,23 +1,25 @@
 // Writing the readings of many components at once, inside the caller's
 // transaction: what a stream of small messages from many devices needs (the
-// MQTT gateway commits each few milliseconds' messages together). The result
-// is the one `writeBatch` (storage.ts) leaves for each component: one value
-// per (component, field, ts), the latest replacing an older one, exact
-// rollups at every level, and the component's status.
+// MQTT gateway commits each few milliseconds' messages together). One value
+// per (component, field, ts), the latest replacing an older one, and the
+// component's status, as `writeBatch` (storage.ts) leaves them.
 //
-// One statement for the whole batch, in the lock order storage.ts keeps
-// (so that concurrent writers of a component wait for each other rather than
-// deadlock): the new readings are inserted, then those held already are
-// locked and replaced where the value differs; the new readings' sums are
-// added to their rollup buckets (computed in SQL from exactly the rows
-// inserted, so a reading held already is never counted twice), the buckets of
-// replaced readings locked with them; then the status rows. Only when a value
-// was replaced do its buckets get recomputed exactly, in a few more
-// statements (min and max cannot be subtracted).
+// Rollups are not summed here: a mark per (component, field, 5-minute
+// bucket) says that the bucket has readings not in its rollups yet, and
+// settle.ts recomputes marked buckets before anything reads them (a plant's
+// messages of many batches at once). Summing a few milliseconds' messages
+// into three levels of buckets cost more than storing them.
+//
+// One statement for the whole batch: the marks first (a writer that waits
+// for a settle holds no other lock then), the new readings, then those held
+// already, locked in key order and replaced where the value differs, as
+// storage.ts locks them (so that concurrent writers of a component wait for
+// each other rather than deadlock); then the status rows.
 import { DbError, type Transaction } from '@helio/db';
 import { storedField } from '../fields.js';
 import type { ReadingBatch } from './parse.js';
-import { rollupLevels, type WriteCounts } from './storage.js';
+import { MARK_MS } from './settle.js';
+import type { WriteCounts } from './storage.js';
 
 /** One component's values in a multi-component batch. Any order; one value per (field, ts). */
 export interface ComponentReadings {
@@ -44,12 +46,6 @@ function numbers(values: ArrayLike<number>, base = 0): string {
 
 let savepoints = 0;
 
-const rollupAdd = `ON CONFLICT (component_id, field, level, bucket) DO UPDATE SET
-  sum = r.sum + EXCLUDED.sum,
-  count = r.count + EXCLUDED.count,
-  min = LEAST(r.min, EXCLUDED.min),
-  max = GREATEST(r.max, EXCLUDED.max)`;
-
 /** The status rows' CTE `st` (parameters $1, $7 to $10), after the CTE `after`. */
 function statusCte(at: (ms: string) => string, after: string): string {
   return `st AS (
@@ -72,43 +68,33 @@ function statusInsert(at: (ms: string) => string, after: string): string {
 }
 
 /**
- * The rollup rows of readings sorted by (component, field, ts), in the order
- * their locks are taken: (component, level, field, bucket). One pass per
- * component and level; a bucket's readings are consecutive.
+ * The marks of readings sorted by (component, field, ts) (settle.ts): one
+ * per (component, field, 5-minute bucket), in key order. A bucket's readings
+ * are consecutive.
  */
-function rollupRows(comp: Int32Array, field: Int16Array, ts: Float64Array, value: Float64Array) {
-  const out = { comp: [] as number[], field: [] as number[], level: [] as number[], bucket: [] as number[] };
-  const agg = { sum: [] as number[], count: [] as number[], min: [] as number[], max: [] as number[] };
-  const n = comp.length;
-  for (let start = 0; start < n;) {
-    let end = start;
-    while (end < n && comp[end] === comp[start]) end++;
-    for (const { level, ms } of rollupLevels) {
-      let last = -1;
-      for (let i = start; i < end; i++) {
-        const bucket = Math.floor(ts[i]! / ms) * ms;
-        const v = value[i]!;
-        if (last >= 0 && out.field[last] === field[i] && out.bucket[last] === bucket) {
-          agg.sum[last]! += v;
-          agg.count[last]! += 1;
-          if (v < agg.min[last]!) agg.min[last] = v;
-          if (v > agg.max[last]!) agg.max[last] = v;
-          continue;
-        }
-        last = out.comp.length;
-        out.comp.push(comp[i]!);
-        out.field.push(field[i]!);
-        out.level.push(level);
-        out.bucket.push(bucket);
-        agg.sum.push(v);
-        agg.count.push(1);
-        agg.min.push(v);
-        agg.max.push(v);
-      }
-    }
-    start = end;
+function markRows(comp: Int32Array, field: Int16Array, ts: Float64Array) {
+  const out = { comp: [] as number[], field: [] as number[], bucket: [] as number[] };
+  let last = -1;
+  for (let i = 0; i < comp.length; i++) {
+    const bucket = Math.floor(ts[i]! / MARK_MS) * MARK_MS;
+    if (last >= 0 && out.comp[last] === comp[i] && out.field[last] === field[i] && out.bucket[last] === bucket) continue;
+    last = out.comp.length;
+    out.comp.push(comp[i]!);
+    out.field.push(field[i]!);
+    out.bucket.push(bucket);
   }
-  return { ...out, ...agg };
+  return out;
+}
+
+/** The marks' CTE `marks` (parameters $1, $5, $11 to $13): first, so that a writer waiting for a settle holds no other lock. */
+function marksCte(at: (ms: string) => string): string {
+  return `marks AS (
+    INSERT INTO reading_rollup_marks (component_id, field, bucket)
+    SELECT ($1::uuid[])[c], f, ${at('b')} FROM unnest($11::text::int4[], $12::text::int2[], $13::text::float8[]) WITH ORDINALITY AS u(c, f, b, i)
+    ORDER BY i
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+  )`;
 }
 
 /** One component's readings as storage.ts's `ReadingBatch`: sorted by (field, ts). */
@@ -180,47 +166,25 @@ export async function writeComponentsReadings(
   const components = live.map((e) => e.componentId);
   const statusParams = [live.map((e) => e.organisationId), numbers(lastTs), receivedAt, numbers(firstEnergy)];
 
+  const m = markRows(comp, field, ts);
+  const markParams = [numbers(m.comp), numbers(m.field), numbers(m.bucket, base)];
+  const at = (ms: string) => `to_timestamp(($5::float8 + ${ms}) / 1000)`;
+
   // The common case: none of them is held yet. A plain insert (cheaper than
-  // one that checks for conflicts first), the rollups summed here; should a
-  // reading be held after all, the savepoint undoes it and the general
-  // statement below runs.
+  // one that checks for conflicts first); should a reading be held after
+  // all, the savepoint undoes it and the general statement below runs.
   const savepoint = `helio_batch_${++savepoints}`;
   await tx.query(`SAVEPOINT ${savepoint}`);
   try {
-    const r = rollupRows(comp, field, ts, value);
-    const at0 = (ms: string) => `to_timestamp(($5::float8 + ${ms}) / 1000)`;
     await tx.query(
-      `WITH ins AS (
+      `WITH ${marksCte(at)}, ins AS (
          INSERT INTO readings (component_id, field, ts, value)
-         SELECT ($1::uuid[])[c], f, ${at0('t')}, v FROM unnest($2::text::int4[], $3::text::int2[], $4::text::float8[], $6::text::float8[]) AS k(c, f, t, v)
-         RETURNING 1
-       ), roll AS (
-         INSERT INTO reading_rollups AS r (component_id, field, level, bucket, sum, count, min, max)
-         SELECT ($1::uuid[])[c], f, l, ${at0('b')}, s, n, mn, mx
-         FROM unnest($11::text::int4[], $12::text::int2[], $13::text::int2[], $14::text::float8[], $15::text::float8[], $16::text::int4[],
-           $17::text::float8[], $18::text::float8[]) AS u(c, f, l, b, s, n, mn, mx)
-         WHERE (SELECT count(*) FROM ins) >= 0
-         ${rollupAdd}
+         SELECT ($1::uuid[])[c], f, ${at('t')}, v FROM unnest($2::text::int4[], $3::text::int2[], $4::text::float8[], $6::text::float8[]) AS k(c, f, t, v)
+         WHERE (SELECT count(*) FROM marks) >= 0
          RETURNING 1
        )
-       ${statusInsert(at0, 'roll')}`,
-      [
-        components,
-        numbers(comp),
-        numbers(field),
-        numbers(ts, base),
-        base,
-        numbers(value),
-        ...statusParams,
-        numbers(r.comp),
-        numbers(r.field),
-        numbers(r.level),
-        numbers(r.bucket, base),
-        numbers(r.sum),
-        numbers(r.count),
-        numbers(r.min),
-        numbers(r.max),
-      ],
+       ${statusInsert(at, 'ins')}`,
+      [components, numbers(comp), numbers(field), numbers(ts, base), base, numbers(value), ...statusParams, ...markParams],
     );
     await tx.query(`RELEASE SAVEPOINT ${savepoint}`);
     return { stored: n, unchanged: 0, replaced: 0 };
@@ -230,82 +194,29 @@ export async function writeComponentsReadings(
     await tx.query(`RELEASE SAVEPOINT ${savepoint}`);
   }
 
-  const at = (ms: string) => `to_timestamp(($5::float8 + ${ms}) / 1000)`;
-  const { rows } = await tx.query<{ inserted: number; replaced: [number, number, number][] | null }>(
-    `WITH k AS (
+  // Readings held already are locked in order after the new ones (as storage.ts does) and replaced where the
+  // value differs; their buckets are marked with the rest, and settled from the readings as they are then.
+  const { rows } = await tx.query<{ inserted: number; replaced: number }>(
+    `WITH ${marksCte(at)}, k AS (
        SELECT c, ($1::uuid[])[c] AS component_id, f AS field, ${at('t')} AS ts, v AS value
        FROM unnest($2::text::int4[], $3::text::int2[], $4::text::float8[], $6::text::float8[]) AS k(c, f, t, v)
+       WHERE (SELECT count(*) FROM marks) >= 0
      ), ins AS (
        INSERT INTO readings (component_id, field, ts, value) SELECT component_id, field, ts, value FROM k
        ON CONFLICT DO NOTHING
-       RETURNING component_id, field, ts, value
+       RETURNING component_id, field, ts
      ), upd AS (
-       -- Those held already: locked, in order, after the new ones (as storage.ts does); replaced where the value differs.
        INSERT INTO readings AS r (component_id, field, ts, value)
        SELECT k.component_id, k.field, k.ts, k.value FROM k
        WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.component_id = k.component_id AND ins.field = k.field AND ins.ts = k.ts)
        ORDER BY k.c, k.field, k.ts
        ON CONFLICT (component_id, field, ts) DO UPDATE SET value = EXCLUDED.value WHERE r.value IS DISTINCT FROM EXCLUDED.value
-       RETURNING component_id, field, ts
-     ), touched AS (
-       SELECT component_id, field, ts, value, 1 AS n FROM ins
-       UNION ALL
-       -- A replaced reading's buckets get a neutral row: locked now, in order, recomputed after.
-       SELECT component_id, field, ts, NULL, 0 FROM upd
-     ), roll AS (
-       INSERT INTO reading_rollups AS r (component_id, field, level, bucket, sum, count, min, max)
-       SELECT t.component_id, t.field, l.level, date_bin(l.width, t.ts, timestamptz 'epoch'),
-         COALESCE(sum(t.value), 0), sum(t.n)::int, COALESCE(min(t.value), 'Infinity'), COALESCE(max(t.value), '-Infinity')
-       FROM touched t CROSS JOIN (VALUES (1, interval '5 minutes'), (2, interval '1 hour'), (3, interval '1 day')) AS l(level, width)
-       GROUP BY 1, 2, 3, 4
-       ORDER BY 1, 3, 2, 4
-       ${rollupAdd}
        RETURNING 1
-     ), ${statusCte(at, 'roll')}
-     SELECT (SELECT count(*) FROM ins)::int AS inserted,
-       (SELECT json_agg(json_build_array(array_position($1::uuid[], component_id), field, extract(epoch FROM ts) * 1000)) FROM upd) AS replaced
+     ), ${statusCte(at, 'upd')}
+     SELECT (SELECT count(*) FROM ins)::int AS inserted, (SELECT count(*) FROM upd)::int AS replaced
      WHERE (SELECT count(*) FROM st) >= 0`,
-    [components, numbers(comp), numbers(field), numbers(ts, base), base, numbers(value), ...statusParams],
+    [components, numbers(comp), numbers(field), numbers(ts, base), base, numbers(value), ...statusParams, ...markParams],
   );
-  const inserted = rows[0]!.inserted;
-  const replaced = rows[0]!.replaced ?? [];
-  if (replaced.length > 0) await recompute(tx, live, replaced);
-  return { stored: inserted, unchanged: n - inserted - replaced.length, replaced: replaced.length };
-}
-
-/**
- * The buckets of replaced readings, recomputed exactly (min and max cannot be
- * subtracted), level by level, each from the one below; each statement sees
- * what the previous one wrote. Their rows are locked already (the neutral
- * rows above), so this takes no lock out of order.
- */
-async function recompute(
-  tx: Transaction,
-  live: readonly ComponentReadings[],
-  replaced: readonly [number, number, number][],
-): Promise<void> {
-  for (const { level, ms, interval } of rollupLevels) {
-    const keys = new Map<string, [number, number, number]>();
-    for (const [c, f, t] of replaced) {
-      const bucket = Math.floor(t / ms) * ms;
-      keys.set(`${c}|${f}|${bucket}`, [c, f, bucket]);
-    }
-    const list = [...keys.values()].sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2]);
-    const source =
-      level === 1
-        ? `SELECT sum(s.value) AS s, count(*)::int AS c, min(s.value) AS mn, max(s.value) AS mx FROM readings s
-           WHERE s.component_id = k.component_id AND s.field = k.f AND s.ts >= k.bucket AND s.ts < k.bucket + interval '${interval}'`
-        : `SELECT sum(s.sum) AS s, sum(s.count)::int AS c, min(s.min) AS mn, max(s.max) AS mx FROM reading_rollups s
-           WHERE s.component_id = k.component_id AND s.field = k.f AND s.level = ${level - 1}
-             AND s.bucket >= k.bucket AND s.bucket < k.bucket + interval '${interval}'`;
-    await tx.query(
-      `WITH k AS (
-         SELECT ($1::uuid[])[c] AS component_id, f, to_timestamp(b / 1000) AS bucket
-         FROM unnest($2::text::int4[], $3::text::int2[], $4::text::float8[]) AS k(c, f, b)
-       ), a AS (SELECT k.component_id, k.f, k.bucket, x.* FROM k CROSS JOIN LATERAL (${source}) x)
-       UPDATE reading_rollups r SET sum = a.s, count = a.c, min = a.mn, max = a.mx
-       FROM a WHERE r.component_id = a.component_id AND r.field = a.f AND r.level = ${level} AND r.bucket = a.bucket AND a.c > 0`,
-      [live.map((e) => e.componentId), numbers(list.map((k) => k[0])), numbers(list.map((k) => k[1])), numbers(list.map((k) => k[2]))],
-    );
-  }
+  const { inserted, replaced } = rows[0]!;
+  return { stored: inserted, unchanged: n - inserted - replaced, replaced };
 }

@@ -17,6 +17,8 @@ import { ensurePartitions, forgetPartitions, isMissingPartition, monthsOf } from
 import type { IngestResult, IngestSummary } from './schema.js';
 import { writeBatch, writeFresh } from './storage.js';
 
+export { settleAllRollups, settleRollups } from './settle.js';
+
 export interface IngestOptions {
   /**
    * For CSV sent in pieces (the CLI's import): added to the line numbers of
