@@ -6,7 +6,7 @@
 // with a persistent session, wills), so they survive a restart.
 import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
-import { Aedes, type AedesOptions, type Client } from 'aedes';
+import { Aedes, type AedesOptions, type Client, type PublishPacket } from 'aedes';
 import redisPersistence from 'aedes-persistence-redis';
 import mqemitterRedis from 'mqemitter-redis';
 import { parsePlantTopic } from './topics.js';
@@ -119,17 +119,20 @@ export async function createBroker(opts: BrokerOptions): Promise<Aedes> {
   if (!shared.mq) listenForRegistrations(parts.mq as unknown as Emitter, opts);
 
   // A plant's own messages have no subscriber (no plant may subscribe to
-  // them; the gateway handles them in authorizePublish): not fanned out,
-  // which over Redis would be a round trip per message for nothing.
-  const mq = parts.mq;
-  const emit = mq.emit.bind(mq);
-  mq.emit = (packet, cb) => {
+  // them; the gateway handled them in authorizePublish, before the PUBACK):
+  // they skip aedes' publishing, which would look for subscribers and fan
+  // them out (over Redis, a round trip per message for nothing).
+  // (aedes calls it with the publishing client, which its types leave out.)
+  type Publish = (packet: PublishPacket, client: Client | null | ((err?: Error) => void), done?: (err?: Error) => void) => void;
+  const publish = (broker.publish as unknown as Publish).bind(broker);
+  (broker as unknown as { publish: Publish }).publish = (packet, client, done) => {
+    const callback = typeof client === 'function' ? client : done;
     const topic = parsePlantTopic(packet.topic);
     if (topic && topic.kind !== 'commands') {
-      cb?.();
+      callback?.();
       return;
     }
-    emit(packet, cb);
+    publish(packet, client, done);
   };
 
   // aedes clears an acknowledged packet from the persistence with the PUBACK's
