@@ -9,6 +9,7 @@ import { systemPrincipal } from '../../auth/principal.js';
 import { withPrincipal, type ServiceContext } from '../../context.js';
 import { planAlertWrites, type RuleResult } from './plan.js';
 import { performanceIndex, stringsPerformance, systemDisconnect, zeroGeneration, type RuleInput } from './rules.js';
+import { settleSiteRollups } from '../readings/settle.js';
 import { alertTypes } from './schema.js';
 import { resolveAlertSettings, type AlertSettings } from './settings.js';
 import { BUCKET_MS, generating, loadComponents, loadSite, monitored, productionComponents, weatherStations } from './site-data.js';
@@ -55,6 +56,8 @@ export async function evaluateSite(
   options: { wait: boolean; focusComponentId?: string },
 ): Promise<SiteEvaluation> {
   const system = withPrincipal(ctx, systemPrincipal);
+  // The rules read rollups; settled first, outside the evaluation's transaction (settle.ts).
+  await settleSiteRollups(system.db, siteId);
   return system.db.transaction(async (tx) => {
     if (!(await lockSite(tx, siteId, options.wait))) return { skipped: true, opened: 0, changed: 0, closed: 0 };
     const site = await loadSite(tx, siteId);

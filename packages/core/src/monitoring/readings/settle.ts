@@ -65,6 +65,20 @@ export async function settleRollups(q: Queryable, componentIds: readonly string[
   return inTransaction(q, async (tx) => settleMarks(tx, await takeMarks(tx, 'component_id = ANY($1::text::uuid[])', [ids])));
 }
 
+/**
+ * Settles a site's components in a transaction of its own: before a longer
+ * transaction that reads them (the alert rules), which would otherwise hold
+ * the marks and buckets it settles, and so the writers of those components,
+ * until it ends.
+ */
+export async function settleSiteRollups(db: Db, siteId: string): Promise<number> {
+  const { rows } = await db.query<{ id: string }>('SELECT id FROM components WHERE site_id = $1', [siteId]);
+  return settleRollups(
+    db,
+    rows.map((r) => r.id),
+  );
+}
+
 /** Settles every component's marks, a bounded number a transaction; resolves to how many. For the server's schedule. */
 export async function settleAllRollups(db: Db): Promise<number> {
   let settled = 0;
