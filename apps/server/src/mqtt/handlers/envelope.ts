@@ -55,9 +55,9 @@ export async function openSessionSigned(
   payload: Buffer,
   now: Date,
 ): Promise<Opened> {
-  const tried = sealedSecrets(session.row);
   let opened = open(cx, cx.sessions.secrets(session), payload, now);
   if (!opened.ok && (opened.reason === 'bad-signature' || opened.reason === 'no-secret')) {
+    const tried = sealedSecrets(session.row);
     const fresh = await plants.plantRow(cx.db, session.plantId);
     // Against the secrets tried: the re-check may have refreshed the session meanwhile.
     if (fresh && sealedSecrets(fresh) !== tried) {
