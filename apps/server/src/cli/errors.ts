@@ -1,10 +1,6 @@
 // Every failure the CLI reports has a stable code: the domain codes from core,
 // plus the few that only exist at the command line. Mapped here, once.
-import { isDomainError, toDomainError, type ErrorCode, type ErrorDetail } from '@helio/core/basics';
-import { DbError, MigrationMismatchError, translateDbError } from '@helio/db';
-import { DataDirLockedError } from '@helio/db/data-dir-lock';
-import { ConfigError } from '../config.js';
-import { PortInUseError } from '../port-in-use.js';
+import type { ErrorCode, ErrorDetail } from '@helio/core/basics';
 
 export type CliErrorCode =
   ErrorCode | 'USAGE_ERROR' | 'CONFIG_ERROR' | 'NOT_MIGRATED' | 'MIGRATION_MISMATCH' | 'DATA_DIR_LOCKED' | 'DATABASE_ERROR' | 'PORT_IN_USE';
@@ -36,10 +32,26 @@ export interface ReportedError {
 }
 
 /** Turns anything thrown into what the user is told, with its code and exit status. */
-export function reportError(err: unknown): ReportedError {
+export async function reportError(err: unknown): Promise<ReportedError> {
   if (err instanceof CliError) {
     return { code: err.code, message: err.message, details: err.details, exitCode: err.exitCode, ...(err.hint ? { hint: err.hint } : {}) };
   }
+  // Every module imports CliError from here, so the classes that tell the
+  // other errors apart (the domain's, the drivers', the configuration's) are
+  // loaded only once something else was thrown, not with every command line.
+  const [
+    { isDomainError, toDomainError },
+    { DbError, MigrationMismatchError, translateDbError },
+    { DataDirLockedError },
+    { ConfigError },
+    { PortInUseError },
+  ] = await Promise.all([
+    import('@helio/core/basics'),
+    import('@helio/db'),
+    import('@helio/db/data-dir-lock'),
+    import('../config.js'),
+    import('../port-in-use.js'),
+  ]);
   // Driver errors that escaped a query (a refused connection) get their kind here too.
   err = translateDbError(err);
   const domain = toDomainError(err);

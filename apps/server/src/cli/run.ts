@@ -2,8 +2,6 @@
 // here (main.ts wires those), so tests can drive it in-process too. A running
 // server calls it as well, for the commands it runs on the CLI's behalf.
 import { DataDirLockedError } from '@helio/db/data-dir-lock';
-import { forwardToServer } from '../admin-channel/forward.js';
-import { loadConfig } from '../config.js';
 import { version } from '../version.js';
 import { checkRequired, globalOptions, parseOptions, resolveCommand, rootOptions, subcommandsOf, UsageError } from './args.js';
 import type { Command, CommandContext, CommandServices, StartServer } from './command.js';
@@ -78,6 +76,8 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
       return 0;
     }
     checkRequired(args, command.options, positionals, command.path);
+    // Here, not with the command table: help, --version and usage errors need neither YAML nor the config schema.
+    const { loadConfig } = await import('../config.js');
     const config: CommandContext['config'] = (overrides = {}) =>
       lent
         ? lent.config
@@ -99,6 +99,7 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
     } catch (err) {
       // The server holds the PGlite directory: let it run the command, if it listens for that.
       if (!(err instanceof DataDirLockedError) || !command.forwardable || lent) throw err;
+      const { forwardToServer } = await import('../admin-channel/forward.js');
       const reply = await forwardToServer(err, { argv: [...argv], ...(stdin ? { stdin: await stdin } : {}) });
       if (!reply) throw err;
       if (reply.stdout) io.stdout(reply.stdout);
@@ -109,7 +110,7 @@ export async function run(argv: readonly string[], io: CliIo, options: RunOption
     printOutput(io, output, cx.json);
     return 0;
   } catch (err) {
-    const report = reportError(err);
+    const report = await reportError(err);
     if (err instanceof UsageError) report.hint = usageHint(err.commandPath);
     printError(io, report, json);
     return report.exitCode;

@@ -1,8 +1,11 @@
 // The CLI parses a command line, and hands a command over to a running
 // server (admin-channel/), without loading the domain, the database drivers,
 // the HTTP server or MQTT.js: those are most of a start-up's time, and are
-// loaded by the commands that use them when they run (see context.ts). This
-// walks the static imports from the entry point, as Node would load them.
+// loaded by the commands that use them when they run (see context.ts). Help,
+// --version and usage errors need no configuration either (YAML, the config
+// schema), nor the admin channel's client. This walks the static imports from
+// the entry point, as Node would load them. (The launcher, bin/helio.js, loads
+// zod and PGlite before it, on purpose: see there.)
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -50,7 +53,7 @@ function staticGraph(entry: string): { files: Set<string>; packages: Set<string>
 }
 
 describe('the CLI at start-up', () => {
-  it('loads neither the domain nor the drivers, the server or MQTT.js before a command needs them', () => {
+  it('loads neither the domain nor the drivers, the server, MQTT.js or the configuration before a command needs them', () => {
     const { files, packages } = staticGraph(join(root, 'apps/server/src/cli/main.ts'));
     const heavy = [
       join(root, 'packages/core/src/index.ts'),
@@ -58,10 +61,13 @@ describe('the CLI at start-up', () => {
       join(root, 'apps/server/src/server.ts'),
       join(root, 'apps/server/src/open-database.ts'),
       join(root, 'apps/server/src/devices/simulator.ts'),
+      join(root, 'apps/server/src/devices/package.ts'),
+      join(root, 'apps/server/src/config.ts'),
+      join(root, 'apps/server/src/admin-channel/forward.ts'),
     ];
     expect(heavy.filter((f) => files.has(f))).toEqual([]);
     expect(
-      [...packages].filter((p) => ['fastify', 'mqtt', 'aedes', 'pg', '@electric-sql/pglite', 'jose', '@trpc/server'].includes(p)),
+      [...packages].filter((p) => ['fastify', 'mqtt', 'aedes', 'pg', '@electric-sql/pglite', 'jose', '@trpc/server', 'yaml'].includes(p)),
     ).toEqual([]);
     // The walk did reach the commands.
     expect(files.has(join(root, 'apps/server/src/cli/commands/community.ts'))).toBe(true);

@@ -5,14 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { unwatchFile, watchFile } from 'node:fs';
 import { isDomainError } from '@helio/core/basics';
-import { parseProvisioningPackage, parseTemplateSignals, type ProvisioningPackage, type SignalSpec } from '../../devices/package.js';
-import {
-  DeviceConnectError,
-  DeviceSetupError,
-  type DeviceSimulator,
-  type SimulatorEvent,
-  type SimulatorStats,
-} from '../../devices/simulator-types.js';
+import type { parseProvisioningPackage, ProvisioningPackage, SignalSpec } from '../../devices/package.js';
+import type { DeviceConnectError, DeviceSimulator, SimulatorEvent, SimulatorStats } from '../../devices/simulator-types.js';
 import type { Args } from '../args.js';
 import type { Command } from '../command.js';
 import { CliError } from '../errors.js';
@@ -62,9 +56,9 @@ async function readJson(cx: { io: CliIo }, path: string, what: string): Promise<
   }
 }
 
-function readPackage(value: unknown, path: string): ProvisioningPackage {
+function readPackage(parse: typeof parseProvisioningPackage, value: unknown, path: string): ProvisioningPackage {
   try {
-    return parseProvisioningPackage(value);
+    return parse(value);
   } catch (err) {
     if (!isDomainError(err)) throw err;
     throw new CliError('VALIDATION_ERROR', `${path} is not a usable provisioning package`, {
@@ -173,8 +167,10 @@ export const deviceSimulate: Command = {
     'curl -s -X POST -H "x-api-key: $KEY" $BASE/api/v1/plants/$PLANT/provision | npx helio device simulate --package - --count 10',
   ],
   async run(cx, args) {
+    // Loaded when the command runs, not with the command table that every command line loads.
+    const { parseProvisioningPackage, parseTemplateSignals } = await import('../../devices/package.js');
     const packagePath = args.required('package');
-    const pkg = readPackage(await readJson(cx, packagePath, 'package'), packagePath);
+    const pkg = readPackage(parseProvisioningPackage, await readJson(cx, packagePath, 'package'), packagePath);
     const rate = positiveNumber(args, 'rate', false, MAX_RATE) ?? 1;
     const total = positiveNumber(args, 'count', true);
     const duration = positiveNumber(args, 'duration', false);
@@ -216,10 +212,10 @@ export const deviceSimulate: Command = {
     const stop = new AbortController();
     const failure: { error?: DeviceConnectError } = {};
 
+    // Loaded here: MQTT.js is for this command only.
+    const { createDeviceSimulator, DeviceConnectError, DeviceSetupError } = await import('../../devices/simulator.js');
     let sim: DeviceSimulator;
     try {
-      // Loaded here: MQTT.js is for this command only.
-      const { createDeviceSimulator } = await import('../../devices/simulator.js');
       sim = createDeviceSimulator(pkg, {
         ratePerSecond: rate,
         insecureHostCheck: args.flag('insecure-host-check'),
