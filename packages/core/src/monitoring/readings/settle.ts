@@ -32,8 +32,9 @@ import { rollupLevels } from './storage.js';
 /** The width of a mark's bucket: the rollups' first level. */
 export const MARK_MS = rollupLevels[0].ms;
 
-/** Settles at most this many marks a transaction on the schedule (a reader settles all of its components' at once). */
-const SCHEDULE_BATCH = 20_000;
+/** Settles at most this many marks a transaction on the schedule, and this many components' for a reader. */
+const SCHEDULE_BATCH = 2_000;
+const COMPONENTS_A_TRANSACTION = 100;
 
 function list(values: readonly (string | number)[]): string {
   return `{${values.join(',')}}`;
@@ -55,14 +56,23 @@ interface Mark {
 /**
  * Brings these components' rollups up to date with every reading committed
  * so far. Cheap when none of them has a mark (one index lookup). Resolves to
- * the marks it settled.
+ * the marks it settled. Given a `Db`, it settles `COMPONENTS_A_TRANSACTION`
+ * components a transaction: a writer of a component waits for the settle
+ * that holds its marks, so no transaction holds many.
  */
 export async function settleRollups(q: Queryable, componentIds: readonly string[]): Promise<number> {
   if (componentIds.length === 0) return 0;
-  const ids = list([...new Set(componentIds)].sort());
-  const { rows } = await q.query('SELECT 1 FROM reading_rollup_marks WHERE component_id = ANY($1::text::uuid[]) LIMIT 1', [ids]);
+  const sorted = [...new Set(componentIds)].sort();
+  const { rows } = await q.query('SELECT 1 FROM reading_rollup_marks WHERE component_id = ANY($1::text::uuid[]) LIMIT 1', [list(sorted)]);
   if (rows.length === 0) return 0;
-  return inTransaction(q, async (tx) => settleMarks(tx, await takeMarks(tx, 'component_id = ANY($1::text::uuid[])', [ids])));
+  const own = typeof (q as Partial<Db>).transaction === 'function';
+  const size = own ? COMPONENTS_A_TRANSACTION : sorted.length;
+  let settled = 0;
+  for (let i = 0; i < sorted.length; i += size) {
+    const ids = list(sorted.slice(i, i + size));
+    settled += await inTransaction(q, async (tx) => settleMarks(tx, await takeMarks(tx, 'component_id = ANY($1::text::uuid[])', [ids])));
+  }
+  return settled;
 }
 
 /**
