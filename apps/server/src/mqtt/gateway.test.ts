@@ -4,34 +4,14 @@
 // answers from plants, and lifecycle changes taking effect on live connections.
 import { plants } from '@helio/core';
 import type { MqttClient } from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { describeEachEngine } from '../test-engines.js';
-import {
-  closed,
-  connectPlant,
-  eventually,
-  publishAcked,
-  refusedConnect,
-  clientOptions,
-  signed,
-  startGatewayServer,
-  type GatewayFixture,
-} from './testing.js';
+import { closed, connectPlant, eventually, publishAcked, refusedConnect, clientOptions, signed, gatewaySuite } from './testing.js';
 
 type Package = plants.ProvisioningPackage;
 
 describeEachEngine('MQTT gateway', (engine) => {
-  let f: GatewayFixture;
-  const clients: MqttClient[] = [];
-  const track = (c: MqttClient) => (clients.push(c), c);
-
-  beforeAll(async () => {
-    f = await startGatewayServer(engine);
-  }, 120_000);
-  afterAll(async () => {
-    for (const c of clients) c.end(true);
-    await f?.close();
-  });
+  const { f, track } = gatewaySuite(engine);
 
   const plantOf = (pkg: Package) => plants.getPlant(f.system, pkg.plantId);
   const readingsAt = async (componentId: string, ts: string) => {

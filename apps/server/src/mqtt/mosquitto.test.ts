@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { plants } from '@helio/core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachEngine } from '../test-engines.js';
-import { eventually, signed, startGatewayServer, type GatewayFixture } from './testing.js';
+import { eventually, signed, gatewaySuite } from './testing.js';
 
 interface Run {
   status: number | null;
@@ -31,16 +31,12 @@ function run(cmd: string, args: string[]): Promise<Run> {
 }
 
 describeEachEngine('mosquitto clients', (engine) => {
-  let f: GatewayFixture;
+  const { f } = gatewaySuite(engine);
   let work: string;
-  beforeAll(async () => {
-    f = await startGatewayServer(engine);
+  beforeAll(() => {
     work = mkdtempSync(join(tmpdir(), 'helio-mosquitto-'));
-  }, 120_000);
-  afterAll(async () => {
-    await f?.close();
-    rmSync(work, { recursive: true, force: true });
   });
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
 
   const minuteAgo = (m: number) => new Date(Math.floor(Date.now() / 60_000) * 60_000 - m * 60_000).toISOString();
 

@@ -10,21 +10,10 @@ import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { X509Certificate } from 'node:crypto';
 import { plants } from '@helio/core';
-import type { MqttClient } from 'mqtt';
 import * as mqttPacket from 'mqtt-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachEngine } from '../test-engines.js';
-import {
-  clientOptions,
-  closed,
-  connectPlant,
-  eventually,
-  publishAcked,
-  refusedConnect,
-  signed,
-  startGatewayServer,
-  type GatewayFixture,
-} from './testing.js';
+import { clientOptions, closed, connectPlant, eventually, publishAcked, refusedConnect, signed, gatewaySuite } from './testing.js';
 
 type Package = plants.ProvisioningPackage;
 
@@ -94,20 +83,12 @@ function remainingLength(n: number): Buffer {
 }
 
 describeEachEngine('MQTT gateway refuses', (engine) => {
-  let f: GatewayFixture;
+  const { f, track } = gatewaySuite(engine);
   let work: string;
-  const clients: MqttClient[] = [];
-  const track = (c: MqttClient) => (clients.push(c), c);
-
-  beforeAll(async () => {
-    f = await startGatewayServer(engine);
+  beforeAll(() => {
     work = mkdtempSync(join(tmpdir(), 'helio-mqtt-neg-'));
-  }, 120_000);
-  afterAll(async () => {
-    for (const c of clients) c.end(true);
-    await f?.close();
-    rmSync(work, { recursive: true, force: true });
   });
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
 
   const plantOf = (pkg: Package) => plants.getPlant(f.system, pkg.plantId);
   const db = () => f.server.services.db;

@@ -4,26 +4,15 @@
 // counted, and the plant resent it on every reconnect, its later messages
 // queued behind it. Such a message is a drop: counted and acknowledged.
 import { plants } from '@helio/core';
-import type { MqttClient } from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { describeEachEngine } from '../test-engines.js';
-import { connectPlant, eventually, publishAcked, signed, startGatewayServer, type GatewayFixture } from './testing.js';
+import { connectPlant, eventually, publishAcked, signed, gatewaySuite } from './testing.js';
 
 const PAYLOAD_FORMAT_INVALID = 0x99;
 const IMPLEMENTATION_SPECIFIC = 0x83;
 
 describeEachEngine('MQTT gateway, strings the database cannot store', (engine) => {
-  let f: GatewayFixture;
-  const clients: MqttClient[] = [];
-  const track = (c: MqttClient) => (clients.push(c), c);
-
-  beforeAll(async () => {
-    f = await startGatewayServer(engine);
-  }, 120_000);
-  afterAll(async () => {
-    for (const c of clients) c.end(true);
-    await f?.close();
-  });
+  const { f, track } = gatewaySuite(engine);
 
   const plantOf = (pkg: plants.ProvisioningPackage) => plants.getPlant(f.system, pkg.plantId);
   const ts = () => new Date(Date.now() - 60_000).toISOString();

@@ -12,7 +12,7 @@ import { organisations, plants, sites, systemPrincipal, type ServiceContext } fr
 import type { Engine } from '@helio/db';
 import { freshTestDb, type TestDb } from '@helio/db/testing';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { startHelio } from '../cli/spawn-helio.js';
 import { loadConfig, type Config } from '../config.js';
 import { plantEnvironment } from '../plant-environment.js';
@@ -108,6 +108,30 @@ export interface GatewayFixture {
   /** A plant of the fixture's site, provisioned: its package (credentials and topics). */
   plant(authMethod: plants.AuthMethod, opts?: { templateId?: string; site?: boolean }): Promise<plants.ProvisioningPackage>;
   close(): Promise<void>;
+}
+
+/**
+ * For a describe block: the gateway started before its tests and closed
+ * after them, the MQTT.js clients they `track` ended first. `f` stands for
+ * the started fixture (read it inside hooks and tests only).
+ */
+export function gatewaySuite(engine: Engine): { f: GatewayFixture; track: (client: MqttClient) => MqttClient } {
+  let started: GatewayFixture | undefined;
+  const clients: MqttClient[] = [];
+  beforeAll(async () => {
+    started = await startGatewayServer(engine);
+  }, 120_000);
+  afterAll(async () => {
+    for (const c of clients) c.end(true);
+    await started?.close();
+  });
+  const f = new Proxy({} as GatewayFixture, {
+    get(_, prop) {
+      if (!started) throw new Error('the gateway is not started: use the fixture inside a hook or a test');
+      return Reflect.get(started, prop) as unknown;
+    },
+  });
+  return { f, track: (client) => (clients.push(client), client) };
 }
 
 let serial = 0;
