@@ -118,6 +118,9 @@ async function takeMarks(tx: Queryable, where: string, params: unknown[], lock =
   return rows.map((r) => ({ component: r.c, field: Number(r.f), bucket: Number(r.b) }));
 }
 
+/** Component ids in the order PostgreSQL sorts uuids (their lowercase text's order). */
+const byComponent = (a: Mark, b: Mark) => (a.component < b.component ? -1 : a.component > b.component ? 1 : 0);
+
 /** The distinct (component, field, bucket) of each level the marks fall in, sorted (component, field, bucket). */
 function bucketsPerLevel(marks: readonly Mark[]): Mark[][] {
   return rollupLevels.map(({ ms }) => {
@@ -127,9 +130,7 @@ function bucketsPerLevel(marks: readonly Mark[]): Mark[][] {
       const key = `${m.component}|${m.field}|${bucket}`;
       if (!seen.has(key)) seen.set(key, { component: m.component, field: m.field, bucket });
     }
-    return [...seen.values()].sort(
-      (a, b) => (a.component < b.component ? -1 : a.component > b.component ? 1 : 0) || a.field - b.field || a.bucket - b.bucket,
-    );
+    return [...seen.values()].sort((a, b) => byComponent(a, b) || a.field - b.field || a.bucket - b.bucket);
   });
 }
 
@@ -141,13 +142,7 @@ async function settleMarks(tx: Queryable, marks: readonly Mark[]): Promise<numbe
   // 2. Every bucket locked in (component, level, field, bucket) order, an empty one made where none is.
   const locks = levels
     .flatMap((buckets, l) => buckets.map((b) => ({ ...b, level: rollupLevels[l]!.level })))
-    .sort(
-      (a, b) =>
-        (a.component < b.component ? -1 : a.component > b.component ? 1 : 0) ||
-        a.level - b.level ||
-        a.field - b.field ||
-        a.bucket - b.bucket,
-    );
+    .sort((a, b) => byComponent(a, b) || a.level - b.level || a.field - b.field || a.bucket - b.bucket);
   await tx.query(
     `INSERT INTO reading_rollups AS r (component_id, field, level, bucket, sum, count, min, max)
      SELECT c, f, l, to_timestamp(b / 1000), 0, 0, 'Infinity', '-Infinity'
