@@ -54,6 +54,8 @@ describe('configuration', () => {
         commandTtlSeconds: 86_400,
         maxPayloadBytes: 65_536,
         authFailureDelayMs: 250,
+        connectsPerSource: 16,
+        heartbeatIntervalMs: 60_000,
       });
       expect(Object.isFrozen(config.mqtt)).toBe(true);
     });

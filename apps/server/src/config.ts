@@ -52,6 +52,14 @@ export const mqttConfigSchema = z.strictObject({
    * failure within ten minutes waits this long, each further one twice as long (at most 10 s). 0 turns it off.
    */
   authFailureDelayMs: z.coerce.number().int().min(0).max(10_000).default(250),
+  /** CONNECTs of one address checked at once, a refusal's delay included; more wait their turn (at most 5,000). */
+  connectsPerSource: z.coerce.number().int().min(1).max(10_000).default(16),
+  /**
+   * With `redisUrl`: how often this server tells the others it is alive. One silent for three
+   * intervals is taken for dead: its plants' wills are published and its plants marked OFFLINE.
+   * The same on every server.
+   */
+  heartbeatIntervalMs: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
 });
 
 export type MqttConfig = Readonly<z.infer<typeof mqttConfigSchema>> & { readonly host: string; readonly publicHost: string };
@@ -113,6 +121,8 @@ const mqttEnvNames: Record<keyof z.infer<typeof mqttConfigSchema>, string[]> = {
   commandTtlSeconds: ['HELIO_MQTT_COMMAND_TTL_SECONDS'],
   maxPayloadBytes: ['HELIO_MQTT_MAX_PAYLOAD_BYTES'],
   authFailureDelayMs: ['HELIO_MQTT_AUTH_FAILURE_DELAY_MS'],
+  connectsPerSource: ['HELIO_MQTT_CONNECTS_PER_SOURCE'],
+  heartbeatIntervalMs: ['HELIO_MQTT_HEARTBEAT_INTERVAL_MS'],
 };
 
 export class ConfigError extends Error {

@@ -82,18 +82,36 @@ export interface BrokerOptions {
    * aedes closes a connection of the same client id here, so the gateway knows why it closes.
    */
   onClientRegistered(brokerId: string, clientId: string): void;
+  /**
+   * How often each broker sharing Redis says it is alive (aedes' heartbeat, default 60 s): a broker
+   * not heard of for three of them is taken for dead, and its clients' wills are published.
+   */
+  heartbeatIntervalMs?: number;
+  /** Broker `brokerId` (this one included) was heard of: born, alive, or registering a client. */
+  onBrokerHeard?(brokerId: string): void;
 }
 
 type Emitter = {
   on(topic: string, fn: (packet: { topic: string; payload: unknown }, done: () => void) => void, cb?: () => void): void;
 };
 
-/** Hears of every client registered anywhere; on a new emitter, so before aedes' own listener. */
+/**
+ * Hears of every client registered anywhere, and of every broker alive; on
+ * a new emitter, so before aedes' own listeners.
+ */
 function listenForRegistrations(mq: Emitter, opts: BrokerOptions): void {
   mq.on('$SYS/+/new/clients', (packet, done) => {
-    opts.onClientRegistered(packet.topic.split('/')[1]!, String(packet.payload));
+    const brokerId = packet.topic.split('/')[1]!;
+    opts.onBrokerHeard?.(brokerId);
+    opts.onClientRegistered(brokerId, String(packet.payload));
     done();
   });
+  for (const topic of ['$SYS/+/heartbeat', '$SYS/+/birth']) {
+    mq.on(topic, (packet, done) => {
+      opts.onBrokerHeard?.(packet.topic.split('/')[1]!);
+      done();
+    });
+  }
 }
 
 export async function createBroker(opts: BrokerOptions): Promise<Aedes> {
@@ -109,6 +127,7 @@ export async function createBroker(opts: BrokerOptions): Promise<Aedes> {
     ...shared,
     ...opts.hooks,
     id: opts.id,
+    ...(opts.heartbeatIntervalMs ? { heartbeatInterval: opts.heartbeatIntervalMs } : {}),
     // A CONNECT must arrive soon after the socket opens.
     connectTimeout: 10_000,
     // MQTT 3.1 capped client ids at 23 characters; a plant's id (its UUID) has 36.

@@ -11,6 +11,8 @@ export interface GatewayLog {
 }
 
 export interface GatewayContext {
+  /** This gateway's MQTT broker id: what the plants it holds are recorded as connected through. */
+  brokerId: string;
   db: Db;
   clock: Clock;
   ids: IdGenerator;

@@ -21,7 +21,7 @@ import { handleAck } from './handlers/ack.js';
 import { drop, openSessionSigned, openSigned } from './handlers/envelope.js';
 import { handleStatus } from './handlers/status.js';
 import { handleTelemetry } from './handlers/telemetry.js';
-import { authenticateHooks, FailureTracker } from './hooks/authenticate.js';
+import { authenticateHooks, ConnectTurns, FailureTracker } from './hooks/authenticate.js';
 import {
   authorizeForwardHook,
   authorizePublishHook,
@@ -66,7 +66,9 @@ export async function startGateway(services: AppServices, options: GatewayOption
   const work = workTracker();
   const sessions = new Sessions(env);
   const writer = plants.createTelemetryWriter(services.db, { clock: services.clock });
+  const brokerId = randomUUID();
   const cx: GatewayContext = {
+    brokerId,
     db: services.db,
     clock: services.clock,
     ids: services.ids,
@@ -78,7 +80,7 @@ export async function startGateway(services: AppServices, options: GatewayOption
     track: work.track,
   };
   const commands = new CommandDispatcher(cx);
-  const auth = authenticateHooks(cx, new FailureTracker(settings.authFailureDelayMs));
+  const auth = authenticateHooks(cx, new FailureTracker(settings.authFailureDelayMs), new ConnectTurns(settings.connectsPerSource));
 
   // ---- connection state, per plant, in the order it happened: ONLINE when
   // registered, OFFLINE when gone, status messages and wills between them. A
@@ -99,7 +101,7 @@ export async function startGateway(services: AppServices, options: GatewayOption
   };
   const setOnline = (plantId: string, online: boolean) => {
     const now = cx.clock.now();
-    inTurn(plantId, () => plants.setConnection(cx.db, plantId, online, now)).catch((err: unknown) =>
+    inTurn(plantId, () => plants.setConnection(cx.db, plantId, online, now, brokerId)).catch((err: unknown) =>
       log.error({ err, plantId }, 'mqtt: connection state not recorded'),
     );
   };
@@ -121,7 +123,7 @@ export async function startGateway(services: AppServices, options: GatewayOption
   };
   // A plant that reconnected to another server: this one's old connection closing does not make it OFFLINE.
   const movedAway = new Set<string>();
-  const handleWill: WillHandler = (plantId, session, payload, now) => {
+  const handleWill: WillHandler = (plantId, session, payload, now, via) => {
     // Before aedes' clientDisconnect for the same connection, which forgets it.
     const elsewhere = movedAway.has(plantId);
     return inTurn(plantId, async () => {
@@ -138,15 +140,18 @@ export async function startGateway(services: AppServices, options: GatewayOption
       const current = sessions.connected(plantId);
       const back = elsewhere || (current !== undefined && current !== session);
       const ctx = { db: cx.db, clock: cx.clock, ids: cx.ids, principal: systemPrincipal };
-      const result = await plants.recordStatus(ctx, row, opened.text, now, { connection: back ? 'unchanged' : 'lost' });
+      // The row decides for a connection of another server: OFFLINE only while it still names that server.
+      const result = await plants.recordStatus(ctx, row, opened.text, now, { connection: back ? 'unchanged' : 'lost', via });
       if (!result.ok) await drop(cx, plantId, `status: ${result.reason}`, now);
     });
   };
 
-  const brokerId = randomUUID();
+  const heard = new Map<string, number>();
   const broker = await createBroker({
     id: brokerId,
     redisUrl: settings.redisUrl,
+    heartbeatIntervalMs: settings.heartbeatIntervalMs,
+    onBrokerHeard: (id) => heard.set(id, Date.now()),
     hooks: {
       preConnect: auth.preConnect,
       authenticate: auth.authenticate,
@@ -211,6 +216,30 @@ export async function startGateway(services: AppServices, options: GatewayOption
   };
   const supervisor = startSupervisor(cx, commands, disconnect, { intervalMs: options.checkIntervalMs ?? 1000 });
 
+  // ---- with Redis: the plants of a server gone (not heard of for three heartbeats), which have not connected
+  // again anywhere, go OFFLINE, with or without a will. Only once every live server had time to be heard of,
+  // and while this one hears itself (Redis answers).
+  const heartbeat = settings.heartbeatIntervalMs;
+  const startedAt = Date.now();
+  let sweeping = false;
+  const sweepGone = async () => {
+    const now = Date.now();
+    if (sweeping || now - startedAt < 3 * heartbeat || (heard.get(brokerId) ?? 0) + 3 * heartbeat < now) return;
+    sweeping = true;
+    for (const [id, at] of heard) if (at + 10 * heartbeat < now) heard.delete(id);
+    const live = [...heard].filter(([, at]) => at + 3 * heartbeat >= now).map(([id]) => id);
+    try {
+      const gone = await work.track(plants.markOfflineUnlessVia(cx.db, live));
+      if (gone.length > 0) log.info({ plants: gone.length }, 'mqtt: plants of a server gone marked OFFLINE');
+    } catch (err) {
+      log.error({ err }, 'mqtt: plants of servers gone not checked');
+    } finally {
+      sweeping = false;
+    }
+  };
+  const sweepTimer = settings.redisUrl ? setInterval(() => void sweepGone(), heartbeat) : undefined;
+  sweepTimer?.unref();
+
   // ---- changes announced by core (this process) go to every server through the emitter.
   const onCommand = (plantId: string) => mq.emit({ topic: NOTICE_TOPICS.command, payload: Buffer.from(plantId) });
   const onChanged = (plantId: string) => mq.emit({ topic: NOTICE_TOPICS.changed, payload: Buffer.from(plantId) });
@@ -243,6 +272,7 @@ export async function startGateway(services: AppServices, options: GatewayOption
   const acceptFailed = (err: Error) => log.error({ err }, 'mqtt: a connection could not be accepted');
 
   const stop = async () => {
+    clearInterval(sweepTimer);
     plants.plantEvents.off('command', onCommand);
     plants.plantEvents.off('changed', onChanged);
     await supervisor.stop();

@@ -14,6 +14,7 @@ import {
   clientOptions,
   closed,
   eventually,
+  signed,
   spawnServer,
   startGatewayServer,
   TEST_SECRET,
@@ -23,6 +24,8 @@ import {
 
 /** A Redis database of its own for this file (pub/sub channels are global, but every topic here names fresh plants). */
 const REDIS_URL = 'redis://127.0.0.1:6379/13';
+/** Every server of the file says it is alive each second: one silent for three is taken for dead. */
+const HEARTBEAT_MS = 1000;
 
 function redisCli(...args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -44,18 +47,9 @@ describe.skipIf(!testDatabaseUrl)('two gateways sharing Redis [postgres]', () =>
 
   beforeAll(async () => {
     expect(await redisCli('FLUSHDB')).toBe('OK');
-    a = await startGatewayServer('postgres', { redisUrl: REDIS_URL });
+    a = await startGatewayServer('postgres', { redisUrl: REDIS_URL, heartbeatIntervalMs: HEARTBEAT_MS });
     work = mkdtempSync(join(tmpdir(), 'helio-redis-'));
-    // Same database, secret and device CA (the data directory holds it), its own ports.
-    b = await spawnServer(work, {
-      DATABASE_URL: a.server.services.config.databaseUrl!,
-      HELIO_DATA_DIR: a.server.services.config.dataDir,
-      HELIO_SECRET: TEST_SECRET,
-      HELIO_HOST: '127.0.0.1',
-      HELIO_MQTT_PORT: '0',
-      HELIO_MQTTS_PORT: '0',
-      HELIO_MQTT_REDIS_URL: REDIS_URL,
-    });
+    b = await spawnServer(work, sharedEnv());
     adminKey = (await apiKeys.createApiKey(a.system, { organisationId: a.organisationId, name: 'redis test', role: 'admin' })).key;
   }, 120_000);
   afterAll(async () => {
@@ -66,7 +60,19 @@ describe.skipIf(!testDatabaseUrl)('two gateways sharing Redis [postgres]', () =>
     await redisCli('FLUSHDB').catch(() => undefined);
   });
 
+  /** Another server's settings: the same database, secret and device CA (the data directory holds it), its own ports. */
+  const sharedEnv = () => ({
+    DATABASE_URL: a.server.services.config.databaseUrl!,
+    HELIO_DATA_DIR: a.server.services.config.dataDir,
+    HELIO_SECRET: TEST_SECRET,
+    HELIO_HOST: '127.0.0.1',
+    HELIO_MQTT_PORT: '0',
+    HELIO_MQTTS_PORT: '0',
+    HELIO_MQTT_REDIS_URL: REDIS_URL,
+    HELIO_MQTT_HEARTBEAT_INTERVAL_MS: String(HEARTBEAT_MS),
+  });
   const commandsOf = async (pkg: plants.ProvisioningPackage) => (await plants.listCommands(a.system, pkg.plantId, {})).data;
+  const plantOf = (pkg: plants.ProvisioningPackage) => plants.getPlant(a.system, pkg.plantId);
 
   it('delivers a command sent through B to the plant connected to A', async () => {
     const pkg = await a.plant('PASSWORD');
@@ -126,4 +132,45 @@ describe.skipIf(!testDatabaseUrl)('two gateways sharing Redis [postgres]', () =>
     await plants.revokePlant(a.system, a.env, pkg.plantId);
     await gone;
   });
+
+  it('publishes the wills of a server that died and marks its plants OFFLINE, except those connected again elsewhere', async () => {
+    const c = await spawnServer(work, sharedEnv());
+    try {
+      const gone = await a.plant('PASSWORD'); // leaves a will and does not come back
+      const backOnA = await a.plant('PASSWORD'); // leaves a will and connects again, to A
+      const backOnB = await a.plant('PASSWORD'); // leaves a will and connects again, to B
+      const silent = await a.plant('TOKEN'); // leaves no will and does not come back
+      const will = (pkg: plants.ProvisioningPackage) => ({
+        topic: pkg.mqtt.topics.status,
+        payload: Buffer.from(signed(pkg.security.hmacSecret, { status: 'OFFLINE', faults: [{ code: 'LINK_LOST', active: true }] })),
+        qos: 1 as const,
+        retain: false,
+      });
+      for (const pkg of [gone, backOnA, backOnB]) track(await mqtt.connectAsync(clientOptions(pkg, { port: c.mqttPort, will: will(pkg) })));
+      track(await mqtt.connectAsync(clientOptions(silent, { port: c.mqttPort })));
+      const all = [gone, backOnA, backOnB, silent];
+      await eventually(async () => (await Promise.all(all.map(plantOf))).every((p) => p.status === 'ONLINE'), 5000, 'ONLINE through C');
+
+      await c.stop('SIGKILL');
+      track(await mqtt.connectAsync(clientOptions(backOnA)));
+      track(await mqtt.connectAsync(clientOptions(backOnB, { port: b.mqttPort })));
+      // C silent for three heartbeats: A or B publishes its wills (whichever is first; for one of the two
+      // plants back that server holds the plant's new connection). Each will opens its fault.
+      await eventually(
+        async () => (await Promise.all([gone, backOnA, backOnB].map(plantOf))).every((p) => p.alerts.length === 1),
+        20_000,
+        'the faults of the wills C left',
+      );
+      expect((await plantOf(gone)).status).toBe('OFFLINE');
+      expect((await plantOf(backOnA)).status).toBe('ONLINE');
+      expect((await plantOf(backOnB)).status).toBe('ONLINE');
+      // No will: OFFLINE all the same, once C is taken for dead.
+      await eventually(async () => (await plantOf(silent)).status === 'OFFLINE', 10_000, 'the plant without a will OFFLINE');
+      await new Promise((r) => setTimeout(r, 2 * HEARTBEAT_MS));
+      expect((await plantOf(backOnA)).status).toBe('ONLINE');
+      expect((await plantOf(backOnB)).status).toBe('ONLINE');
+    } finally {
+      await c.stop('SIGKILL');
+    }
+  }, 90_000);
 });

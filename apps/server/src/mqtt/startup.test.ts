@@ -74,53 +74,90 @@ describe('starting the MQTT gateway', () => {
     }
   });
 
+  /** A provisioned PASSWORD plant of a new organisation on `server`. */
+  async function guessedPlant(server: Awaited<ReturnType<typeof startServer>>, serialNumber: string) {
+    const system = serviceContext(server.services, systemPrincipal);
+    const org = await organisations.createOrganisation(system, { name: `Guessers ${serialNumber}` });
+    const plant = await plants.createPlant(
+      system,
+      { name: 'Logger', serialNumber, type: 'SENSOR', authMethod: 'PASSWORD' },
+      { organisationId: org.id },
+    );
+    await plants.provisionPlant(system, await plantEnvironment(server.services), plant.id);
+    return { system, plantId: plant.id };
+  }
+
+  /** A CONNECT as `plantId` with a wrong password from `localAddress`: its CONNACK's return code and how long it took; `socket` to give up. */
+  function guess(port: number, plantId: string, localAddress: string) {
+    const started = Date.now();
+    const socket = connectTcp({ port, host: '127.0.0.1', localAddress }, () =>
+      socket.write(
+        mqttPacket.generate({
+          cmd: 'connect',
+          protocolId: 'MQTT',
+          protocolVersion: 4,
+          clean: true,
+          keepalive: 30,
+          clientId: plantId,
+          username: plantId,
+          password: Buffer.from('guess'),
+        }),
+      ),
+    );
+    const connack = new Promise<{ code: number; ms: number }>((resolve, reject) => {
+      const parser = mqttPacket.parser();
+      parser.on('packet', (p) => {
+        socket.destroy();
+        resolve({ code: (p as { returnCode: number }).returnCode, ms: Date.now() - started });
+      });
+      socket.on('data', (d) => parser.parse(d));
+      socket.on('error', reject);
+    });
+    return { connack, socket };
+  }
+
   it('slows down a source whose connections keep failing: from the third failure, each refusal waits twice as long', async () => {
     const server = await startServer(gatewayTestConfig({ dataDir }, { authFailureDelayMs: 400 }), { logger: false });
     try {
-      const system = serviceContext(server.services, systemPrincipal);
-      const org = await organisations.createOrganisation(system, { name: 'Guessers' });
-      const plant = await plants.createPlant(
-        system,
-        { name: 'Logger', serialNumber: 'SLOW-1', type: 'SENSOR', authMethod: 'PASSWORD' },
-        { organisationId: org.id },
-      );
-      await plants.provisionPlant(system, await plantEnvironment(server.services), plant.id);
-      /** A CONNECT with a wrong password from `localAddress`: its CONNACK's return code and how long it took. */
-      const guess = (localAddress: string) =>
-        new Promise<{ code: number; ms: number }>((resolve, reject) => {
-          const started = Date.now();
-          const socket = connectTcp({ port: server.mqtt!.port, host: '127.0.0.1', localAddress }, () =>
-            socket.write(
-              mqttPacket.generate({
-                cmd: 'connect',
-                protocolId: 'MQTT',
-                protocolVersion: 4,
-                clean: true,
-                keepalive: 30,
-                clientId: plant.id,
-                username: plant.id,
-                password: Buffer.from('guess'),
-              }),
-            ),
-          );
-          const parser = mqttPacket.parser();
-          parser.on('packet', (p) => {
-            socket.destroy();
-            resolve({ code: (p as { returnCode: number }).returnCode, ms: Date.now() - started });
-          });
-          socket.on('data', (d) => parser.parse(d));
-          socket.on('error', reject);
-        });
+      const { system, plantId } = await guessedPlant(server, 'SLOW-1');
       const tries = [];
-      for (let i = 0; i < 4; i++) tries.push(await guess('127.0.0.7'));
+      for (let i = 0; i < 4; i++) tries.push(await guess(server.mqtt!.port, plantId, '127.0.0.7').connack);
       expect(tries.map((t) => t.code)).toEqual([4, 4, 4, 4]);
       expect(tries[2]!.ms).toBeGreaterThanOrEqual(400);
       expect(tries[3]!.ms).toBeGreaterThanOrEqual(800);
-      expect((await plants.getPlant(system, plant.id)).authFailureCount).toBe(4);
+      expect((await plants.getPlant(system, plantId)).authFailureCount).toBe(4);
     } finally {
       await server.close();
     }
   });
+
+  it('checks a few CONNECTs of one address at a time, a refusal’s wait included: parallel guesses are not checked at once', async () => {
+    // Two at a time; from the third failure a refusal waits 10 s, holding its turn.
+    const server = await startServer(gatewayTestConfig({ dataDir }, { authFailureDelayMs: 10_000, connectsPerSource: 2 }), {
+      logger: false,
+    });
+    try {
+      const { system, plantId } = await guessedPlant(server, 'PARALLEL-1');
+      const failures = async () => (await plants.getPlant(system, plantId)).authFailureCount;
+      const guesses = Array.from({ length: 12 }, () => guess(server.mqtt!.port, plantId, '127.0.0.9'));
+      // The first two are refused at once and hand on their turns; the next two wait 10 s in theirs.
+      const first = await Promise.race(guesses.map((g) => g.connack));
+      expect(first.code).toBe(4);
+      for (let polls = 0; (await failures()) < 4 && polls < 100; polls++) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(await failures()).toBe(4);
+      // The others, given up while they waited, are never checked.
+      for (const g of guesses) g.socket.destroy();
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await failures()).toBe(4);
+      // Another address is not held up by them.
+      const other = await guess(server.mqtt!.port, plantId, '127.0.0.10').connack;
+      expect(other).toMatchObject({ code: 4 });
+      expect(other.ms).toBeLessThan(5000);
+    } finally {
+      await server.close();
+    }
+  }, 30_000);
 
   it('fails at once, naming the setting, when Redis cannot be reached', async () => {
     // A program that is no Redis (it answers like a web server), and a port nobody listens on.

@@ -9,6 +9,7 @@ import { createSite } from '../sites/service.js';
 import { contextFor, seedOrganisation, type TestOrganisation } from '../testing.js';
 import { PLANT_COLUMNS, type PlantRow } from './rows.js';
 import { createPlant } from './service.js';
+import { markOfflineUnlessVia } from './gateway-reads.js';
 import { recordStatus, setConnection } from './status.js';
 
 const NOW = Date.parse('2024-06-15T12:00:00Z');
@@ -73,6 +74,42 @@ function describeStatus(engine: Engine): void {
       // A late event never moves last seen backwards.
       await setConnection(db, p.id, true, new Date(NOW - 60_000));
       expect(await row(p.id)).toMatchObject({ status: 'ONLINE', last_seen_at: new Date(NOW + 5000) });
+    });
+
+    it('ends a connection only while the plant is recorded as connected through the gateway that held it', async () => {
+      const p = await plant();
+      const via = async () =>
+        (await db.query<{ connected_via: string | null }>('SELECT connected_via FROM plants WHERE id = $1', [p.id])).rows[0]!.connected_via;
+      await setConnection(db, p.id, true, new Date(NOW), 'server-a');
+      expect(await via()).toBe('server-a');
+      // Connected again through server B before A reported the old connection's end: A's report changes nothing.
+      await setConnection(db, p.id, true, new Date(NOW + 1000), 'server-b');
+      await setConnection(db, p.id, false, new Date(NOW + 2000), 'server-a');
+      expect(await row(p.id)).toMatchObject({ status: 'ONLINE', last_seen_at: new Date(NOW + 1000) });
+      // A will of A's connection, handled after: the same.
+      const lost = JSON.stringify({ status: 'OFFLINE' });
+      expect(
+        await recordStatus(system(), await row(p.id), lost, new Date(NOW + 3000), { connection: 'lost', via: 'server-a' }),
+      ).toMatchObject({ ok: true });
+      expect((await row(p.id)).status).toBe('ONLINE');
+      // B's own report ends it.
+      await setConnection(db, p.id, false, new Date(NOW + 4000), 'server-b');
+      expect(await row(p.id)).toMatchObject({ status: 'OFFLINE', last_seen_at: new Date(NOW + 4000) });
+      expect(await via()).toBeNull();
+    });
+
+    it('marks OFFLINE the plants connected through servers no longer running, and only those', async () => {
+      const [onLive, onGone, offline] = [await plant(), await plant(), await plant()];
+      await setConnection(db, onLive.id, true, new Date(NOW), 'server-live');
+      await setConnection(db, onGone.id, true, new Date(NOW), 'server-gone');
+      const marked = await markOfflineUnlessVia(db, ['server-live', 'server-other']);
+      expect(marked).toContain(onGone.id);
+      expect(marked).not.toContain(onLive.id);
+      expect(marked).not.toContain(offline.id);
+      expect((await row(onGone.id)).status).toBe('OFFLINE');
+      expect((await row(onLive.id)).status).toBe('ONLINE');
+      // Last seen is when the plant was last seen, not when its server was found gone.
+      expect((await row(onGone.id)).last_seen_at).toEqual(new Date(NOW));
     });
 
     it('opens a Device Fault alert for an active fault and closes it when the plant reports it cleared', async () => {

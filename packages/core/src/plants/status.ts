@@ -17,13 +17,27 @@ import { recordEvents } from '../monitoring/alerts/events.js';
 import type { PlantRow } from './rows.js';
 import { unstorableString } from './telemetry-decode.js';
 
-/** Marks a plant online (connected) or offline, and when it was last seen. */
-export async function setConnection(db: Queryable, plantId: string, online: boolean, now: Date): Promise<void> {
-  await db.query(`UPDATE plants SET status = $2, last_seen_at = GREATEST(last_seen_at, $3) WHERE id = $1`, [
-    plantId,
-    online ? 'ONLINE' : 'OFFLINE',
-    now,
-  ]);
+/**
+ * Marks a plant online (connected) or offline, and when it was last seen.
+ * `via` names the gateway (the MQTT broker id) whose connection this is.
+ * Online records it; offline applies only while the row still names that
+ * gateway (or none): a plant connected again since, through another server,
+ * stays online when its old connection's end is reported.
+ */
+export async function setConnection(db: Queryable, plantId: string, online: boolean, now: Date, via: string | null = null): Promise<void> {
+  if (online) {
+    await db.query(`UPDATE plants SET status = 'ONLINE', connected_via = $3, last_seen_at = GREATEST(last_seen_at, $2) WHERE id = $1`, [
+      plantId,
+      now,
+      via,
+    ]);
+    return;
+  }
+  await db.query(
+    `UPDATE plants SET status = 'OFFLINE', connected_via = NULL, last_seen_at = GREATEST(last_seen_at, $2)
+     WHERE id = $1 AND ($3::text IS NULL OR connected_via IS NULL OR connected_via = $3)`,
+    [plantId, now, via],
+  );
 }
 
 /** Text the database can store: no U+0000, no lone surrogate (a write of it would fail each time the plant sent it again). */
@@ -78,6 +92,8 @@ export interface RecordStatusOptions {
    * faults count, the connection state is left alone.
    */
   connection?: 'reported' | 'lost' | 'unchanged';
+  /** The gateway whose connection the message came through, or whose connection was lost (see `setConnection`). */
+  via?: string;
 }
 
 /**
@@ -135,6 +151,7 @@ export async function recordStatus(
   }
   const connection = opts.connection ?? 'reported';
   // A will never marks a plant online: it is published because the connection is gone.
-  if (connection !== 'unchanged') await setConnection(ctx.db, plant.id, connection === 'reported' && status !== 'OFFLINE', now);
+  if (connection !== 'unchanged')
+    await setConnection(ctx.db, plant.id, connection === 'reported' && status !== 'OFFLINE', now, opts.via ?? null);
   return { ok: true, status, faults: faults.length, ...counts, ...(faultsIgnored ? { faultsIgnored: 'no-site' as const } : {}) };
 }

@@ -9,6 +9,7 @@ import monitoring from './0008-monitoring.js';
 import plants from './0009-plants.js';
 import communities from './0010-communities.js';
 import rollupMarks from './0011-rollup-marks.js';
+import plantConnections from './0012-plant-connections.js';
 
 export interface Migration {
   /** Stable, ordered name; never renamed once released. */
@@ -29,4 +30,5 @@ export const migrations: readonly Migration[] = [
   { id: '0009-plants', sql: plants },
   { id: '0010-communities', sql: communities },
   { id: '0011-rollup-marks', sql: rollupMarks },
+  { id: '0012-plant-connections', sql: plantConnections },
 ];

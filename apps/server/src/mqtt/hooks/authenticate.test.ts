@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FailureTracker, refusalCode, tokenTimes, willAllowed } from './authenticate.js';
+import { ConnectTurns, FailureTracker, refusalCode, tokenTimes, willAllowed } from './authenticate.js';
 
 const id = '0190f5d2-7c4e-7a41-9b7e-2f3c4d5e6f70';
 
@@ -36,6 +36,50 @@ describe('slowing down repeated failures', () => {
   it('never waits when the delay is turned off', () => {
     const tracker = new FailureTracker(0);
     for (let i = 0; i < 20; i++) expect(tracker.fail('a', i)).toBe(0);
+  });
+});
+
+describe('turns for checking CONNECTs', () => {
+  const settled = async <T>(p: Promise<T>) => {
+    let done = false;
+    void p.then(() => (done = true));
+    await new Promise((r) => setImmediate(r));
+    return done;
+  };
+
+  it('checks a few CONNECTs of one address at once, lines up the next ones, and refuses beyond the line', async () => {
+    const turns = new ConnectTurns(2, 2);
+    const first = turns.take('203.0.113.7')!;
+    const second = turns.take('203.0.113.7')!;
+    const third = turns.take('203.0.113.7')!;
+    const fourth = turns.take('203.0.113.7')!;
+    expect(turns.take('203.0.113.7')).toBeNull();
+    expect(await settled(first)).toBe(true);
+    expect(await settled(second)).toBe(true);
+    expect(await settled(third)).toBe(false);
+    // Another address is not held up by this one.
+    expect(await settled(turns.take('198.51.100.1')!)).toBe(true);
+
+    const endFirst = await first;
+    endFirst();
+    endFirst(); // ending twice hands on one turn only
+    expect(await settled(third)).toBe(true);
+    expect(await settled(fourth)).toBe(false);
+    (await second)();
+    expect(await settled(fourth)).toBe(true);
+    // Room in the line again.
+    expect(turns.take('203.0.113.7')).not.toBeNull();
+  });
+
+  it('forgets an address once its last CONNECT was checked', async () => {
+    const turns = new ConnectTurns(1, 5);
+    const ends = await Promise.all([turns.take('a')!, turns.take('b')!]);
+    const waiting = turns.take('a')!;
+    expect(turns.size).toBe(2);
+    ends[0]();
+    (await waiting)();
+    ends[1]();
+    expect(turns.size).toBe(0);
   });
 });
 

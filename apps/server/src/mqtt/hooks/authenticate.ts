@@ -6,7 +6,12 @@
 // Repeated failures from one address are slowed down: from the third failure
 // within ten minutes, the refusal (CONNACK) waits, twice as long after each
 // further failure, at most ten seconds. A success does not reset the count
-// (one good plant must not cover guessing at others).
+// (one good plant must not cover guessing at others). And one address has
+// only so many CONNECTs checked at once (`mqtt.connectsPerSource`, 16), a
+// refusal's wait included: the others wait their turn (devices behind one NAT
+// coming back together connect a batch at a time), at most 5,000 of them;
+// beyond, refused at once as "server unavailable". So parallel connections
+// multiply neither an address's guesses nor the database work they cost.
 import { plants } from '@helio/core';
 import type { AuthenticateError, Client, ConnectPacket } from 'aedes';
 import { MqttConnection } from '../connection.js';
@@ -54,6 +59,47 @@ export class FailureTracker {
   delayFor(failures: number): number {
     if (this.baseDelayMs === 0 || failures <= FREE_FAILURES) return 0;
     return Math.min(this.baseDelayMs * 2 ** (failures - FREE_FAILURES - 1), MAX_DELAY_MS);
+  }
+}
+
+/** CONNECTs of one source waiting their turn at most. */
+export const CONNECTS_WAITING_PER_SOURCE = 5000;
+
+/** Turns for checking CONNECTs, per source address: `atOnce` at a time, `maxWaiting` more in line. */
+export class ConnectTurns {
+  private readonly sources = new Map<string, { running: number; waiting: (() => void)[] }>();
+
+  constructor(
+    private readonly atOnce: number,
+    private readonly maxWaiting = CONNECTS_WAITING_PER_SOURCE,
+  ) {}
+
+  /** Resolves once the source's turn comes, to the function that ends it; null when too many wait already. */
+  take(source: string): Promise<() => void> | null {
+    let s = this.sources.get(source);
+    if (!s) this.sources.set(source, (s = { running: 0, waiting: [] }));
+    const state = s;
+    const end = () => {
+      let ended = false;
+      return () => {
+        if (ended) return;
+        ended = true;
+        const next = state.waiting.shift();
+        if (next) next();
+        else if (--state.running === 0) this.sources.delete(source);
+      };
+    };
+    if (state.running < this.atOnce) {
+      state.running++;
+      return Promise.resolve(end());
+    }
+    if (state.waiting.length >= this.maxWaiting) return null;
+    return new Promise((resolve) => state.waiting.push(() => resolve(end())));
+  }
+
+  /** Sources with a CONNECT being checked or waiting. */
+  get size(): number {
+    return this.sources.size;
   }
 }
 
@@ -113,12 +159,33 @@ export interface AuthenticateHooks {
   ): void;
 }
 
-export function authenticateHooks(cx: GatewayContext, failures: FailureTracker): AuthenticateHooks {
+export function authenticateHooks(cx: GatewayContext, failures: FailureTracker, turns: ConnectTurns): AuthenticateHooks {
   const connects = new WeakMap<Client, ConnectPacket>();
 
   async function check(client: Client, username: string | undefined, password: Buffer | undefined): Promise<void> {
     const conn = client.conn;
     if (!(conn instanceof MqttConnection)) throw refusal(CONNACK.serverUnavailable, 'connection not set up by the gateway');
+    const turn = turns.take(conn.source);
+    if (!turn) {
+      cx.log.info({ clientId: client.id, source: conn.source }, 'mqtt: connection refused: too many CONNECTs from its address waiting');
+      throw refusal(CONNACK.serverUnavailable, 'too many connections from this address waiting');
+    }
+    const end = await turn;
+    try {
+      // Gone while it waited: nothing to check.
+      if (client.closed) throw refusal(CONNACK.serverUnavailable, 'connection closed');
+      await checkInTurn(client, conn, username, password);
+    } finally {
+      end();
+    }
+  }
+
+  async function checkInTurn(
+    client: Client,
+    conn: MqttConnection,
+    username: string | undefined,
+    password: Buffer | undefined,
+  ): Promise<void> {
     const now = cx.clock.now();
     let result: plants.AuthenticateResult;
     try {

@@ -50,20 +50,37 @@ export type UplinkHandler = (session: PlantSession, kind: UplinkKind, payload: B
 /**
  * A will published after its client left (or, with Redis, after another
  * server died): handled from its topic, against the plant's row as it is now.
+ * `session` is the connection that left it, when it was this gateway's;
+ * `via` the broker that held that connection.
  */
-export type WillHandler = (plantId: string, session: PlantSession | undefined, payload: Buffer, now: Date) => Promise<void>;
+export type WillHandler = (plantId: string, session: PlantSession | undefined, payload: Buffer, now: Date, via: string) => Promise<void>;
+
+/**
+ * The broker whose client left this will, when the packet is a will that
+ * aedes' persistence kept (with Redis: a dead server's, handed to this one).
+ * Packets from the wire carry no broker id.
+ */
+function willOf(packet: object): string | undefined {
+  const brokerId = (packet as { brokerId?: unknown }).brokerId;
+  return typeof brokerId === 'string' ? brokerId : undefined;
+}
 
 export function authorizePublishHook(cx: GatewayContext, handle: UplinkHandler, handleWill: WillHandler): AuthorizePublishHandler {
   return (client, packet, callback) => {
     const session = cx.sessions.of(client);
-    if (!client || client.closed) {
+    const from = willOf(packet);
+    // A will of a server gone comes with the client of the same id connected here now, if there is one:
+    // it is that server's connection's will, not a message of this one.
+    const fromElsewhere = from !== undefined && from !== cx.brokerId;
+    if (!client || client.closed || fromElsewhere) {
       // aedes publishes a will after the connection closed; its topic was checked at CONNECT (willAllowed).
       const topic = parsePlantTopic(packet.topic);
-      if (!topic || topic.kind !== 'status' || (session && session.plantId !== topic.plantId)) {
+      const leftBy = fromElsewhere ? undefined : session;
+      if (!topic || topic.kind !== 'status' || (leftBy && leftBy.plantId !== topic.plantId)) {
         callback(new Error('will refused'));
         return;
       }
-      cx.track(handleWill(topic.plantId, session, toBuffer(packet.payload), cx.clock.now())).then(
+      cx.track(handleWill(topic.plantId, leftBy, toBuffer(packet.payload), cx.clock.now(), from ?? cx.brokerId)).then(
         () => callback(null),
         (err: unknown) => {
           cx.log.error({ err, plantId: topic.plantId }, 'mqtt: will message not handled');
