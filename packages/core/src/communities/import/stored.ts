@@ -2,66 +2,69 @@
 // writes them out: a community by key, and the members, delivery points and
 // assets of some communities, each read in one statement.
 import type { Queryable } from '@helio/db';
-import type { AssetType } from '../bundle/schema.js';
-import type { JsonObject } from './desired.js';
+import type { AssetRow, CommunityRow, DeliveryPointRow, MemberRow } from '../rows.js';
 
-export interface StoredCommunity {
-  id: string;
-  organisation_id: string;
-  key: string;
-  name: string;
-  description: string | null;
-  legal: JsonObject;
-  links: JsonObject;
-  contact: JsonObject;
-  settings: JsonObject;
-  operators: JsonObject;
-  areas: JsonObject;
-  topology: unknown[];
-  bundle: JsonObject;
-}
+// What an import compares and an export writes: the rows' own fields, without the bookkeeping (timestamps,
+// change_seq, organisation of the child rows), each list read as it is named here.
+const COMMUNITY_FIELDS = [
+  'id',
+  'organisation_id',
+  'key',
+  'name',
+  'description',
+  'legal',
+  'links',
+  'contact',
+  'settings',
+  'operators',
+  'areas',
+  'topology',
+  'bundle',
+] as const satisfies readonly (keyof CommunityRow)[];
+const MEMBER_FIELDS = [
+  'id',
+  'community_id',
+  'key',
+  'user_id',
+  'name',
+  'type',
+  'role',
+  'area',
+  'status',
+] as const satisfies readonly (keyof MemberRow)[];
+const DELIVERY_POINT_FIELDS = [
+  'id',
+  'community_id',
+  'member_id',
+  'pod',
+  'type',
+  'description',
+  'address',
+  'tariff',
+  'active',
+  'topology_node',
+] as const satisfies readonly (keyof DeliveryPointRow)[];
+const ASSET_FIELDS = [
+  'id',
+  'community_id',
+  'member_id',
+  'key',
+  'asset_type',
+  'name',
+  'sensor_id',
+  'pod',
+  'properties',
+  'device',
+  'relationships',
+  'site_id',
+  'component_id',
+  'plant_id',
+] as const satisfies readonly (keyof AssetRow)[];
 
-export interface StoredMember {
-  id: string;
-  community_id: string;
-  key: string;
-  user_id: string | null;
-  name: string;
-  type: string | null;
-  role: string;
-  area: string;
-  status: string;
-}
-
-export interface StoredDeliveryPoint {
-  id: string;
-  community_id: string;
-  member_id: string;
-  pod: string;
-  type: string;
-  description: string | null;
-  address: string | null;
-  tariff: string | null;
-  active: boolean;
-  topology_node: string | null;
-}
-
-export interface StoredAsset {
-  id: string;
-  community_id: string;
-  member_id: string;
-  key: string;
-  asset_type: AssetType;
-  name: string;
-  sensor_id: string | null;
-  pod: string | null;
-  properties: JsonObject;
-  device: JsonObject;
-  relationships: JsonObject;
-  site_id: string | null;
-  component_id: string | null;
-  plant_id: string | null;
-}
+export type StoredCommunity = Pick<CommunityRow, (typeof COMMUNITY_FIELDS)[number]>;
+export type StoredMember = Pick<MemberRow, (typeof MEMBER_FIELDS)[number]>;
+export type StoredDeliveryPoint = Pick<DeliveryPointRow, (typeof DELIVERY_POINT_FIELDS)[number]>;
+export type StoredAsset = Pick<AssetRow, (typeof ASSET_FIELDS)[number]>;
 
 export interface StoredRegistry {
   members: StoredMember[];
@@ -69,8 +72,7 @@ export interface StoredRegistry {
   assets: StoredAsset[];
 }
 
-const COMMUNITY_COLUMNS =
-  'id, organisation_id, key, name, description, legal, links, contact, settings, operators, areas, topology, bundle';
+const COMMUNITY_COLUMNS = COMMUNITY_FIELDS.join(', ');
 
 /**
  * The live community with this key, locked for update when asked (an import
@@ -102,18 +104,17 @@ export async function loadCommunities(q: Queryable, organisations: string[] | nu
 export async function loadRegistryRows(q: Queryable, communityIds: string[]): Promise<StoredRegistry> {
   if (communityIds.length === 0) return { members: [], deliveryPoints: [], assets: [] };
   const members = await q.query<StoredMember>(
-    `SELECT id, community_id, key, user_id, name, type, role, area, status
+    `SELECT ${MEMBER_FIELDS.join(', ')}
      FROM community_members WHERE community_id = ANY($1::uuid[]) AND deleted_at IS NULL`,
     [communityIds],
   );
   const deliveryPoints = await q.query<StoredDeliveryPoint>(
-    `SELECT id, community_id, member_id, pod, type, description, address, tariff, active, topology_node
+    `SELECT ${DELIVERY_POINT_FIELDS.join(', ')}
      FROM community_delivery_points WHERE community_id = ANY($1::uuid[]) AND deleted_at IS NULL`,
     [communityIds],
   );
   const assets = await q.query<StoredAsset>(
-    `SELECT id, community_id, member_id, key, asset_type, name, sensor_id, pod, properties, device, relationships,
-       site_id, component_id, plant_id
+    `SELECT ${ASSET_FIELDS.join(', ')}
      FROM community_assets WHERE community_id = ANY($1::uuid[]) AND deleted_at IS NULL`,
     [communityIds],
   );
