@@ -5,6 +5,7 @@
 // its Redis persistence keeps sessions (subscriptions of plants connecting
 // with a persistent session, wills), so they survive a restart.
 import { connect as connectTcp, type Socket } from 'node:net';
+import { Readable } from 'node:stream';
 import { connect as connectTls } from 'node:tls';
 import { Aedes, type AedesOptions, type Client, type PublishPacket } from 'aedes';
 import redisPersistence from 'aedes-persistence-redis';
@@ -16,6 +17,8 @@ interface BrokerParts {
   mq: { emit(packet: { topic: string }, cb?: (err?: Error) => void): void };
   persistence: {
     outgoingClearMessageId(client: Client, packet: { messageId?: number }, cb?: unknown): Promise<unknown>;
+    streamWill(brokers: object): AsyncIterable<{ brokerId?: string }>;
+    delWill(client: { id: string; brokerId: string }): Promise<unknown>;
     destroy?(): Promise<void> | void;
   };
 }
@@ -78,37 +81,34 @@ export interface BrokerOptions {
   /** The plant acknowledged (PUBACK) a packet the gateway wrote to it. */
   onPuback(client: Client, messageId: number): void;
   /**
-   * A client connected to broker `brokerId` (this one or, over Redis, another). Called before
-   * aedes closes a connection of the same client id here, so the gateway knows why it closes.
-   */
-  onClientRegistered(brokerId: string, clientId: string): void;
-  /**
    * How often each broker sharing Redis says it is alive (aedes' heartbeat, default 60 s): a broker
    * not heard of for three of them is taken for dead, and its clients' wills are published.
    */
   heartbeatIntervalMs?: number;
   /** Broker `brokerId` (this one included) was heard of: born, alive, or registering a client. */
-  onBrokerHeard?(brokerId: string): void;
+  onBrokerHeard(brokerId: string): void;
+  /**
+   * Whether the wills left through broker `brokerId` (not this one) may be published: its server is gone.
+   * aedes takes every server it has not heard a heartbeat of yet for gone: one just started, or all of them
+   * after a Redis outage. The others' wills stay where they are.
+   */
+  brokerGone(brokerId: string): boolean;
+  /**
+   * Wills of servers gone (`brokerId:clientId`) that could not be handled now (the database down): aedes
+   * would delete them once offered; they stay in the persistence, offered again at its next round.
+   */
+  willsKept: Set<string>;
 }
 
 type Emitter = {
   on(topic: string, fn: (packet: { topic: string; payload: unknown }, done: () => void) => void, cb?: () => void): void;
 };
 
-/**
- * Hears of every client registered anywhere, and of every broker alive; on
- * a new emitter, so before aedes' own listeners.
- */
-function listenForRegistrations(mq: Emitter, opts: BrokerOptions): void {
-  mq.on('$SYS/+/new/clients', (packet, done) => {
-    const brokerId = packet.topic.split('/')[1]!;
-    opts.onBrokerHeard?.(brokerId);
-    opts.onClientRegistered(brokerId, String(packet.payload));
-    done();
-  });
-  for (const topic of ['$SYS/+/heartbeat', '$SYS/+/birth']) {
+/** Hears of every broker that speaks (this one included): its birth, its heartbeats, the clients it registers. */
+function listenForBrokers(mq: Emitter, opts: BrokerOptions): void {
+  for (const topic of ['$SYS/+/birth', '$SYS/+/heartbeat', '$SYS/+/new/clients']) {
     mq.on(topic, (packet, done) => {
-      opts.onBrokerHeard?.(packet.topic.split('/')[1]!);
+      opts.onBrokerHeard(packet.topic.split('/')[1]!);
       done();
     });
   }
@@ -122,7 +122,7 @@ export async function createBroker(opts: BrokerOptions): Promise<Aedes> {
         persistence: redisPersistence(redisOptions(opts.redisUrl)),
       }
     : {};
-  if (shared.mq) listenForRegistrations(shared.mq as unknown as Emitter, opts);
+  if (shared.mq) listenForBrokers(shared.mq as unknown as Emitter, opts);
   const broker = await Aedes.createBroker({
     ...shared,
     ...opts.hooks,
@@ -134,8 +134,8 @@ export async function createBroker(opts: BrokerOptions): Promise<Aedes> {
     maxClientsIdLength: 64,
   });
   const parts = broker as unknown as BrokerParts;
-  // In one process only this broker registers clients: after aedes' listener is soon enough.
-  if (!shared.mq) listenForRegistrations(parts.mq as unknown as Emitter, opts);
+  const persistence = parts.persistence;
+  if (!shared.mq) listenForBrokers(parts.mq as unknown as Emitter, opts);
 
   // A plant's own messages have no subscriber (no plant may subscribe to
   // them; the gateway handled them in authorizePublish, before the PUBACK):
@@ -154,15 +154,27 @@ export async function createBroker(opts: BrokerOptions): Promise<Aedes> {
     publish(packet, client, done);
   };
 
+  // aedes publishes the wills the persistence streams for servers it takes for gone: only those of servers gone.
+  const streamWill = persistence.streamWill.bind(persistence);
+  persistence.streamWill = (brokers) => Readable.from(willsOfServersGone(streamWill(brokers), opts.brokerGone));
+  const delWill = persistence.delWill.bind(persistence);
+  persistence.delWill = async (client) => {
+    if (opts.willsKept.delete(`${client.brokerId}:${client.id}`)) return undefined;
+    return delWill(client);
+  };
+
   // aedes clears an acknowledged packet from the persistence with the PUBACK's
   // packet identifier: where the gateway learns that a command it wrote arrived.
-  const persistence = parts.persistence;
   const clear = persistence.outgoingClearMessageId.bind(persistence);
   persistence.outgoingClearMessageId = (client, packet, cb) => {
     if (packet.messageId !== undefined) opts.onPuback(client, packet.messageId);
     return clear(client, packet, cb);
   };
   return broker;
+}
+
+async function* willsOfServersGone<T extends { brokerId?: string }>(wills: AsyncIterable<T>, gone: (brokerId: string) => boolean) {
+  for await (const will of wills) if (will.brokerId === undefined || gone(will.brokerId)) yield will;
 }
 
 /** Closes the broker (its clients, then the emitter) and its persistence. */

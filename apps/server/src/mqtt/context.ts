@@ -13,6 +13,8 @@ export interface GatewayLog {
 export interface GatewayContext {
   /** This gateway's MQTT broker id: what the plants it holds are recorded as connected through. */
   brokerId: string;
+  /** A will of broker `brokerId` (a server gone) for `clientId` that could not be handled now: kept for aedes' next round. */
+  keepWill(brokerId: string, clientId: string): void;
   db: Db;
   clock: Clock;
   ids: IdGenerator;

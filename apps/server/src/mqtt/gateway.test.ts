@@ -343,27 +343,50 @@ describeEachEngine('MQTT gateway', (engine) => {
     expect(plant.alerts).toHaveLength(1);
   });
 
-  it('logs what the broker reports with no connection to report it on (a will of a server gone that failed), and goes on', async () => {
+  it('shows a plant connected here ONLINE again when its row says otherwise (another server took this one for gone)', async () => {
+    const pkg = await f.plant('PASSWORD');
+    track(await connectPlant(pkg, { protocolVersion: 4 }));
+    await eventually(async () => (await plantOf(pkg)).status === 'ONLINE', 5000, 'ONLINE');
+    await f.server.services.db.query(`UPDATE plants SET status = 'OFFLINE' WHERE id = $1`, [pkg.plantId]);
+    // The re-check of connected plants (every second) puts it right.
+    await eventually(async () => (await plantOf(pkg)).status === 'ONLINE', 5000, 'ONLINE again');
+  });
+
+  it('ignores a will of a server gone that is not a plant’s own status, and logs what the broker reports with no connection to report it on', async () => {
     const pkg = await f.plant('PASSWORD');
     const broker = f.server.mqtt!.broker as unknown as {
       persistence: {
         putWill(client: { id: string }, packet: object): Promise<void>;
-        delWill(client: { id: string }): Promise<unknown>;
+        getWill(client: { id: string }): Promise<unknown>;
+        streamWill(brokers: object): AsyncIterable<unknown>;
       };
       _clearWillInterval: { _onTimeout(): void };
     };
-    const logged = vi.spyOn(f.server.app.log, 'error');
-    // A will left by a server that died; its topic is one the gateway refuses for a will.
-    const orphan = { cmd: 'publish', topic: pkg.mqtt.topics.telemetry, payload: Buffer.from('x'), qos: 0, retain: false, brokerId: '' };
-    await broker.persistence.putWill({ id: pkg.mqtt.clientId }, orphan);
-    orphan.brokerId = 'a-server-gone';
+    const info = vi.spyOn(f.server.app.log, 'info');
+    const error = vi.spyOn(f.server.app.log, 'error');
+    const streamWill = broker.persistence.streamWill;
     try {
+      // A will left by a server that died, on a topic the gateway refuses for a will.
+      const orphan = { cmd: 'publish', topic: pkg.mqtt.topics.telemetry, payload: Buffer.from('x'), qos: 0, retain: false, brokerId: '' };
+      await broker.persistence.putWill({ id: pkg.mqtt.clientId }, orphan);
+      orphan.brokerId = 'a-server-gone';
       // aedes' sweep for such wills, now rather than four heartbeats (minutes) from now.
       broker._clearWillInterval._onTimeout();
-      await eventually(async () => logged.mock.calls.some((c) => c[1] === 'mqtt: broker error'), 5000, 'the error logged');
+      await eventually(async () => (await broker.persistence.getWill({ id: pkg.mqtt.clientId })) === undefined, 5000, 'the will gone');
+      expect(info.mock.calls.some((c) => String(c[1]).startsWith('mqtt: will of a server gone ignored'))).toBe(true);
+
+      // The wills cannot be read (Redis down, say): aedes reports it with no connection to report it on.
+      broker.persistence.streamWill = () =>
+        (async function* () {
+          yield* [];
+          throw new Error('wills unreadable');
+        })();
+      broker._clearWillInterval._onTimeout();
+      await eventually(async () => error.mock.calls.some((c) => c[1] === 'mqtt: broker error'), 5000, 'the error logged');
     } finally {
-      logged.mockRestore();
-      await broker.persistence.delWill({ id: pkg.mqtt.clientId });
+      broker.persistence.streamWill = streamWill;
+      info.mockRestore();
+      error.mockRestore();
     }
     track(await connectPlant(pkg, { protocolVersion: 4 }));
   });

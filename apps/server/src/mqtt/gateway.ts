@@ -29,6 +29,7 @@ import {
   type UplinkHandler,
   type WillHandler,
 } from './hooks/authorize.js';
+import { BrokerLiveness } from './liveness.js';
 import { Sessions, type PlantSession } from './sessions.js';
 import { startSupervisor } from './supervisor.js';
 import { gatewayTlsOptions } from './tls.js';
@@ -64,11 +65,14 @@ export async function startGateway(services: AppServices, options: GatewayOption
     if (reset > 0) log.info({ plants: reset }, 'mqtt: plants left ONLINE by an earlier run marked OFFLINE');
   }
   const work = workTracker();
-  const sessions = new Sessions(env);
-  const writer = plants.createTelemetryWriter(services.db, { clock: services.clock });
   const brokerId = randomUUID();
+  const liveness = new BrokerLiveness(brokerId, settings.heartbeatIntervalMs);
+  const willsKept = new Set<string>();
+  const sessions = new Sessions(env, brokerId);
+  const writer = plants.createTelemetryWriter(services.db, { clock: services.clock });
   const cx: GatewayContext = {
     brokerId,
+    keepWill: (id, clientId) => willsKept.add(`${id}:${clientId}`),
     db: services.db,
     clock: services.clock,
     ids: services.ids,
@@ -99,11 +103,26 @@ export async function startGateway(services: AppServices, options: GatewayOption
     });
     return result;
   };
-  const setOnline = (plantId: string, online: boolean) => {
+  const setOnline = (session: PlantSession, online: boolean) => {
     const now = cx.clock.now();
-    inTurn(plantId, () => plants.setConnection(cx.db, plantId, online, now, brokerId)).catch((err: unknown) =>
-      log.error({ err, plantId }, 'mqtt: connection state not recorded'),
+    inTurn(session.plantId, () => plants.setConnection(cx.db, session.plantId, online, now, session.connection)).catch((err: unknown) =>
+      log.error({ err, plantId: session.plantId }, 'mqtt: connection state not recorded'),
     );
+  };
+  /**
+   * A plant connected here that its row does not show so (marked OFFLINE by a server that took this one
+   * for gone, say) is shown ONLINE again, unless a later connection is recorded (it is being taken over).
+   */
+  const keepOnline = (session: PlantSession, row: plants.PlantRow) => {
+    const mine = row.status === 'ONLINE' && row.connection_id === session.connection.id;
+    const later = row.connected_at !== null && new Date(row.connected_at).getTime() > session.connection.since.getTime();
+    if (mine || later) return;
+    const now = cx.clock.now();
+    inTurn(session.plantId, async () => {
+      if (sessions.connected(session.plantId) !== session || session.closing) return;
+      log.info({ plantId: session.plantId }, 'mqtt: plant connected here shown ONLINE again');
+      await plants.setConnection(cx.db, session.plantId, true, now, session.connection);
+    }).catch((err: unknown) => log.error({ err, plantId: session.plantId }, 'mqtt: connection state not recorded'));
   };
 
   const handleUplink: UplinkHandler = (session, kind, payload, now) => {
@@ -115,17 +134,13 @@ export async function startGateway(services: AppServices, options: GatewayOption
           // As telemetry and acks: a signature by a secret rotated since the session's row was read is checked against the row as it is now.
           const opened = await openSessionSigned(cx, session, 'status', payload, now);
           if (!opened.ok) return opened.code;
-          return handleStatus(cx, session.row, sessions.secrets(session), payload, now);
+          return handleStatus(cx, session.row, sessions.secrets(session), payload, now, session.connection);
         });
       case 'ack':
         return handleAck(cx, session, payload, now);
     }
   };
-  // A plant that reconnected to another server: this one's old connection closing does not make it OFFLINE.
-  const movedAway = new Set<string>();
   const handleWill: WillHandler = (plantId, session, payload, now, via) => {
-    // Before aedes' clientDisconnect for the same connection, which forgets it.
-    const elsewhere = movedAway.has(plantId);
     return inTurn(plantId, async () => {
       // The plant as it is now, not as it was at CONNECT: a plant revoked, suspended or deleted
       // since leaves no will, and the signature is checked against its current secrets.
@@ -136,22 +151,25 @@ export async function startGateway(services: AppServices, options: GatewayOption
       }
       const opened = await openSigned(cx, plantId, plants.plantSecrets(env, row), 'status', payload, now);
       if (!opened.ok) return;
-      // The connection is gone (a will never marks a plant online), unless the plant is back already.
+      // The connection is gone (a will never marks a plant online), unless the plant is back here already;
+      // back elsewhere, the row names the later connection, and the will's leaves it alone.
       const current = sessions.connected(plantId);
-      const back = elsewhere || (current !== undefined && current !== session);
+      const back = current !== undefined && current !== session;
       const ctx = { db: cx.db, clock: cx.clock, ids: cx.ids, principal: systemPrincipal };
-      // The row decides for a connection of another server: OFFLINE only while it still names that server.
-      const result = await plants.recordStatus(ctx, row, opened.text, now, { connection: back ? 'unchanged' : 'lost', via });
+      const through = session?.connection ?? { via };
+      const result = await plants.recordStatus(ctx, row, opened.text, now, { connection: back ? 'unchanged' : 'lost', through });
       if (!result.ok) await drop(cx, plantId, `status: ${result.reason}`, now);
     });
   };
 
-  const heard = new Map<string, number>();
   const broker = await createBroker({
     id: brokerId,
     redisUrl: settings.redisUrl,
     heartbeatIntervalMs: settings.heartbeatIntervalMs,
-    onBrokerHeard: (id) => heard.set(id, Date.now()),
+    onBrokerHeard: (id) => liveness.heard(id),
+    // Alone (no Redis), no other server shares this one's plants: any other is one that ran before.
+    brokerGone: (id) => (settings.redisUrl ? liveness.gone(id) : id !== brokerId),
+    willsKept,
     hooks: {
       preConnect: auth.preConnect,
       authenticate: auth.authenticate,
@@ -162,9 +180,6 @@ export async function startGateway(services: AppServices, options: GatewayOption
     onPuback: (client, messageId) => {
       const session = sessions.of(client);
       if (session) commands.acknowledged(session, messageId);
-    },
-    onClientRegistered: (registeredOn, clientId) => {
-      if (registeredOn !== brokerId && sessions.connected(clientId)) movedAway.add(clientId);
     },
   });
   // aedes reports here what has no connection to report it on: a will of a server gone
@@ -187,7 +202,7 @@ export async function startGateway(services: AppServices, options: GatewayOption
       { plantId: session.plantId, source: session.conn.source, tls: session.conn.secure, mqtt: session.conn.protocolVersion ?? 4 },
       'mqtt: plant connected',
     );
-    setOnline(session.plantId, true);
+    setOnline(session, true);
   });
   broker.on('clientReady', (client: Client) => {
     const session = sessions.of(client);
@@ -201,8 +216,7 @@ export async function startGateway(services: AppServices, options: GatewayOption
     const session = sessions.unregister(client);
     if (!session) return;
     log.info({ plantId: session.plantId }, 'mqtt: plant disconnected');
-    if (movedAway.delete(session.plantId)) return;
-    setOnline(session.plantId, false);
+    setOnline(session, false);
   });
   broker.on('clientError', (client: Client, err: Error) => log.debug({ clientId: client.id, err: err.message }, 'mqtt: client error'));
   broker.on('connectionError', (_client: Client, err: Error) => log.debug({ err: err.message }, 'mqtt: connection error'));
@@ -214,22 +228,16 @@ export async function startGateway(services: AppServices, options: GatewayOption
     session.conn.sendDisconnect(code);
     session.client.close();
   };
-  const supervisor = startSupervisor(cx, commands, disconnect, { intervalMs: options.checkIntervalMs ?? 1000 });
+  const supervisor = startSupervisor(cx, commands, disconnect, keepOnline, { intervalMs: options.checkIntervalMs ?? 1000 });
 
-  // ---- with Redis: the plants of a server gone (not heard of for three heartbeats), which have not connected
-  // again anywhere, go OFFLINE, with or without a will. Only once every live server had time to be heard of,
-  // and while this one hears itself (Redis answers).
-  const heartbeat = settings.heartbeatIntervalMs;
-  const startedAt = Date.now();
+  // ---- with Redis: the plants of a server gone (liveness.ts), which have not connected again anywhere, go
+  // OFFLINE, with or without a will.
   let sweeping = false;
   const sweepGone = async () => {
-    const now = Date.now();
-    if (sweeping || now - startedAt < 3 * heartbeat || (heard.get(brokerId) ?? 0) + 3 * heartbeat < now) return;
+    if (sweeping || !liveness.judging()) return;
     sweeping = true;
-    for (const [id, at] of heard) if (at + 10 * heartbeat < now) heard.delete(id);
-    const live = [...heard].filter(([, at]) => at + 3 * heartbeat >= now).map(([id]) => id);
     try {
-      const gone = await work.track(plants.markOfflineUnlessVia(cx.db, live));
+      const gone = await work.track(plants.markOfflineUnlessVia(cx.db, liveness.live()));
       if (gone.length > 0) log.info({ plants: gone.length }, 'mqtt: plants of a server gone marked OFFLINE');
     } catch (err) {
       log.error({ err }, 'mqtt: plants of servers gone not checked');
@@ -237,7 +245,7 @@ export async function startGateway(services: AppServices, options: GatewayOption
       sweeping = false;
     }
   };
-  const sweepTimer = settings.redisUrl ? setInterval(() => void sweepGone(), heartbeat) : undefined;
+  const sweepTimer = settings.redisUrl ? setInterval(() => void sweepGone(), settings.heartbeatIntervalMs) : undefined;
   sweepTimer?.unref();
 
   // ---- changes announced by core (this process) go to every server through the emitter.

@@ -2,6 +2,7 @@
 // holding what the plant was let in with (to notice when that is no longer
 // true), its row as last read (secrets, template, component), the order its
 // QoS 1 messages are acknowledged in, and the commands in flight to it.
+import { randomUUID } from 'node:crypto';
 import { plants } from '@helio/core';
 import type { Client } from 'aedes';
 import type { MqttConnection } from './connection.js';
@@ -25,6 +26,8 @@ export interface PlantSession {
   readonly client: Client;
   readonly conn: MqttConnection;
   readonly connectedAt: Date;
+  /** This connection as the plant's row records it (which gateway, which connection, since when). */
+  readonly connection: plants.PlantConnection;
   readonly credential: Credential;
   /** The plant's row as last read (at CONNECT, then by every re-check). */
   row: PlantRow;
@@ -49,7 +52,11 @@ export class Sessions {
   private readonly here = new Map<string, PlantSession>();
   private readonly secretCache = new WeakMap<PlantSession, CachedSecrets>();
 
-  constructor(private readonly env: plants.PlantEnvironment) {}
+  constructor(
+    private readonly env: plants.PlantEnvironment,
+    /** This gateway's MQTT broker id. */
+    private readonly brokerId: string,
+  ) {}
 
   /** A session for a connection just authenticated (not yet registered: aedes may still refuse it). */
   open(client: Client, conn: MqttConnection, row: PlantRow, credential: Credential, now: Date): PlantSession {
@@ -58,6 +65,7 @@ export class Sessions {
       client,
       conn,
       connectedAt: now,
+      connection: { via: this.brokerId, id: randomUUID(), since: now },
       credential,
       row,
       tail: Promise.resolve(),

@@ -6,7 +6,9 @@
 // expired). A plant that fails is disconnected: suspension, revocation,
 // decommissioning and re-provisioning take effect within a second or two.
 // The same pass refreshes each session's row (a rotated HMAC secret, a new
-// template) and delivers commands that a missed notice left queued.
+// template), has the gateway show ONLINE again a plant connected here that
+// its row shows otherwise, and delivers commands that a missed notice left
+// queued.
 import { plants } from '@helio/core';
 import type { CommandDispatcher } from './commands.js';
 import { REASON } from './connection.js';
@@ -57,6 +59,8 @@ export function startSupervisor(
   cx: GatewayContext,
   commands: CommandDispatcher,
   disconnect: (session: PlantSession, reason: string, code: number) => void,
+  /** A plant that stays connected, with its row: the gateway makes sure the row shows it connected here. */
+  keepOnline: (session: PlantSession, row: plants.PlantRow) => void,
   opts: { intervalMs: number },
 ): Supervisor {
   let running: Promise<void> | undefined;
@@ -85,6 +89,7 @@ export function startSupervisor(
       } else {
         // Not older than what a message handler may have read meanwhile (a rotated secret).
         if (new Date(row!.updated_at).getTime() >= new Date(session.row.updated_at).getTime()) session.row = row!;
+        keepOnline(session, row!);
         stay.push(session);
       }
     }

@@ -39,6 +39,10 @@ export interface PlantRow {
   esi_state: string | null;
   activated_at: Date | null;
   last_seen_at: Date | null;
+  /** The plant's connection, or its last one: the gateway (MQTT broker id) that held it, which connection, since when. */
+  connected_via: string | null;
+  connection_id: string | null;
+  connected_at: Date | null;
   auth_failure_count: number;
   last_auth_failure_at: Date | null;
   dropped_message_count: number;
@@ -85,6 +89,9 @@ export const PLANT_COLUMN_NAMES = [
   'esi_state',
   'activated_at',
   'last_seen_at',
+  'connected_via',
+  'connection_id',
+  'connected_at',
   'auth_failure_count',
   'last_auth_failure_at',
   'dropped_message_count',

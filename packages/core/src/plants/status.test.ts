@@ -76,32 +76,62 @@ function describeStatus(engine: Engine): void {
       expect(await row(p.id)).toMatchObject({ status: 'ONLINE', last_seen_at: new Date(NOW + 5000) });
     });
 
-    it('ends a connection only while the plant is recorded as connected through the gateway that held it', async () => {
+    it('records a plant’s connection, and ends it only while the row still names that connection', async () => {
       const p = await plant();
-      const via = async () =>
-        (await db.query<{ connected_via: string | null }>('SELECT connected_via FROM plants WHERE id = $1', [p.id])).rows[0]!.connected_via;
-      await setConnection(db, p.id, true, new Date(NOW), 'server-a');
-      expect(await via()).toBe('server-a');
-      // Connected again through server B before A reported the old connection's end: A's report changes nothing.
-      await setConnection(db, p.id, true, new Date(NOW + 1000), 'server-b');
-      await setConnection(db, p.id, false, new Date(NOW + 2000), 'server-a');
-      expect(await row(p.id)).toMatchObject({ status: 'ONLINE', last_seen_at: new Date(NOW + 1000) });
-      // A will of A's connection, handled after: the same.
+      const recorded = async () =>
+        (
+          await db.query<{ status: string; connected_via: string | null; connection_id: string | null; last_seen_at: Date }>(
+            'SELECT status, connected_via, connection_id, last_seen_at FROM plants WHERE id = $1',
+            [p.id],
+          )
+        ).rows[0]!;
+      const onA = { via: 'server-a', id: 'a-1', since: new Date(NOW) };
+      const onB = { via: 'server-b', id: 'b-1', since: new Date(NOW + 1000) };
+      await setConnection(db, p.id, true, new Date(NOW), onA);
+      expect(await recorded()).toMatchObject({ status: 'ONLINE', connected_via: 'server-a', connection_id: 'a-1' });
+      // Connected again through B; A's late reports of its older connection change nothing.
+      await setConnection(db, p.id, true, new Date(NOW + 1000), onB);
+      await setConnection(db, p.id, true, new Date(NOW + 2000), onA);
+      await setConnection(db, p.id, false, new Date(NOW + 2000), onA);
+      expect(await recorded()).toMatchObject({
+        status: 'ONLINE',
+        connected_via: 'server-b',
+        connection_id: 'b-1',
+        last_seen_at: new Date(NOW + 1000),
+      });
+      // A will of A's connection, handled after: the same; nor does a dead A's will, which names only A.
       const lost = JSON.stringify({ status: 'OFFLINE' });
-      expect(
-        await recordStatus(system(), await row(p.id), lost, new Date(NOW + 3000), { connection: 'lost', via: 'server-a' }),
-      ).toMatchObject({ ok: true });
-      expect((await row(p.id)).status).toBe('ONLINE');
-      // B's own report ends it.
-      await setConnection(db, p.id, false, new Date(NOW + 4000), 'server-b');
-      expect(await row(p.id)).toMatchObject({ status: 'OFFLINE', last_seen_at: new Date(NOW + 4000) });
-      expect(await via()).toBeNull();
+      for (const through of [onA, { via: 'server-a' }]) {
+        const result = await recordStatus(system(), await row(p.id), lost, new Date(NOW + 3000), { connection: 'lost', through });
+        expect(result).toMatchObject({ ok: true });
+        expect((await recorded()).status).toBe('ONLINE');
+      }
+      // B's connection ending ends it (the row keeps it as the last connection).
+      await setConnection(db, p.id, false, new Date(NOW + 4000), onB);
+      expect(await recorded()).toMatchObject({ status: 'OFFLINE', connection_id: 'b-1', last_seen_at: new Date(NOW + 4000) });
+      // Offline, any connection's report counts: A reports its own end after it.
+      await setConnection(db, p.id, true, new Date(NOW + 5000), onA);
+      expect(await recorded()).toMatchObject({ status: 'ONLINE', connection_id: 'a-1' });
+      await setConnection(db, p.id, false, new Date(NOW + 5000), onA);
+      expect((await recorded()).status).toBe('OFFLINE');
+    });
+
+    it('lets a dead server’s will end its connection without moving last seen', async () => {
+      const p = await plant();
+      await setConnection(db, p.id, true, new Date(NOW), { via: 'server-c', id: 'c-1', since: new Date(NOW) });
+      const lost = JSON.stringify({ status: 'OFFLINE' });
+      const result = await recordStatus(system(), await row(p.id), lost, new Date(NOW + 400_000), {
+        connection: 'lost',
+        through: { via: 'server-c' },
+      });
+      expect(result).toMatchObject({ ok: true });
+      expect(await row(p.id)).toMatchObject({ status: 'OFFLINE', last_seen_at: new Date(NOW) });
     });
 
     it('marks OFFLINE the plants connected through servers no longer running, and only those', async () => {
       const [onLive, onGone, offline] = [await plant(), await plant(), await plant()];
-      await setConnection(db, onLive.id, true, new Date(NOW), 'server-live');
-      await setConnection(db, onGone.id, true, new Date(NOW), 'server-gone');
+      await setConnection(db, onLive.id, true, new Date(NOW), { via: 'server-live', id: 'l-1', since: new Date(NOW) });
+      await setConnection(db, onGone.id, true, new Date(NOW), { via: 'server-gone', id: 'g-1', since: new Date(NOW) });
       const marked = await markOfflineUnlessVia(db, ['server-live', 'server-other']);
       expect(marked).toContain(onGone.id);
       expect(marked).not.toContain(onLive.id);

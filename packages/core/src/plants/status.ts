@@ -17,26 +17,54 @@ import { recordEvents } from '../monitoring/alerts/events.js';
 import type { PlantRow } from './rows.js';
 import { unstorableString } from './telemetry-decode.js';
 
+/** A plant's connection, as the gateway that accepted it knows it. */
+export interface PlantConnection {
+  /** The gateway's MQTT broker id. */
+  via: string;
+  /** This connection among all of the plant's. */
+  id: string;
+  /** When the gateway accepted it: a connection accepted later wins. */
+  since: Date;
+}
+
 /**
  * Marks a plant online (connected) or offline, and when it was last seen.
- * `via` names the gateway (the MQTT broker id) whose connection this is.
- * Online records it; offline applies only while the row still names that
- * gateway (or none): a plant connected again since, through another server,
- * stays online when its old connection's end is reported.
+ * Online through `conn` records the connection, unless the plant is online
+ * through one accepted later (a late report of an older connection changes
+ * nothing; the gateway that held it reports its end after it). Offline
+ * applies only while the row still names the connection that ended: `conn`
+ * itself, or with only `via` (a dead server's will, which names no
+ * connection) any connection of that gateway; last seen moves then only for
+ * a connection named. Without `conn`, unconditionally.
  */
-export async function setConnection(db: Queryable, plantId: string, online: boolean, now: Date, via: string | null = null): Promise<void> {
+export async function setConnection(
+  db: Queryable,
+  plantId: string,
+  online: boolean,
+  now: Date,
+  conn: PlantConnection | { via: string } | null = null,
+): Promise<void> {
+  const id = conn && 'id' in conn ? conn.id : null;
   if (online) {
-    await db.query(`UPDATE plants SET status = 'ONLINE', connected_via = $3, last_seen_at = GREATEST(last_seen_at, $2) WHERE id = $1`, [
-      plantId,
-      now,
-      via,
-    ]);
+    if (!conn || !('id' in conn)) {
+      await db.query(`UPDATE plants SET status = 'ONLINE', last_seen_at = GREATEST(last_seen_at, $2) WHERE id = $1`, [plantId, now]);
+      return;
+    }
+    await db.query(
+      `UPDATE plants SET status = 'ONLINE', connected_via = $3, connection_id = $4, connected_at = $5, last_seen_at = GREATEST(last_seen_at, $2)
+       WHERE id = $1 AND (status = 'OFFLINE' OR connected_at IS NULL OR connected_at <= $5)`,
+      [plantId, now, conn.via, conn.id, conn.since],
+    );
     return;
   }
+  // A dead server's will: when it is published is not when the plant was last seen.
+  const seen = !conn || id !== null;
   await db.query(
-    `UPDATE plants SET status = 'OFFLINE', connected_via = NULL, last_seen_at = GREATEST(last_seen_at, $2)
-     WHERE id = $1 AND ($3::text IS NULL OR connected_via IS NULL OR connected_via = $3)`,
-    [plantId, now, via],
+    `UPDATE plants SET status = 'OFFLINE', last_seen_at = CASE WHEN $5 THEN GREATEST(last_seen_at, $2) ELSE last_seen_at END
+     WHERE id = $1
+       AND ($3::text IS NULL OR connection_id IS NULL OR connection_id = $3)
+       AND ($4::text IS NULL OR connected_via IS NULL OR connected_via = $4)`,
+    [plantId, now, id, conn?.via ?? null, seen],
   );
 }
 
@@ -92,8 +120,8 @@ export interface RecordStatusOptions {
    * faults count, the connection state is left alone.
    */
   connection?: 'reported' | 'lost' | 'unchanged';
-  /** The gateway whose connection the message came through, or whose connection was lost (see `setConnection`). */
-  via?: string;
+  /** The connection the message came through, or that was lost: its gateway only, for a dead server's will (see `setConnection`). */
+  through?: PlantConnection | { via: string };
 }
 
 /**
@@ -152,6 +180,6 @@ export async function recordStatus(
   const connection = opts.connection ?? 'reported';
   // A will never marks a plant online: it is published because the connection is gone.
   if (connection !== 'unchanged')
-    await setConnection(ctx.db, plant.id, connection === 'reported' && status !== 'OFFLINE', now, opts.via ?? null);
+    await setConnection(ctx.db, plant.id, connection === 'reported' && status !== 'OFFLINE', now, opts.through ?? null);
   return { ok: true, status, faults: faults.length, ...counts, ...(faultsIgnored ? { faultsIgnored: 'no-site' as const } : {}) };
 }

@@ -1,9 +1,13 @@
-// Which server's MQTT gateway holds a plant's connection. Several servers
-// sharing Redis each hold some plants; when one dies, the others publish the
-// wills its plants left and mark its plants OFFLINE. A plant connected again
-// since, to another server, must stay ONLINE: a connection's end changes the
-// plant's state only while the row still names the gateway that held it.
-// Null when the plant is offline (and for rows written before this column).
+// A plant's connection as the gateway that accepted it recorded it: which
+// server's gateway (its MQTT broker id), which connection, since when.
+// Several servers sharing Redis each hold some plants, and a connection's
+// end can be reported late, or by another server (a dead server's wills):
+// it marks the plant OFFLINE only while the row still names that connection,
+// and a connection accepted earlier never overwrites a later one. Kept when
+// the plant goes OFFLINE (the last connection it had); null before its first.
 export default `
-ALTER TABLE plants ADD COLUMN connected_via text;
+ALTER TABLE plants
+  ADD COLUMN connected_via text,
+  ADD COLUMN connection_id text,
+  ADD COLUMN connected_at timestamptz;
 `;

@@ -13,11 +13,12 @@ export async function handleStatus(
   secrets: plants.PlantSecrets,
   payload: Buffer,
   now: Date,
+  through: plants.PlantConnection,
 ): Promise<number> {
   const opened = await openSigned(cx, row.id, secrets, 'status', payload, now);
   if (!opened.ok) return opened.code;
   const ctx = { db: cx.db, clock: cx.clock, ids: cx.ids, principal: systemPrincipal };
-  const result = await plants.recordStatus(ctx, row, opened.text, now, { via: cx.brokerId });
+  const result = await plants.recordStatus(ctx, row, opened.text, now, { through });
   if (!result.ok) {
     await drop(cx, row.id, `status: ${result.reason}`, now);
     return result.reason === 'no-site' ? REASON.implementationSpecific : REASON.payloadFormatInvalid;

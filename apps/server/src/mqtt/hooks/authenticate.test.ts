@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConnectTurns, FailureTracker, refusalCode, tokenTimes, willAllowed } from './authenticate.js';
+import { ConnectTurns, FailureTracker, refusalCode, sourceKey, tokenTimes, willAllowed } from './authenticate.js';
 
 const id = '0190f5d2-7c4e-7a41-9b7e-2f3c4d5e6f70';
 
@@ -46,40 +46,67 @@ describe('turns for checking CONNECTs', () => {
     await new Promise((r) => setImmediate(r));
     return done;
   };
+  const turn = async (p: Promise<(() => void) | null>) => {
+    const end = await p;
+    if (!end) throw new Error('no turn');
+    return end;
+  };
 
   it('checks a few CONNECTs of one address at once, lines up the next ones, and refuses beyond the line', async () => {
     const turns = new ConnectTurns(2, 2);
-    const first = turns.take('203.0.113.7')!;
-    const second = turns.take('203.0.113.7')!;
-    const third = turns.take('203.0.113.7')!;
-    const fourth = turns.take('203.0.113.7')!;
-    expect(turns.take('203.0.113.7')).toBeNull();
+    const first = turns.take('203.0.113.7');
+    const second = turns.take('203.0.113.7');
+    const third = turns.take('203.0.113.7');
+    const fourth = turns.take('203.0.113.7');
+    expect(await turns.take('203.0.113.7')).toBeNull();
     expect(await settled(first)).toBe(true);
     expect(await settled(second)).toBe(true);
     expect(await settled(third)).toBe(false);
     // Another address is not held up by this one.
-    expect(await settled(turns.take('198.51.100.1')!)).toBe(true);
+    expect(await settled(turns.take('198.51.100.1'))).toBe(true);
 
-    const endFirst = await first;
+    const endFirst = await turn(first);
     endFirst();
     endFirst(); // ending twice hands on one turn only
     expect(await settled(third)).toBe(true);
     expect(await settled(fourth)).toBe(false);
-    (await second)();
+    (await turn(second))();
     expect(await settled(fourth)).toBe(true);
     // Room in the line again.
-    expect(turns.take('203.0.113.7')).not.toBeNull();
+    expect(await settled(turns.take('203.0.113.7'))).toBe(false);
+  });
+
+  it('gives up on a CONNECT that waited too long, and leaves the line to the next ones', async () => {
+    const turns = new ConnectTurns(1, 5);
+    const running = await turn(turns.take('a'));
+    const tooLong = turns.take('a', 30);
+    const patient = turns.take('a');
+    expect(await tooLong).toBeNull();
+    expect(await settled(patient)).toBe(false);
+    running();
+    (await turn(patient))();
+    expect(turns.size).toBe(0);
   });
 
   it('forgets an address once its last CONNECT was checked', async () => {
     const turns = new ConnectTurns(1, 5);
-    const ends = await Promise.all([turns.take('a')!, turns.take('b')!]);
-    const waiting = turns.take('a')!;
+    const ends = await Promise.all([turn(turns.take('a')), turn(turns.take('b'))]);
+    const waiting = turns.take('a');
     expect(turns.size).toBe(2);
     ends[0]();
-    (await waiting)();
+    (await turn(waiting))();
     ends[1]();
     expect(turns.size).toBe(0);
+  });
+
+  it('counts IPv4 addresses one by one and IPv6 addresses by their /64 network', () => {
+    expect(sourceKey('203.0.113.7')).toBe('203.0.113.7');
+    expect(sourceKey('::ffff:203.0.113.7')).toBe('203.0.113.7');
+    expect(sourceKey('2001:db8:aa:bb:1:2:3:4')).toBe('2001:db8:aa:bb::/64');
+    expect(sourceKey('2001:DB8:AA:BB:ffff::9')).toBe('2001:db8:aa:bb::/64');
+    expect(sourceKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(sourceKey('2001:0db8:0000:0000::2')).toBe('2001:db8:0:0::/64');
+    expect(sourceKey('::1')).toBe('0:0:0:0::/64');
   });
 });
 

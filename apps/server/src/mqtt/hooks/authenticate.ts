@@ -10,8 +10,9 @@
 // only so many CONNECTs checked at once (`mqtt.connectsPerSource`, 16), a
 // refusal's wait included: the others wait their turn (devices behind one NAT
 // coming back together connect a batch at a time), at most 5,000 of them;
-// beyond, refused at once as "server unavailable". So parallel connections
-// multiply neither an address's guesses nor the database work they cost.
+// beyond, or after waiting ten seconds, refused as "server unavailable". So
+// parallel connections multiply neither an address's guesses nor the
+// database work they cost. IPv6 addresses count by their /64 network.
 import { plants } from '@helio/core';
 import type { AuthenticateError, Client, ConnectPacket } from 'aedes';
 import { MqttConnection } from '../connection.js';
@@ -64,8 +65,28 @@ export class FailureTracker {
 
 /** CONNECTs of one source waiting their turn at most. */
 export const CONNECTS_WAITING_PER_SOURCE = 5000;
+/** How long a CONNECT waits for its turn at most (as long as aedes waits for a CONNECT after the socket opens). */
+export const CONNECT_WAIT_MS = 10_000;
 
-/** Turns for checking CONNECTs, per source address: `atOnce` at a time, `maxWaiting` more in line. */
+/**
+ * What per-address limits count a connection's source address under: an
+ * IPv4 address (IPv4-mapped IPv6 included) as it is, an IPv6 address by its
+ * /64 network, the smallest block one host is usually given (so that a host
+ * cannot step around the limits through the addresses of its network).
+ */
+export function sourceKey(address: string): string {
+  const ip = address.toLowerCase();
+  if (!ip.includes(':')) return ip;
+  if (ip.startsWith('::ffff:') && ip.includes('.')) return ip.slice(7);
+  const [head = '', tail] = ip.split('::') as [string, string | undefined];
+  const front = head === '' ? [] : head.split(':');
+  const back = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = tail === undefined ? front : [...front, ...Array<string>(Math.max(0, 8 - front.length - back.length)).fill('0'), ...back];
+  const network = groups.slice(0, 4).map((g) => (parseInt(g, 16) || 0).toString(16));
+  return `${network.join(':')}::/64`;
+}
+
+/** Turns for checking CONNECTs, per source: `atOnce` at a time, at most `maxWaiting` more in line. */
 export class ConnectTurns {
   private readonly sources = new Map<string, { running: number; waiting: (() => void)[] }>();
 
@@ -74,8 +95,11 @@ export class ConnectTurns {
     private readonly maxWaiting = CONNECTS_WAITING_PER_SOURCE,
   ) {}
 
-  /** Resolves once the source's turn comes, to the function that ends it; null when too many wait already. */
-  take(source: string): Promise<() => void> | null {
+  /**
+   * Resolves once the source's turn comes, to the function that ends it; to
+   * null at once when too many wait already, or after `maxWaitMs` in line.
+   */
+  take(source: string, maxWaitMs = Infinity): Promise<(() => void) | null> {
     let s = this.sources.get(source);
     if (!s) this.sources.set(source, (s = { running: 0, waiting: [] }));
     const state = s;
@@ -93,8 +117,20 @@ export class ConnectTurns {
       state.running++;
       return Promise.resolve(end());
     }
-    if (state.waiting.length >= this.maxWaiting) return null;
-    return new Promise((resolve) => state.waiting.push(() => resolve(end())));
+    if (state.waiting.length >= this.maxWaiting) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      const grant = () => {
+        clearTimeout(timer);
+        resolve(end());
+      };
+      const timer = Number.isFinite(maxWaitMs)
+        ? setTimeout(() => {
+            state.waiting.splice(state.waiting.indexOf(grant), 1);
+            resolve(null);
+          }, maxWaitMs)
+        : undefined;
+      state.waiting.push(grant);
+    });
   }
 
   /** Sources with a CONNECT being checked or waiting. */
@@ -165,12 +201,11 @@ export function authenticateHooks(cx: GatewayContext, failures: FailureTracker, 
   async function check(client: Client, username: string | undefined, password: Buffer | undefined): Promise<void> {
     const conn = client.conn;
     if (!(conn instanceof MqttConnection)) throw refusal(CONNACK.serverUnavailable, 'connection not set up by the gateway');
-    const turn = turns.take(conn.source);
-    if (!turn) {
-      cx.log.info({ clientId: client.id, source: conn.source }, 'mqtt: connection refused: too many CONNECTs from its address waiting');
-      throw refusal(CONNACK.serverUnavailable, 'too many connections from this address waiting');
+    const end = await turns.take(sourceKey(conn.source), CONNECT_WAIT_MS);
+    if (!end) {
+      cx.log.info({ clientId: client.id, source: conn.source }, 'mqtt: connection refused: too many CONNECTs from its address');
+      throw refusal(CONNACK.serverUnavailable, 'too many connections from this address');
     }
-    const end = await turn;
     try {
       // Gone while it waited: nothing to check.
       if (client.closed) throw refusal(CONNACK.serverUnavailable, 'connection closed');
@@ -205,7 +240,7 @@ export function authenticateHooks(cx: GatewayContext, failures: FailureTracker, 
       result = { ok: false, reason: 'will-not-allowed', plantId: result.plant.id };
     }
     if (!result.ok) {
-      const delay = failures.fail(conn.source, Date.now());
+      const delay = failures.fail(sourceKey(conn.source), Date.now());
       cx.log.info(
         { clientId: client.id, plantId: result.plantId, reason: result.reason, source: conn.source, delayMs: delay, tls: conn.secure },
         'mqtt: connection refused',

@@ -72,15 +72,35 @@ export function authorizePublishHook(cx: GatewayContext, handle: UplinkHandler, 
     // A will of a server gone comes with the client of the same id connected here now, if there is one:
     // it is that server's connection's will, not a message of this one.
     const fromElsewhere = from !== undefined && from !== cx.brokerId;
-    if (!client || client.closed || fromElsewhere) {
+    if (fromElsewhere) {
+      // aedes hands a dead server's wills over in batches, and a batch's second refusal would be an unhandled
+      // rejection: each is taken (and published to no one: authorizeForwardHook); one that could not be
+      // handled now is kept for aedes' next round. Its topic was checked at CONNECT (willAllowed).
+      const topic = parsePlantTopic(packet.topic);
+      const clientId = (packet as { clientId?: unknown }).clientId;
+      if (!topic || topic.kind !== 'status' || clientId !== topic.plantId) {
+        cx.log.info({ brokerId: from, clientId, topic: packet.topic }, 'mqtt: will of a server gone ignored: not a plant’s own status');
+        callback(null);
+        return;
+      }
+      cx.track(handleWill(topic.plantId, undefined, toBuffer(packet.payload), cx.clock.now(), from)).then(
+        () => callback(null),
+        (err: unknown) => {
+          cx.log.error({ err, plantId: topic.plantId }, 'mqtt: will of a server gone not handled; kept for the next round');
+          cx.keepWill(from, topic.plantId);
+          callback(null);
+        },
+      );
+      return;
+    }
+    if (!client || client.closed) {
       // aedes publishes a will after the connection closed; its topic was checked at CONNECT (willAllowed).
       const topic = parsePlantTopic(packet.topic);
-      const leftBy = fromElsewhere ? undefined : session;
-      if (!topic || topic.kind !== 'status' || (leftBy && leftBy.plantId !== topic.plantId)) {
+      if (!topic || topic.kind !== 'status' || (session && session.plantId !== topic.plantId)) {
         callback(new Error('will refused'));
         return;
       }
-      cx.track(handleWill(topic.plantId, leftBy, toBuffer(packet.payload), cx.clock.now(), from ?? cx.brokerId)).then(
+      cx.track(handleWill(topic.plantId, session, toBuffer(packet.payload), cx.clock.now(), cx.brokerId)).then(
         () => callback(null),
         (err: unknown) => {
           cx.log.error({ err, plantId: topic.plantId }, 'mqtt: will message not handled');
