@@ -160,7 +160,9 @@ export async function createBroker(opts: BrokerOptions): Promise<Aedes> {
   const delWill = persistence.delWill.bind(persistence);
   persistence.delWill = async (client) => {
     if (opts.willsKept.delete(`${client.brokerId}:${client.id}`)) return undefined;
-    return delWill(client);
+    // aedes does not always wait for it (a batch of wills, a rejection unheard would end the process):
+    // a will not deleted (Redis down) is offered again at the next round.
+    return delWill(client).catch(() => undefined);
   };
 
   // aedes clears an acknowledged packet from the persistence with the PUBACK's

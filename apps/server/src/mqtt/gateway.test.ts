@@ -352,6 +352,19 @@ describeEachEngine('MQTT gateway', (engine) => {
     await eventually(async () => (await plantOf(pkg)).status === 'ONLINE', 5000, 'ONLINE again');
   });
 
+  it('leaves a connected plant that said itself it is OFFLINE shown so, until it says otherwise', async () => {
+    const pkg = await f.plant('PASSWORD');
+    const client = track(await connectPlant(pkg, { protocolVersion: 4 }));
+    await eventually(async () => (await plantOf(pkg)).status === 'ONLINE', 5000, 'ONLINE');
+    expect(await publishAcked(client, pkg.mqtt.topics.status, signed(pkg.security.hmacSecret, { status: 'OFFLINE' }))).toBe(0);
+    expect((await plantOf(pkg)).status).toBe('OFFLINE');
+    // Two re-checks of connected plants later, still as the plant said.
+    await new Promise((r) => setTimeout(r, 2500));
+    expect((await plantOf(pkg)).status).toBe('OFFLINE');
+    expect(await publishAcked(client, pkg.mqtt.topics.status, signed(pkg.security.hmacSecret, { status: 'ONLINE' }))).toBe(0);
+    expect((await plantOf(pkg)).status).toBe('ONLINE');
+  });
+
   it('ignores a will of a server gone that is not a plant’s own status, and logs what the broker reports with no connection to report it on', async () => {
     const pkg = await f.plant('PASSWORD');
     const broker = f.server.mqtt!.broker as unknown as {

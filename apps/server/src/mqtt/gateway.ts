@@ -103,23 +103,40 @@ export async function startGateway(services: AppServices, options: GatewayOption
     });
     return result;
   };
+  /** Connections whose end could not be recorded (the database down), by connection id: tried again every second. */
+  const unrecordedEnds = new Map<string, PlantSession>();
   const setOnline = (session: PlantSession, online: boolean) => {
     const now = cx.clock.now();
-    inTurn(session.plantId, () => plants.setConnection(cx.db, session.plantId, online, now, session.connection)).catch((err: unknown) =>
-      log.error({ err, plantId: session.plantId }, 'mqtt: connection state not recorded'),
+    inTurn(session.plantId, () => plants.setConnection(cx.db, session.plantId, online, now, session.connection)).then(
+      () => unrecordedEnds.delete(session.connection.id),
+      (err: unknown) => {
+        log.error({ err, plantId: session.plantId }, 'mqtt: connection state not recorded');
+        // Its ONLINE is put right by keepOnline while it lasts; its end, by trying again (only that connection's).
+        if (!online) unrecordedEnds.set(session.connection.id, session);
+      },
     );
   };
+  const endsTimer = setInterval(() => {
+    for (const session of unrecordedEnds.values()) setOnline(session, false);
+  }, 1000);
+  endsTimer.unref();
   /**
    * A plant connected here that its row does not show so (marked OFFLINE by a server that took this one
-   * for gone, say) is shown ONLINE again, unless a later connection is recorded (it is being taken over).
+   * for gone, say) is shown ONLINE again: unless the plant said itself it is OFFLINE, or it is ONLINE through
+   * a later connection (it is being taken over).
    */
   const keepOnline = (session: PlantSession, row: plants.PlantRow) => {
-    const mine = row.status === 'ONLINE' && row.connection_id === session.connection.id;
-    const later = row.connected_at !== null && new Date(row.connected_at).getTime() > session.connection.since.getTime();
-    if (mine || later) return;
+    const shown = (r: plants.PlantRow) =>
+      session.reportedOffline ||
+      (r.status === 'ONLINE' &&
+        (r.connection_id === session.connection.id ||
+          (r.connected_at !== null && new Date(r.connected_at).getTime() > session.connection.since.getTime())));
+    if (shown(row)) return;
     const now = cx.clock.now();
     inTurn(session.plantId, async () => {
       if (sessions.connected(session.plantId) !== session || session.closing) return;
+      const current = await plants.plantRow(cx.db, session.plantId);
+      if (!current || shown(current)) return;
       log.info({ plantId: session.plantId }, 'mqtt: plant connected here shown ONLINE again');
       await plants.setConnection(cx.db, session.plantId, true, now, session.connection);
     }).catch((err: unknown) => log.error({ err, plantId: session.plantId }, 'mqtt: connection state not recorded'));
@@ -134,7 +151,9 @@ export async function startGateway(services: AppServices, options: GatewayOption
           // As telemetry and acks: a signature by a secret rotated since the session's row was read is checked against the row as it is now.
           const opened = await openSessionSigned(cx, session, 'status', payload, now);
           if (!opened.ok) return opened.code;
-          return handleStatus(cx, session.row, sessions.secrets(session), payload, now, session.connection);
+          const handled = await handleStatus(cx, session.row, sessions.secrets(session), payload, now, session.connection);
+          if (handled.status !== undefined) session.reportedOffline = handled.status === 'OFFLINE';
+          return handled.code;
         });
       case 'ack':
         return handleAck(cx, session, payload, now);
@@ -281,6 +300,7 @@ export async function startGateway(services: AppServices, options: GatewayOption
 
   const stop = async () => {
     clearInterval(sweepTimer);
+    clearInterval(endsTimer);
     plants.plantEvents.off('command', onCommand);
     plants.plantEvents.off('changed', onChanged);
     await supervisor.stop();

@@ -20,15 +20,17 @@ describe('which servers sharing Redis are running', () => {
     live.heard('me');
     expect(live.judging()).toBe(true);
     expect(live.gone('unknown')).toBe(true);
-    // 'other' spoke 3 s ago: still running; a moment later, gone.
+    // 'other' spoke 3 s before this server last heard itself: still running.
+    clock.t = 3900;
     expect(live.gone('other')).toBe(false);
-    clock.t = 3100;
+    // Silence counts against this server's own heartbeats: the next one makes 'other' gone.
+    clock.t = 4000;
+    live.heard('me');
     expect(live.gone('other')).toBe(true);
-    expect(live.gone('me')).toBe(false);
     expect(live.live()).toEqual(['me']);
   });
 
-  it('stops judging when it no longer hears itself (Redis down), and starts over once it does again', () => {
+  it('stops judging when it no longer hears itself (Redis down, or this process stalled), and starts over once it does again', () => {
     const clock = clockAt(0);
     const live = new BrokerLiveness('me', 1000, clock.now);
     for (clock.t = 0; clock.t <= 3000; clock.t += 1000) live.heard('me');

@@ -1,10 +1,13 @@
 // Which of the servers sharing Redis are running, as this one can tell from
 // what reaches it through Redis: each broker's birth and heartbeat (aedes
 // publishes one every heartbeat interval) and each client it registers. A
-// server not heard of for three intervals is gone. This one judges only once
-// it has heard itself through Redis without a break for three intervals:
-// every running server has spoken by then. Before that (just started, or
-// Redis back after an outage) it takes no other server for gone.
+// server is gone when this one last heard of it three intervals before it
+// last heard itself: silence is measured against this server's own
+// heartbeats, so neither Redis going quiet nor this process stalling makes
+// the others look gone. This one judges only once it has heard itself
+// through Redis without a break for three intervals (every running server
+// has spoken by then): just started, or Redis back after an outage, it
+// takes no other server for gone.
 export class BrokerLiveness {
   private readonly lastHeard = new Map<string, number>();
   private hearingSince = -Infinity;
@@ -31,14 +34,17 @@ export class BrokerLiveness {
     return now - (this.lastHeard.get(this.ownId) ?? -Infinity) <= 3 * this.intervalMs && now - this.hearingSince >= 3 * this.intervalMs;
   }
 
-  /** Whether broker `id` is gone: this server can tell, and has not heard of it for three intervals. */
+  /** Whether broker `id` is gone: this server can tell, and last heard of it three intervals before it last heard itself. */
   gone(id: string): boolean {
-    return id !== this.ownId && this.judging() && !(this.now() - (this.lastHeard.get(id) ?? -Infinity) <= 3 * this.intervalMs);
+    return id !== this.ownId && this.judging() && !this.heardLately(this.lastHeard.get(id));
   }
 
-  /** The brokers heard of within three intervals, this one included. */
+  /** The brokers not gone: heard of within three intervals of this one's last heartbeat, this one included. */
   live(): string[] {
-    const now = this.now();
-    return [...this.lastHeard].filter(([id, at]) => id === this.ownId || now - at <= 3 * this.intervalMs).map(([id]) => id);
+    return [...this.lastHeard].filter(([id, at]) => id === this.ownId || this.heardLately(at)).map(([id]) => id);
+  }
+
+  private heardLately(at: number | undefined): boolean {
+    return at !== undefined && (this.lastHeard.get(this.ownId) ?? -Infinity) - at <= 3 * this.intervalMs;
   }
 }

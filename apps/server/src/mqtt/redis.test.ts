@@ -161,7 +161,8 @@ describe.skipIf(!testDatabaseUrl)('two gateways sharing Redis [postgres]', () =>
         20_000,
         'the faults of the wills C left',
       );
-      expect((await plantOf(gone)).status).toBe('OFFLINE');
+      // The will's fault and its OFFLINE are two writes: the second may follow a moment later.
+      await eventually(async () => (await plantOf(gone)).status === 'OFFLINE', 5000, 'the plant that left OFFLINE');
       expect((await plantOf(backOnA)).status).toBe('ONLINE');
       expect((await plantOf(backOnB)).status).toBe('ONLINE');
       // No will: OFFLINE all the same, once C is taken for dead.

@@ -40,6 +40,8 @@ export interface PlantSession {
   nextMessageId: number;
   /** Set once the gateway decided to close it (no more commands go out). */
   closing: boolean;
+  /** The plant's last status message said OFFLINE: the re-check leaves it shown OFFLINE. */
+  reportedOffline: boolean;
 }
 
 interface CachedSecrets {
@@ -73,6 +75,7 @@ export class Sessions {
       delivering: new Set(),
       nextMessageId: 1,
       closing: false,
+      reportedOffline: false,
     };
     this.byClient.set(client, session);
     return session;

@@ -42,19 +42,21 @@ export async function plantRow(db: Queryable, id: string): Promise<PlantRow | nu
  * no chance to record disconnections (a crash). Plants reconnecting turn ONLINE again.
  */
 export async function markAllOffline(db: Queryable): Promise<number> {
-  const { rowCount } = await db.query(`UPDATE plants SET status = 'OFFLINE', connected_via = NULL WHERE status = 'ONLINE'`);
+  const { rowCount } = await db.query(`UPDATE plants SET status = 'OFFLINE' WHERE status = 'ONLINE'`);
   return rowCount;
 }
 
 /**
  * Plants ONLINE through a gateway that is not among `live` (the MQTT broker
  * ids of the servers still running) go OFFLINE: their server died, and they
- * have not connected again anywhere since. Resolves to their ids.
+ * have not connected again anywhere since. So do plants ONLINE through no
+ * recorded gateway (left so before connections were recorded): a running
+ * gateway records each connection it holds. Resolves to their ids.
  */
 export async function markOfflineUnlessVia(db: Queryable, live: readonly string[]): Promise<string[]> {
   const { rows } = await db.query<{ id: string }>(
-    `UPDATE plants SET status = 'OFFLINE', connected_via = NULL
-     WHERE status = 'ONLINE' AND connected_via IS NOT NULL AND NOT (connected_via = ANY($1::text[]))
+    `UPDATE plants SET status = 'OFFLINE'
+     WHERE status = 'ONLINE' AND (connected_via IS NULL OR NOT (connected_via = ANY($1::text[])))
      RETURNING id`,
     [live],
   );
