@@ -117,7 +117,8 @@ export async function startGateway(services: AppServices, options: GatewayOption
     );
   };
   const endsTimer = setInterval(() => {
-    for (const session of unrecordedEnds.values()) setOnline(session, false);
+    // One try at a time for a plant: nothing else of it waiting (a write to a database out of reach may hang for minutes).
+    for (const session of unrecordedEnds.values()) if (!stateWrites.has(session.plantId)) setOnline(session, false);
   }, 1000);
   endsTimer.unref();
   /**
@@ -135,8 +136,9 @@ export async function startGateway(services: AppServices, options: GatewayOption
     const now = cx.clock.now();
     inTurn(session.plantId, async () => {
       if (sessions.connected(session.plantId) !== session || session.closing) return;
+      // As it is now: not for a plant suspended, revoked or deleted meanwhile (the re-check disconnects it).
       const current = await plants.plantRow(cx.db, session.plantId);
-      if (!current || shown(current)) return;
+      if (!current || current.deleted_at !== null || !plants.CONNECTABLE.has(current.lifecycle_status) || shown(current)) return;
       log.info({ plantId: session.plantId }, 'mqtt: plant connected here shown ONLINE again');
       await plants.setConnection(cx.db, session.plantId, true, now, session.connection);
     }).catch((err: unknown) => log.error({ err, plantId: session.plantId }, 'mqtt: connection state not recorded'));

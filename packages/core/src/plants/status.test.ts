@@ -129,17 +129,20 @@ function describeStatus(engine: Engine): void {
     });
 
     it('marks OFFLINE the plants connected through servers no longer running, and only those', async () => {
-      const [onLive, onGone, offline] = [await plant(), await plant(), await plant()];
+      const [onLive, onGone, offline, unrecorded] = [await plant(), await plant(), await plant(), await plant()];
       await setConnection(db, onLive.id, true, new Date(NOW), { via: 'server-live', id: 'l-1', since: new Date(NOW) });
       await setConnection(db, onGone.id, true, new Date(NOW), { via: 'server-gone', id: 'g-1', since: new Date(NOW) });
+      // ONLINE through no recorded gateway: left so before connections were recorded.
+      await setConnection(db, unrecorded.id, true, new Date(NOW));
       const marked = await markOfflineUnlessVia(db, ['server-live', 'server-other']);
       expect(marked).toContain(onGone.id);
+      expect(marked).toContain(unrecorded.id);
       expect(marked).not.toContain(onLive.id);
       expect(marked).not.toContain(offline.id);
       expect((await row(onGone.id)).status).toBe('OFFLINE');
       expect((await row(onLive.id)).status).toBe('ONLINE');
-      // Last seen is when the plant was last seen, not when its server was found gone.
-      expect((await row(onGone.id)).last_seen_at).toEqual(new Date(NOW));
+      // Last seen is when the plant was last seen, not when its server was found gone; its last connection stays on the row.
+      expect(await row(onGone.id)).toMatchObject({ last_seen_at: new Date(NOW), connected_via: 'server-gone', connection_id: 'g-1' });
     });
 
     it('opens a Device Fault alert for an active fault and closes it when the plant reports it cleared', async () => {
