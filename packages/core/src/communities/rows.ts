@@ -116,7 +116,7 @@ export interface AssetRow {
 }
 
 // Column lists without the sync bookkeeping (field_clocks): reads never need it.
-const COMMUNITY_COLUMN_NAMES = [
+export const COMMUNITY_COLUMN_NAMES = [
   'id',
   'organisation_id',
   'key',
@@ -136,7 +136,7 @@ const COMMUNITY_COLUMN_NAMES = [
   'change_seq',
 ] as const satisfies readonly (keyof CommunityRow)[];
 
-const MEMBER_COLUMN_NAMES = [
+export const MEMBER_COLUMN_NAMES = [
   'id',
   'organisation_id',
   'community_id',
@@ -153,7 +153,7 @@ const MEMBER_COLUMN_NAMES = [
   'change_seq',
 ] as const satisfies readonly (keyof MemberRow)[];
 
-const DELIVERY_POINT_COLUMN_NAMES = [
+export const DELIVERY_POINT_COLUMN_NAMES = [
   'id',
   'organisation_id',
   'community_id',
@@ -171,7 +171,7 @@ const DELIVERY_POINT_COLUMN_NAMES = [
   'change_seq',
 ] as const satisfies readonly (keyof DeliveryPointRow)[];
 
-const ASSET_COLUMN_NAMES = [
+export const ASSET_COLUMN_NAMES = [
   'id',
   'organisation_id',
   'community_id',

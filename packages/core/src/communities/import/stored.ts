@@ -2,64 +2,30 @@
 // writes them out: a community by key, and the members, delivery points and
 // assets of some communities, each read in one statement.
 import type { Queryable } from '@helio/db';
-import type { AssetRow, CommunityRow, DeliveryPointRow, MemberRow } from '../rows.js';
+import {
+  ASSET_COLUMN_NAMES,
+  COMMUNITY_COLUMN_NAMES,
+  DELIVERY_POINT_COLUMN_NAMES,
+  MEMBER_COLUMN_NAMES,
+  type AssetRow,
+  type CommunityRow,
+  type DeliveryPointRow,
+  type MemberRow,
+} from '../rows.js';
 
-// What an import compares and an export writes: the rows' own fields, without the bookkeeping (timestamps,
-// change_seq, organisation of the child rows), each list read as it is named here.
-const COMMUNITY_FIELDS = [
-  'id',
-  'organisation_id',
-  'key',
-  'name',
-  'description',
-  'legal',
-  'links',
-  'contact',
-  'settings',
-  'operators',
-  'areas',
-  'topology',
-  'bundle',
-] as const satisfies readonly (keyof CommunityRow)[];
-const MEMBER_FIELDS = [
-  'id',
-  'community_id',
-  'key',
-  'user_id',
-  'name',
-  'type',
-  'role',
-  'area',
-  'status',
-] as const satisfies readonly (keyof MemberRow)[];
-const DELIVERY_POINT_FIELDS = [
-  'id',
-  'community_id',
-  'member_id',
-  'pod',
-  'type',
-  'description',
-  'address',
-  'tariff',
-  'active',
-  'topology_node',
-] as const satisfies readonly (keyof DeliveryPointRow)[];
-const ASSET_FIELDS = [
-  'id',
-  'community_id',
-  'member_id',
-  'key',
-  'asset_type',
-  'name',
-  'sensor_id',
-  'pod',
-  'properties',
-  'device',
-  'relationships',
-  'site_id',
-  'component_id',
-  'plant_id',
-] as const satisfies readonly (keyof AssetRow)[];
+// What an import compares and an export writes: the rows' columns without the bookkeeping (timestamps,
+// change_seq; and the organisation of the rows under a community), each read as listed here.
+const BOOKKEEPING = ['created_at', 'updated_at', 'deleted_at', 'change_seq'] as const;
+const UNDER_A_COMMUNITY = [...BOOKKEEPING, 'organisation_id'] as const;
+
+function fieldsOf<C extends string, D extends string>(columns: readonly C[], dropped: readonly D[]): Exclude<C, D>[] {
+  return columns.filter((c): c is Exclude<C, D> => !(dropped as readonly string[]).includes(c));
+}
+
+const COMMUNITY_FIELDS = fieldsOf(COMMUNITY_COLUMN_NAMES, BOOKKEEPING);
+const MEMBER_FIELDS = fieldsOf(MEMBER_COLUMN_NAMES, UNDER_A_COMMUNITY);
+const DELIVERY_POINT_FIELDS = fieldsOf(DELIVERY_POINT_COLUMN_NAMES, UNDER_A_COMMUNITY);
+const ASSET_FIELDS = fieldsOf(ASSET_COLUMN_NAMES, UNDER_A_COMMUNITY);
 
 export type StoredCommunity = Pick<CommunityRow, (typeof COMMUNITY_FIELDS)[number]>;
 export type StoredMember = Pick<MemberRow, (typeof MEMBER_FIELDS)[number]>;
