@@ -94,7 +94,7 @@ export interface BrokerOptions {
    */
   brokerGone(brokerId: string): boolean;
   /**
-   * Wills of servers gone (`brokerId:clientId`) that could not be handled now (the database down): aedes
+   * Wills of servers gone (`keptWillKey`) that could not be handled now (the database down): aedes
    * would delete them once offered; they stay in the persistence, offered again at its next round.
    */
   willsKept: Set<string>;
@@ -159,7 +159,7 @@ export async function createBroker(opts: BrokerOptions): Promise<Aedes> {
   persistence.streamWill = (brokers) => Readable.from(willsOfServersGone(streamWill(brokers), opts.brokerGone));
   const delWill = persistence.delWill.bind(persistence);
   persistence.delWill = async (client) => {
-    if (opts.willsKept.delete(`${client.brokerId}:${client.id}`)) return undefined;
+    if (opts.willsKept.delete(keptWillKey(client.brokerId, client.id))) return undefined;
     // aedes does not always wait for it (a batch of wills, a rejection unheard would end the process):
     // a will not deleted (Redis down) is offered again at the next round.
     return delWill(client).catch(() => undefined);
@@ -173,6 +173,11 @@ export async function createBroker(opts: BrokerOptions): Promise<Aedes> {
     return clear(client, packet, cb);
   };
   return broker;
+}
+
+/** A will's entry in `BrokerOptions.willsKept`. */
+export function keptWillKey(brokerId: string, clientId: string): string {
+  return `${brokerId}:${clientId}`;
 }
 
 async function* willsOfServersGone<T extends { brokerId?: string }>(wills: AsyncIterable<T>, gone: (brokerId: string) => boolean) {

@@ -13,7 +13,7 @@ import type { Aedes, Client, Subscription } from 'aedes';
 import { plantEnvironment } from '../plant-environment.js';
 import { PortInUseError, type PortSetting } from '../port-in-use.js';
 import type { AppServices } from '../services.js';
-import { closeBroker, createBroker } from './broker.js';
+import { closeBroker, createBroker, keptWillKey } from './broker.js';
 import { CommandDispatcher } from './commands.js';
 import { MqttConnection } from './connection.js';
 import { workTracker, type GatewayContext, type GatewayLog } from './context.js';
@@ -72,7 +72,7 @@ export async function startGateway(services: AppServices, options: GatewayOption
   const writer = plants.createTelemetryWriter(services.db, { clock: services.clock });
   const cx: GatewayContext = {
     brokerId,
-    keepWill: (id, clientId) => willsKept.add(`${id}:${clientId}`),
+    keepWill: (id, clientId) => willsKept.add(keptWillKey(id, clientId)),
     db: services.db,
     clock: services.clock,
     ids: services.ids,
