@@ -141,9 +141,10 @@ describeEachEngine('desktop sync against a real server', (engine) => {
       organisationId: w.a.organisationId,
       fields: { siteName: 'Written offline' },
     });
+    // Offline with its next attempt planned (while an attempt runs, none is planned).
     const cutState = await eventually(async () => {
       const s = await d.sync.status();
-      return s.connection === 'offline' && s;
+      return s.connection === 'offline' && s.nextAttemptAt !== null && s;
     }, 'the offline state');
     expect(cutState).toMatchObject({ pending: 1, lastError: { code: 'SERVER_UNREACHABLE' }, nextAttemptAt: expect.any(String) });
     expect(await serverSite(offline.id)).toBeUndefined();
